@@ -1,0 +1,51 @@
+# integ: build, test, demo and benchmark every integration.
+GO        ?= go
+BIN       := bin
+TAPS      := $(patsubst cmd/%/,%,$(dir $(wildcard cmd/tap-*/main.go)))
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X github.com/integ/integ/integ.BuildVersion=$(VERSION)
+FUZZTIME  ?= 5s
+
+.PHONY: all build test vet fmt-check lint unit fuzz demo bench clean help
+
+all: build
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
+
+build: ## one static binary per integration at bin/tap-<name>
+	@mkdir -p $(BIN)
+	@for t in $(TAPS); do \
+		CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/$$t ./cmd/$$t || exit 1; \
+	done
+	@CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/demoapi ./cmd/demoapi
+	@echo "built: $(TAPS:%=$(BIN)/%)"
+
+test: fmt-check vet lint unit fuzz ## every check: gofmt, vet, the bare-go lint, race tests, short fuzzing
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+lint: ## report bare go statements outside internal/conc
+	$(GO) run ./cmd/barego ./...
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+fuzz: ## run every fuzz target for FUZZTIME
+	@./scripts/fuzz.sh $(FUZZTIME)
+
+demo: build ## offline demo: a local PokeAPI-shaped server, a real sync, output in demo-output/
+	@./scripts/demo.sh
+
+bench: ## throughput and memory against a local server (see README)
+	$(GO) run ./cmd/integ-bench
+
+clean:
+	rm -rf $(BIN) demo-output
+
+-include docker/docker.mk

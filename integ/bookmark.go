@@ -1,0 +1,169 @@
+package integ
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tidwall/gjson"
+)
+
+// bookmark tracks an incremental stream's replication key: the value it
+// started from, the greatest value seen, and the signpost (the sync's start
+// time) past which a time bookmark never advances, so records updated while
+// the sync runs are read again next time rather than skipped.
+type bookmark struct {
+	key      string // gjson path of the replication key
+	start    gjson.Result
+	startT   time.Time
+	hasStart bool
+
+	max    []byte // raw JSON of the greatest value seen
+	maxVal gjson.Result
+	maxT   time.Time
+
+	signpost time.Time
+}
+
+func newBookmark(key string, prev json.RawMessage, signpost time.Time) *bookmark {
+	b := &bookmark{key: escapePath(key), signpost: signpost}
+	if prev != nil {
+		v := gjson.GetBytes(prev, stateReplicationKeyValue)
+		if v.Exists() && v.Type != gjson.Null {
+			b.start = v
+			b.hasStart = true
+			b.startT, _ = parseTime(v)
+		}
+	}
+	return b
+}
+
+// observe looks at one record's replication value. It reports false when the
+// record is older than the starting bookmark (the API ignored the filter), so
+// the caller drops it. Equal values are kept: resume is inclusive.
+func (b *bookmark) observe(rec []byte) bool {
+	v := gjson.GetBytes(rec, b.key)
+	if !v.Exists() || v.Type == gjson.Null {
+		return true // no value: keep the record, the bookmark cannot move
+	}
+	t, isTime := parseTime(v)
+	if b.hasStart && compareValues(v, t, isTime, b.start, b.startT) < 0 {
+		return false
+	}
+	if b.max == nil || compareValues(v, t, isTime, b.maxVal, b.maxT) > 0 {
+		b.max = append(b.max[:0], v.Raw...)
+		b.maxVal = gjson.ParseBytes(b.max)
+		b.maxT = t
+	}
+	return true
+}
+
+// value is the bookmark to store: the greatest value seen, capped at the
+// signpost, or the starting value when nothing newer was read.
+func (b *bookmark) value() json.RawMessage {
+	if b.max == nil {
+		if b.hasStart {
+			return json.RawMessage(b.start.Raw)
+		}
+		return nil
+	}
+	if !b.maxT.IsZero() && !b.signpost.IsZero() && b.maxT.After(b.signpost) {
+		capped := b.signpost
+		if b.hasStart && b.startT.After(capped) {
+			return json.RawMessage(b.start.Raw)
+		}
+		return json.RawMessage(strconv.Quote(capped.UTC().Format(time.RFC3339Nano)))
+	}
+	return append(json.RawMessage(nil), b.max...)
+}
+
+// compareValues orders two replication values: times as times, numbers as
+// numbers, everything else as strings.
+func compareValues(a gjson.Result, at time.Time, aIsTime bool, b gjson.Result, bt time.Time) int {
+	if aIsTime && !bt.IsZero() {
+		return at.Compare(bt)
+	}
+	if a.Type == gjson.Number && b.Type == gjson.Number {
+		return compareNumbers(a.Raw, b.Raw, a.Float(), b.Float())
+	}
+	return strings.Compare(a.String(), b.String())
+}
+
+// compareNumbers is exact for integers of any length and falls back to
+// float64 for the rest.
+func compareNumbers(a, b string, af, bf float64) int {
+	if isPlainInt(a) && isPlainInt(b) {
+		an, bn := strings.HasPrefix(a, "-"), strings.HasPrefix(b, "-")
+		switch {
+		case an && !bn:
+			return -1
+		case !an && bn:
+			return 1
+		}
+		c := len(a) - len(b)
+		if c == 0 {
+			c = strings.Compare(a, b)
+		}
+		if an {
+			c = -c
+		}
+		switch {
+		case c < 0:
+			return -1
+		case c > 0:
+			return 1
+		}
+		return 0
+	}
+	switch {
+	case af < bf:
+		return -1
+	case af > bf:
+		return 1
+	}
+	return 0
+}
+
+func isPlainInt(s string) bool {
+	s = strings.TrimPrefix(s, "-")
+	if s == "" || (len(s) > 1 && s[0] == '0') {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// parseTime reads a string value as a timestamp in the formats APIs use.
+func parseTime(v gjson.Result) (time.Time, bool) {
+	if v.Type != gjson.String {
+		return time.Time{}, false
+	}
+	s := v.Str
+	if len(s) < 10 || s[4] != '-' {
+		return time.Time{}, false
+	}
+	for _, layout := range timeLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}
+
+var timeLayouts = []string{
+	time.RFC3339Nano,
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02 15:04:05.999999999Z07:00",
+	"2006-01-02 15:04:05.999999999",
+	time.DateOnly,
+}
+
+// escapePath makes a field name safe as a gjson path (dots, wildcards).
+func escapePath(key string) string {
+	return gjson.Escape(key)
+}

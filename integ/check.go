@@ -1,0 +1,35 @@
+package integ
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Check tests that the config can reach the API. The source's own check runs
+// if it has one; otherwise the first stream's runner runs until its first
+// page has been read, and its records are discarded.
+func (s *Source) Check(ctx context.Context, cfg *Config, logger *slog.Logger, o HTTPOptions) error {
+	if s.err != nil {
+		return s.err
+	}
+	env, err := s.buildHTTP(cfg, o)
+	if err != nil {
+		return err
+	}
+	st := s.Streams[0]
+	e := &engine{src: s, http: env, logger: orDiscard(logger), committed: NewState()}
+	e.now = time.Now
+	r := &streamRun{e: e, info: &StreamRun{Stream: st, Mode: ModeFullRefresh, Schema: st.Schema}, enc: discardEncoder{}, checkOnly: true}
+	c := &HttpContext{ctx: ctx, cfg: cfg, http: env, logger: e.logger.With("check", st.Name), run: r}
+	runner := st.Runner
+	if s.check != nil {
+		runner = s.check
+	}
+	if err := safeRun(runner, c); err != nil && !errors.Is(err, errCheckDone) {
+		return fmt.Errorf("connection check failed: %w", err)
+	}
+	return nil
+}

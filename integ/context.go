@@ -1,0 +1,245 @@
+package integ
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"unsafe"
+
+	"github.com/integ/integ/requests"
+	"github.com/tidwall/gjson"
+)
+
+// HttpContext is what a runner works with: its config and state, an HTTP
+// client with the run's retries and rate limits, a logger, and the emit
+// calls. One HttpContext serves one stream run; it is not shared between
+// goroutines.
+type HttpContext struct {
+	ctx    context.Context
+	cfg    *Config
+	http   *httpEnv
+	logger *slog.Logger
+	run    *streamRun
+}
+
+// errCheckDone stops a runner after its first page when it runs as a check.
+var errCheckDone = errors.New("check: first page read")
+
+// Context is the run's context: it ends when the sync is interrupted.
+func (c *HttpContext) Context() context.Context { return c.ctx }
+
+// Logger logs through the protocol (stderr for Singer, LOG messages for
+// Airbyte). Secrets from the config are redacted.
+func (c *HttpContext) Logger() *slog.Logger { return c.logger }
+
+// Stream is the name of the stream being run ("" outside a stream).
+func (c *HttpContext) Stream() string {
+	if c.run == nil {
+		return ""
+	}
+	return c.run.info.Stream.Name
+}
+
+// errNoStream is returned by emit calls on a context with no stream.
+var errNoStream = errors.New("integ: this context has no stream to emit to")
+
+// Run describes the stream run: mode, selected fields and schema.
+func (c *HttpContext) Run() *StreamRun {
+	if c.run == nil {
+		return nil
+	}
+	return c.run.info
+}
+
+// Load decodes the validated config into config and this stream's input
+// state into state. Either may be nil.
+func (c *HttpContext) Load(config, state any) error {
+	if config != nil {
+		if err := c.cfg.Decode(config); err != nil {
+			return err
+		}
+	}
+	if state != nil && c.run != nil {
+		if prev := c.run.prevState; prev != nil {
+			if err := json.Unmarshal(prev, state); err != nil {
+				return &Error{Kind: ConfigFailure, Msg: fmt.Sprintf("state of stream %q does not fit this source", c.Stream()), Err: errors.Join(ErrState, err)}
+			}
+		}
+	}
+	return nil
+}
+
+// Bookmark returns the replication key value this incremental run starts
+// from (inclusive). It does not exist on a first sync or a full refresh: use
+// Result.Exists. Build the API's filter from it.
+func (c *HttpContext) Bookmark() gjson.Result {
+	if c.run == nil {
+		return gjson.Result{}
+	}
+	if b := c.run.bookmark; b != nil && b.hasStart {
+		return b.start
+	}
+	return gjson.Result{}
+}
+
+// Do sends a request through the run's HTTP stack (retries, rate limit,
+// timeouts, auth) and reads a JSON response.
+func (c *HttpContext) Do(req *requests.Request) (*requests.JSONResponse, error) {
+	return requests.Do(c.ctx, c.http.doer, req, c.http.maxBytes)
+}
+
+// EmitBatch sends req, finds the record array at path in the response (the
+// body itself when path is empty) and emits every element. When resp is not
+// nil the response is stored there, for the runner to find its next page.
+// A path that is missing from the response is an error; a null one is an
+// empty page.
+func (c *HttpContext) EmitBatch(req *requests.Request, resp *requests.JSONResponse, path ...string) error {
+	r, err := c.Do(req)
+	if err != nil {
+		return fmt.Errorf("stream %q: %w", c.Stream(), err)
+	}
+	if resp != nil {
+		*resp = *r
+	}
+	_, err = c.emitPage(r, path)
+	return err
+}
+
+// EmitPages emits every page, starting at first and following p until it
+// says there is no next page.
+func (c *HttpContext) EmitPages(first *requests.Request, p requests.Paginator, path ...string) error {
+	for req := first; req != nil; {
+		r, err := c.Do(req)
+		if err != nil {
+			return fmt.Errorf("stream %q: %w", c.Stream(), err)
+		}
+		n, err := c.emitPage(r, path)
+		if err != nil {
+			return err
+		}
+		if req, err = p.Next(req, r, n); err != nil {
+			return fmt.Errorf("stream %q: %w", c.Stream(), err)
+		}
+	}
+	return nil
+}
+
+func (c *HttpContext) emitPage(r *requests.JSONResponse, path []string) (int, error) {
+	if c.run == nil {
+		return 0, errNoStream
+	}
+	arr := recordArray(r, path)
+	if !arr.Exists() {
+		return 0, fmt.Errorf("stream %q: the response from %s has no %q: the API's response shape is not what this integration expects",
+			c.Stream(), requests.RedactURL(r.URL), strings.Join(path, "."))
+	}
+	if arr.Type == gjson.Null {
+		return 0, c.endPage()
+	}
+	if !arr.IsArray() {
+		return 0, fmt.Errorf("stream %q: %q in the response from %s is not an array of records", c.Stream(), strings.Join(path, "."), requests.RedactURL(r.URL))
+	}
+	if !c.run.estimated && c.run.info.Stream.EstimatePath != "" {
+		c.run.estimated = true
+		if total := r.Get(c.run.info.Stream.EstimatePath); total.Type == gjson.Number {
+			c.Estimate(total.Int())
+		}
+	}
+	c.run.beginPage()
+	n := 0
+	var bad error
+	arr.ForEach(func(_, v gjson.Result) bool {
+		if v.Type != gjson.JSON || v.Raw[0] != '{' {
+			bad = fmt.Errorf("stream %q: element %d of %q in the response from %s is not a JSON object", c.Stream(), n, strings.Join(path, "."), requests.RedactURL(r.URL))
+			return false
+		}
+		c.run.record(unsafe.Slice(unsafe.StringData(v.Raw), len(v.Raw)))
+		n++
+		return true
+	})
+	if bad != nil {
+		return n, bad
+	}
+	return n, c.endPage()
+}
+
+func (c *HttpContext) endPage() error {
+	if c.run.checkOnly {
+		return errCheckDone
+	}
+	return c.run.endPage()
+}
+
+func recordArray(r *requests.JSONResponse, path []string) gjson.Result {
+	if len(path) == 0 || (len(path) == 1 && path[0] == "") {
+		return gjson.ParseBytes(r.Body)
+	}
+	return r.Get(strings.Join(path, "."))
+}
+
+// EmitRaw emits one record given as a raw JSON object. The bytes are written
+// as they are; the slice may be reused once EmitRaw returns.
+func (c *HttpContext) EmitRaw(rec []byte) error {
+	if c.run == nil {
+		return errNoStream
+	}
+	t := bytes.TrimSpace(rec)
+	if len(t) == 0 || t[0] != '{' || !json.Valid(t) {
+		return fmt.Errorf("stream %q: record is not a JSON object: %s", c.Stream(), excerpt(t, 80))
+	}
+	c.run.beginPageIfNeeded()
+	c.run.record(t)
+	return c.endPage()
+}
+
+// Emit emits one record: a Go value marshalled to JSON, or raw JSON given as
+// json.RawMessage, []byte or gjson.Result.
+func (c *HttpContext) Emit(rec any) error {
+	switch v := rec.(type) {
+	case json.RawMessage:
+		return c.EmitRaw(v)
+	case []byte:
+		return c.EmitRaw(v)
+	case gjson.Result:
+		return c.EmitRaw([]byte(v.Raw))
+	}
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("stream %q: record: %w", c.Stream(), err)
+	}
+	return c.EmitRaw(b)
+}
+
+// EmitState sets this stream's state (a value that marshals to a JSON
+// object) to be written at the next checkpoint, after the records emitted
+// so far. Framework bookmarks of incremental streams are merged into it.
+func (c *HttpContext) EmitState(state any) error {
+	if c.run == nil {
+		return errNoStream
+	}
+	b, err := json.Marshal(state)
+	if err != nil {
+		return fmt.Errorf("stream %q: state: %w", c.Stream(), err)
+	}
+	if err := checkStateObject(c.Stream(), b); err != nil {
+		return err
+	}
+	c.run.custom = b
+	c.run.stateDirty = true
+	return c.run.maybeCheckpoint()
+}
+
+// Estimate tells the protocol how many records the stream will have, where
+// the API says so (Airbyte shows it as progress).
+func (c *HttpContext) Estimate(rows int64) {
+	if c.run == nil {
+		return
+	}
+	if e, ok := c.run.enc.(Estimator); ok && !c.run.checkOnly {
+		c.run.buf = e.Estimate(c.run.buf, rows)
+	}
+}

@@ -1,0 +1,133 @@
+package integ
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// Runner fetches one stream's records.
+type Runner interface {
+	Run(c *HttpContext) error
+}
+
+// RunnerFunc adapts a function to Runner.
+type RunnerFunc func(c *HttpContext) error
+
+// Run calls f(c).
+func (f RunnerFunc) Run(c *HttpContext) error { return f(c) }
+
+// Stream declares one stream of records. Build it with NewStream.
+type Stream struct {
+	Name           string
+	Description    string
+	Schema         *Schema
+	PrimaryKey     []string
+	ReplicationKey string // empty: full refresh only
+	// Sorted says the API returns records in ascending ReplicationKey order,
+	// so the bookmark may advance at every checkpoint. Unsorted streams only
+	// move their bookmark when the stream completes.
+	Sorted bool
+	// NotSelectedByDefault leaves the stream out of a sync with no catalog.
+	NotSelectedByDefault bool
+	// EstimatePath is a gjson path to the total record count in the first
+	// page's response, reported to protocols that show progress.
+	EstimatePath string
+	Runner       Runner
+
+	schemaErr error
+}
+
+// StreamOption configures a Stream.
+type StreamOption func(*Stream)
+
+// NewStream declares a stream whose schema is generated from record's Go
+// type (a struct value or pointer). Declaration errors (an unsupported field
+// type, a key that is not a property) surface from NewSource's validation.
+func NewStream(name string, record any, run RunnerFunc, opts ...StreamOption) *Stream {
+	s := &Stream{Name: name, Runner: run}
+	if record != nil {
+		s.Schema, s.schemaErr = SchemaOf(record)
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// PrimaryKey sets the fields that identify a record.
+func PrimaryKey(fields ...string) StreamOption {
+	return func(s *Stream) { s.PrimaryKey = fields }
+}
+
+// Incremental makes the stream incremental on a top-level replication key.
+func Incremental(replicationKey string) StreamOption {
+	return func(s *Stream) { s.ReplicationKey = replicationKey }
+}
+
+// Sorted declares that records arrive in ascending replication key order.
+func Sorted() StreamOption { return func(s *Stream) { s.Sorted = true } }
+
+// Description documents the stream.
+func Description(text string) StreamOption { return func(s *Stream) { s.Description = text } }
+
+// NotSelectedByDefault excludes the stream from a sync run with no catalog.
+func NotSelectedByDefault() StreamOption { return func(s *Stream) { s.NotSelectedByDefault = true } }
+
+// EstimateFrom reads the stream's total record count from the first page's
+// response at a gjson path (PokeAPI's "count", for one).
+func EstimateFrom(path string) StreamOption { return func(s *Stream) { s.EstimatePath = path } }
+
+// WithSchema gives the stream an explicit JSON Schema instead of one
+// generated from a Go type.
+func WithSchema(raw json.RawMessage) StreamOption {
+	return func(s *Stream) {
+		s.Schema, s.schemaErr = new(Schema), nil
+		if err := s.Schema.UnmarshalJSON(raw); err != nil {
+			s.schemaErr = err
+		}
+	}
+}
+
+// validate checks a declaration; errors are the integration author's bugs.
+func (s *Stream) validate() error {
+	if s.Name == "" {
+		return fmt.Errorf("stream with no name")
+	}
+	if s.schemaErr != nil {
+		return fmt.Errorf("stream %q: schema: %w", s.Name, s.schemaErr)
+	}
+	if s.Schema == nil {
+		return fmt.Errorf("stream %q: no record type or schema", s.Name)
+	}
+	if s.Runner == nil {
+		return fmt.Errorf("stream %q: no runner", s.Name)
+	}
+	if len(s.Schema.Properties) > 0 {
+		for _, k := range s.PrimaryKey {
+			if s.Schema.Property(k) == nil {
+				return fmt.Errorf("stream %q: primary key %q is not a property of its schema", s.Name, k)
+			}
+		}
+		if s.ReplicationKey != "" && s.Schema.Property(s.ReplicationKey) == nil {
+			return fmt.Errorf("stream %q: replication key %q is not a property of its schema", s.Name, s.ReplicationKey)
+		}
+	}
+	return nil
+}
+
+// SyncModes lists the modes the stream supports, the preferred one first.
+func (s *Stream) SyncModes() []SyncMode {
+	if s.ReplicationKey != "" {
+		return []SyncMode{ModeIncremental, ModeFullRefresh}
+	}
+	return []SyncMode{ModeFullRefresh}
+}
+
+// AutomaticFields are the fields always synced, whatever the selection.
+func (s *Stream) AutomaticFields() []string {
+	out := append([]string(nil), s.PrimaryKey...)
+	if s.ReplicationKey != "" {
+		out = append(out, s.ReplicationKey)
+	}
+	return out
+}

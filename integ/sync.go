@@ -1,0 +1,455 @@
+package integ
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/integ/integ/requests"
+	"github.com/tidwall/gjson"
+)
+
+// SyncOptions configures one sync. Config and Protocol are required.
+type SyncOptions struct {
+	Config   *Config
+	Catalog  *Catalog // nil: every stream selected by default
+	State    *State   // nil: a first sync
+	Protocol Protocol
+	Output   *Output
+	Logger   *slog.Logger
+	HTTP     HTTPOptions
+
+	// A checkpoint (a state message) is written at the end of a page once
+	// CheckpointRecords records or CheckpointInterval have passed since the
+	// stream's previous one, and always when the stream ends.
+	CheckpointRecords  int64         // default 10,000
+	CheckpointInterval time.Duration // default 10s
+
+	// Now is the clock (tests fix it). Default time.Now.
+	Now func() time.Time
+}
+
+// HTTPOptions tunes the HTTP stack of a run.
+type HTTPOptions struct {
+	// Doer is the innermost transport; default requests.DefaultClient().
+	Doer             requests.Doer
+	Retry            requests.RetryOptions
+	Timeout          time.Duration // per request; default 5 minutes
+	MaxResponseBytes int64         // default requests.DefaultMaxResponseBytes
+	// RequestsPerSecond and Burst override the source's rate limit when
+	// RequestsPerSecond is not zero.
+	RequestsPerSecond float64
+	Burst             int
+}
+
+const (
+	defaultCheckpointRecords  = 10_000
+	defaultCheckpointInterval = 10 * time.Second
+	flushBytes                = 64 << 10 // write a stream's buffer once it holds this much
+)
+
+type httpEnv struct {
+	doer     requests.Doer
+	maxBytes int64
+}
+
+// buildHTTP stacks the run's transports: retries outermost (each attempt is
+// rate limited and timed out on its own), then the source's middleware.
+func (s *Source) buildHTTP(cfg *Config, o HTTPOptions) (*httpEnv, error) {
+	base := o.Doer
+	if base == nil {
+		base = requests.DefaultClient()
+	}
+	var mws []requests.Middleware
+	mws = append(mws, requests.Retry(o.Retry))
+	rps, burst := s.rps, s.burst
+	if o.RequestsPerSecond != 0 {
+		rps, burst = o.RequestsPerSecond, o.Burst
+	}
+	if rps > 0 {
+		if burst < 1 {
+			burst = 1
+		}
+		mws = append(mws, requests.RateLimit(requests.NewLimiter(rps, burst)))
+	}
+	timeout := o.Timeout
+	if timeout == 0 {
+		timeout = 5 * time.Minute
+	}
+	mws = append(mws, requests.Timeout(timeout))
+	ua := s.userAgent
+	if ua == "" {
+		ua = "integ-" + s.Name + "/" + s.Version
+	}
+	mws = append(mws, requests.UserAgent(ua))
+	for _, build := range s.middleware {
+		mw, err := build(cfg)
+		if err != nil {
+			return nil, &Error{Kind: ConfigFailure, Msg: "cannot set up HTTP access from the config", Err: errors.Join(ErrConfig, err)}
+		}
+		if mw != nil {
+			mws = append(mws, mw)
+		}
+	}
+	maxBytes := o.MaxResponseBytes
+	if maxBytes == 0 {
+		maxBytes = requests.DefaultMaxResponseBytes
+	}
+	return &httpEnv{doer: requests.Chain(base, mws...), maxBytes: maxBytes}, nil
+}
+
+// Sync runs the selected streams and writes them through the protocol. It
+// returns nil only if every stream completed. A stream that fails does not
+// stop the others (unless the context ends); the returned error joins every
+// stream's error, the first one first.
+func (s *Source) Sync(ctx context.Context, o SyncOptions) error {
+	if s.err != nil {
+		return s.err
+	}
+	if o.Config == nil || o.Protocol == nil || o.Output == nil {
+		return errors.New("integ: Sync needs Config, Protocol and Output")
+	}
+	runs, err := s.Plan(o.Catalog)
+	if err != nil {
+		return err
+	}
+	if err := s.checkState(o.State, runs); err != nil {
+		return err
+	}
+	env, err := s.buildHTTP(o.Config, o.HTTP)
+	if err != nil {
+		return err
+	}
+	e := &engine{
+		src: s, opts: o, http: env,
+		committed: o.State.Clone(),
+		logger:    orDiscard(o.Logger),
+		now:       o.Now,
+	}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	if e.opts.CheckpointRecords <= 0 {
+		e.opts.CheckpointRecords = defaultCheckpointRecords
+	}
+	if e.opts.CheckpointInterval <= 0 {
+		e.opts.CheckpointInterval = defaultCheckpointInterval
+	}
+	e.signpost = e.now().UTC()
+
+	var errs []error
+	for _, run := range runs {
+		if ctx.Err() != nil {
+			errs = append(errs, fmt.Errorf("stream %q not started: %w", run.Stream.Name, ErrInterrupted))
+			continue
+		}
+		if err := e.runStream(ctx, run); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := o.Output.Err(); err != nil {
+		return fmt.Errorf("writing output: %w", err)
+	}
+	return errors.Join(errs...)
+}
+
+// checkState rejects state that cannot belong to this source before any
+// request is made.
+func (s *Source) checkState(st *State, runs []*StreamRun) error {
+	if st == nil {
+		return nil
+	}
+	for _, name := range st.Names() {
+		if err := checkStateObject(name, st.Streams[name]); err != nil {
+			return err
+		}
+	}
+	for _, run := range runs {
+		prev := st.Stream(run.Stream.Name)
+		if prev == nil || !run.Incremental() {
+			continue
+		}
+		key := gjson.GetBytes(prev, stateReplicationKey)
+		if key.Exists() && key.String() != run.Stream.ReplicationKey {
+			return &Error{Kind: ConfigFailure,
+				Msg: fmt.Sprintf("state of stream %q has replication key %q but the stream's is %q; reset the stream's state", run.Stream.Name, key.String(), run.Stream.ReplicationKey),
+				Err: ErrState}
+		}
+	}
+	return nil
+}
+
+func orDiscard(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return l
+}
+
+type engine struct {
+	src       *Source
+	opts      SyncOptions
+	http      *httpEnv
+	logger    *slog.Logger
+	now       func() time.Time
+	signpost  time.Time
+	committed *State // guarded by opts.Output's lock
+}
+
+func (e *engine) runStream(ctx context.Context, run *StreamRun) (err error) {
+	name := run.Stream.Name
+	r := &streamRun{
+		e: e, info: run, enc: e.opts.Protocol.Stream(run),
+		prevState:      e.committed.Stream(name),
+		lastCheckpoint: e.now(),
+	}
+	if run.Incremental() {
+		r.bookmark = newBookmark(run.Stream.ReplicationKey, r.prevState, e.signpost)
+	} else {
+		r.prevState = stripBookmark(r.prevState)
+	}
+	if run.Fields != nil {
+		r.keep = make(map[string]bool, len(run.Fields))
+		for _, f := range run.Fields {
+			r.keep[f] = true
+		}
+	}
+	logger := e.logger.With("stream", name)
+	c := &HttpContext{ctx: ctx, cfg: e.opts.Config, http: e.http, logger: logger, run: r}
+
+	start := e.now()
+	r.buf = r.enc.Start(r.buf)
+	runErr := safeRun(run.Stream.Runner, c)
+	if runErr != nil && ctx.Err() != nil {
+		runErr = fmt.Errorf("stream %q: %w: %w", name, ErrInterrupted, context.Cause(ctx))
+	}
+	// Whatever happened, the records read so far go out with a state that
+	// covers exactly them, so a resume loses nothing.
+	if err := r.checkpoint(true, runErr == nil); err != nil && runErr == nil {
+		runErr = err
+	}
+	res := &StreamResult{Records: r.total, Skipped: r.skipped, Duration: e.now().Sub(start), Err: runErr}
+	r.buf = r.enc.End(r.buf[:0], res)
+	if err := e.opts.Output.Write(r.buf); err != nil && runErr == nil {
+		runErr = fmt.Errorf("stream %q: writing output: %w", name, err)
+	}
+	if r.skipped > 0 {
+		logger.Warn("dropped records older than the bookmark (the API ignored the filter)", "count", r.skipped)
+	}
+	return runErr
+}
+
+// safeRun turns a runner's panic into an error: one bad integration must not
+// take the process down with a stack trace on the user's terminal.
+func safeRun(r Runner, c *HttpContext) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &Error{Kind: SystemFailure, Msg: fmt.Sprintf("stream %q: the integration failed unexpectedly", c.Stream()), Err: fmt.Errorf("panic: %v", p)}
+		}
+	}()
+	return r.Run(c)
+}
+
+// stripBookmark removes framework bookmark keys from a state a full refresh
+// must not resume from.
+func stripBookmark(prev json.RawMessage) json.RawMessage {
+	if prev == nil || !gjson.GetBytes(prev, stateReplicationKeyValue).Exists() {
+		return prev
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(prev, &m) != nil {
+		return nil
+	}
+	delete(m, stateReplicationKey)
+	delete(m, stateReplicationKeyValue)
+	if len(m) == 0 {
+		return nil
+	}
+	b, _ := json.Marshal(m)
+	return b
+}
+
+// streamRun is the emit path of one stream: records are appended to buf by
+// the protocol's encoder and buf goes to the output in whole lines.
+type streamRun struct {
+	e         *engine
+	info      *StreamRun
+	enc       StreamEncoder
+	buf       []byte
+	scratch   []byte
+	keep      map[string]bool // selected fields, nil when all are
+	checkOnly bool
+
+	prevState      json.RawMessage
+	bookmark       *bookmark
+	custom         json.RawMessage // runner state from EmitState
+	stateDirty     bool
+	total          int64
+	skipped        int64
+	sinceCP        int64
+	lastCheckpoint time.Time
+	inPage         bool
+	estimated      bool
+}
+
+func (r *streamRun) beginPage() {
+	r.buf = r.enc.Page(r.buf, r.e.now())
+	r.inPage = true
+}
+
+func (r *streamRun) beginPageIfNeeded() {
+	if !r.inPage {
+		r.beginPage()
+	}
+}
+
+// record is the hot path: no allocation unless fields are deselected.
+func (r *streamRun) record(rec []byte) {
+	if r.bookmark != nil && !r.bookmark.observe(rec) {
+		r.skipped++
+		return
+	}
+	if r.keep != nil {
+		r.scratch = selectFields(r.scratch[:0], rec, r.keep)
+		rec = r.scratch
+	}
+	r.buf = r.enc.Record(r.buf, rec)
+	r.total++
+	r.sinceCP++
+	if r.bookmark != nil {
+		r.stateDirty = true
+	}
+}
+
+func (r *streamRun) endPage() error {
+	r.inPage = false
+	if err := r.maybeCheckpoint(); err != nil {
+		return err
+	}
+	if len(r.buf) >= flushBytes {
+		if err := r.e.opts.Output.Write(r.buf); err != nil {
+			return fmt.Errorf("writing output: %w", err)
+		}
+		r.buf = r.buf[:0]
+	}
+	return nil
+}
+
+func (r *streamRun) maybeCheckpoint() error {
+	if r.checkOnly {
+		return nil
+	}
+	if r.sinceCP >= r.e.opts.CheckpointRecords || r.e.now().Sub(r.lastCheckpoint) >= r.e.opts.CheckpointInterval {
+		return r.checkpoint(false, false)
+	}
+	return nil
+}
+
+// checkpoint writes the buffered records, then the state covering them,
+// under one lock so that no other stream's lines come between and the
+// committed state never runs ahead of the records on the wire.
+func (r *streamRun) checkpoint(final, completed bool) error {
+	if r.checkOnly {
+		return nil
+	}
+	r.inPage = false
+	value, err := r.stateValue(completed)
+	if err != nil {
+		return err
+	}
+	out := r.e.opts.Output
+	out.mu.Lock()
+	defer out.mu.Unlock()
+	if err := out.writeLocked(r.buf); err != nil {
+		return fmt.Errorf("writing output: %w", err)
+	}
+	r.buf = r.buf[:0]
+	name := r.info.Stream.Name
+	if value != nil {
+		r.e.committed.Streams[name] = value
+	}
+	cp := &Checkpoint{Stream: name, Value: value, All: r.e.committed, Records: r.sinceCP, Final: final}
+	r.buf = r.enc.State(r.buf, cp)
+	if err := out.writeLocked(r.buf); err != nil {
+		return fmt.Errorf("writing output: %w", err)
+	}
+	r.buf = r.buf[:0]
+	r.sinceCP = 0
+	r.stateDirty = false
+	r.lastCheckpoint = r.e.now()
+	return nil
+}
+
+// stateValue is the stream's state object: the runner's own state with the
+// framework bookmark merged in. An unsorted incremental stream only moves
+// its bookmark once the stream has completed.
+func (r *streamRun) stateValue(completed bool) (json.RawMessage, error) {
+	base := r.custom
+	if base == nil {
+		base = r.prevState
+	}
+	if r.bookmark == nil {
+		return base, nil
+	}
+	var bm json.RawMessage
+	if r.info.Stream.Sorted || completed {
+		bm = r.bookmark.value()
+	} else if r.bookmark.hasStart {
+		bm = json.RawMessage(r.bookmark.start.Raw)
+	}
+	if bm == nil {
+		return base, nil
+	}
+	m := map[string]json.RawMessage{}
+	if base != nil {
+		if err := json.Unmarshal(base, &m); err != nil {
+			return nil, fmt.Errorf("stream %q: state: %w", r.info.Stream.Name, err)
+		}
+	}
+	key, _ := json.Marshal(r.info.Stream.ReplicationKey)
+	m[stateReplicationKey] = key
+	m[stateReplicationKeyValue] = bm
+	return marshalOrdered(m), nil
+}
+
+// marshalOrdered encodes a flat object with sorted keys (stable output).
+func marshalOrdered(m map[string]json.RawMessage) json.RawMessage {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, k := range slices.Sorted(maps.Keys(m)) {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		kb, _ := json.Marshal(k)
+		b.Write(kb)
+		b.WriteByte(':')
+		b.Write(m[k])
+	}
+	b.WriteByte('}')
+	return b.Bytes()
+}
+
+// selectFields copies the kept top-level members of a record, raw.
+func selectFields(dst, rec []byte, keep map[string]bool) []byte {
+	dst = append(dst, '{')
+	first := true
+	gjson.ParseBytes(rec).ForEach(func(k, v gjson.Result) bool {
+		if keep[k.Str] {
+			if !first {
+				dst = append(dst, ',')
+			}
+			first = false
+			dst = append(dst, k.Raw...)
+			dst = append(dst, ':')
+			dst = append(dst, v.Raw...)
+		}
+		return true
+	})
+	return append(dst, '}')
+}

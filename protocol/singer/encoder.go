@@ -1,0 +1,147 @@
+// Package singer puts an integ source on the Singer protocol: the tap's
+// command-line conventions (--config, --state, --catalog/--properties,
+// --discover, --about) and its JSON-line messages (SCHEMA, RECORD, STATE),
+// with metrics and logs on stderr. See https://hub.meltano.com/singer/spec.
+package singer
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/integ/integ/integ"
+)
+
+// timeLayout is singer-python's time_extracted format: RFC 3339, UTC,
+// microseconds.
+const timeLayout = "2006-01-02T15:04:05.000000Z07:00"
+
+// Protocol is the Singer message format. It implements integ.Protocol.
+type Protocol struct {
+	// Metrics receives "INFO METRIC: {...}" lines, one Write a line; it must
+	// be safe for concurrent use. nil drops them.
+	Metrics io.Writer
+}
+
+// NewProtocol returns the Singer protocol writing metrics to w.
+func NewProtocol(metrics io.Writer) *Protocol { return &Protocol{Metrics: metrics} }
+
+// Stream implements integ.Protocol.
+func (p *Protocol) Stream(run *integ.StreamRun) integ.StreamEncoder {
+	name, _ := json.Marshal(run.Stream.Name)
+	e := &encoder{p: p, run: run, name: name}
+	e.prefix = append(e.prefix, `{"type":"RECORD","stream":`...)
+	e.prefix = append(e.prefix, name...)
+	e.prefix = append(e.prefix, `,"record":`...)
+	return e
+}
+
+type encoder struct {
+	p       *Protocol
+	run     *integ.StreamRun
+	name    []byte
+	prefix  []byte // {"type":"RECORD","stream":"x","record":
+	suffix  []byte // ,"time_extracted":"..."}\n
+	counted int64
+}
+
+func (e *encoder) Start(dst []byte) []byte {
+	st := e.run.Stream
+	msg := schemaMessage{
+		Type:          "SCHEMA",
+		Stream:        st.Name,
+		Schema:        e.run.Schema,
+		KeyProperties: nonNil(st.PrimaryKey),
+	}
+	if e.run.Incremental() {
+		msg.BookmarkProperties = []string{st.ReplicationKey}
+	}
+	b, err := json.Marshal(msg)
+	if err != nil { // only a broken explicit schema gets here: say so, stay valid
+		e.log("WARNING", fmt.Sprintf("stream %q: schema cannot be encoded (%v); sending an empty schema", st.Name, err))
+		msg.Schema = &integ.Schema{}
+		b, _ = json.Marshal(msg)
+	}
+	dst = append(dst, b...)
+	return append(dst, '\n')
+}
+
+type schemaMessage struct {
+	Type               string        `json:"type"`
+	Stream             string        `json:"stream"`
+	Schema             *integ.Schema `json:"schema"`
+	KeyProperties      []string      `json:"key_properties"`
+	BookmarkProperties []string      `json:"bookmark_properties,omitempty"`
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func (e *encoder) Page(dst []byte, at time.Time) []byte {
+	e.suffix = append(e.suffix[:0], `,"time_extracted":"`...)
+	e.suffix = at.UTC().AppendFormat(e.suffix, timeLayout)
+	e.suffix = append(e.suffix, "\"}\n"...)
+	return dst
+}
+
+// Record is the hot path: two appends around the untouched record bytes.
+func (e *encoder) Record(dst, rec []byte) []byte {
+	dst = append(dst, e.prefix...)
+	dst = append(dst, rec...)
+	return append(dst, e.suffix...)
+}
+
+func (e *encoder) State(dst []byte, cp *integ.Checkpoint) []byte {
+	dst = append(dst, `{"type":"STATE","value":`...)
+	dst = appendStateValue(dst, cp.All)
+	dst = append(dst, "}\n"...)
+	if cp.Records > 0 {
+		e.metric("counter", "record_count", strconv.FormatInt(cp.Records, 10), "")
+	}
+	return dst
+}
+
+// appendStateValue writes {"bookmarks":{stream: state, ...}} in stream order.
+func appendStateValue(dst []byte, st *integ.State) []byte {
+	dst = append(dst, `{"bookmarks":{`...)
+	for i, name := range st.Names() {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = strconv.AppendQuote(dst, name)
+		dst = append(dst, ':')
+		dst = append(dst, st.Streams[name]...)
+	}
+	return append(dst, "}}"...)
+}
+
+func (e *encoder) End(dst []byte, res *integ.StreamResult) []byte {
+	status := "succeeded"
+	if res.Err != nil {
+		status = "failed"
+	}
+	e.metric("timer", "sync_duration", strconv.FormatFloat(res.Duration.Seconds(), 'f', 3, 64), `,"status":"`+status+`"`)
+	return dst
+}
+
+// metric writes one singer-python style metric line to stderr.
+func (e *encoder) metric(kind, name, value, extraTags string) {
+	if e.p.Metrics == nil {
+		return
+	}
+	line := fmt.Sprintf("INFO METRIC: {\"type\": %q, \"metric\": %q, \"value\": %s, \"tags\": {\"endpoint\": %s%s}}\n",
+		kind, name, value, e.name, extraTags)
+	io.WriteString(e.p.Metrics, line)
+}
+
+func (e *encoder) log(level, msg string) {
+	if e.p.Metrics != nil {
+		io.WriteString(e.p.Metrics, level+" "+msg+"\n")
+	}
+}

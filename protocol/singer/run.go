@@ -1,0 +1,140 @@
+package singer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/integ/integ/integ"
+	"github.com/integ/integ/requests"
+)
+
+// Options are a tap invocation's flags and streams.
+type Options struct {
+	ConfigPaths []string // --config, repeatable, merged in order
+	StatePath   string   // --state
+	CatalogPath string   // --catalog (or its legacy name --properties)
+	Discover    bool     // --discover
+	About       bool     // --about
+	Format      string   // --format for --about: json (default) or markdown
+
+	Stdout, Stderr io.Writer
+	LogLevel       slog.Level
+	// Sync carries tuning (HTTP, checkpoints, clock); its Config, Catalog,
+	// State, Protocol, Output and Logger are set by Run.
+	Sync integ.SyncOptions
+}
+
+// ErrReported marks an error Run has already written to stderr as a
+// CRITICAL line: the caller only has to exit non-zero.
+var ErrReported = errors.New("singer: error reported")
+
+// Run is the tap: --about, --discover, or a sync. Every failure is written to
+// stderr as one CRITICAL line and returned wrapping ErrReported; stdout only
+// ever carries complete Singer messages.
+func Run(ctx context.Context, src *integ.Source, o Options) error {
+	stderr := NewLockedWriter(o.Stderr)
+	var secrets []string
+	err := run(ctx, src, o, stderr, &secrets)
+	if err == nil {
+		return nil
+	}
+	fmt.Fprintf(stderr, "CRITICAL %s\n", oneLine(requests.Redact(err.Error(), secrets...)))
+	return fmt.Errorf("%w: %w", ErrReported, err)
+}
+
+func oneLine(s string) string { return strings.ReplaceAll(s, "\n", "; ") }
+
+func run(ctx context.Context, src *integ.Source, o Options, stderr io.Writer, secrets *[]string) error {
+	if err := src.Err(); err != nil {
+		return err
+	}
+	if o.About {
+		return writeAbout(o.Stdout, src, o.Format)
+	}
+	if o.Format != "" {
+		return &integ.Error{Kind: integ.ConfigFailure, Msg: "--format only goes with --about"}
+	}
+	var cfg *integ.Config
+	if len(o.ConfigPaths) > 0 {
+		raw, err := integ.ReadConfigFiles(o.ConfigPaths...)
+		if err != nil {
+			return err
+		}
+		if cfg, err = src.ParseConfig(raw); err != nil {
+			return err
+		}
+		*secrets = cfg.Secrets()
+	}
+	logger := NewLogger(stderr, o.LogLevel, *secrets)
+	if cfg != nil {
+		for _, k := range src.UnknownConfigKeys(cfg) {
+			logger.Warn(fmt.Sprintf("config key %q is not a setting of this tap; it is ignored", k))
+		}
+	}
+	if cfg == nil && (!o.Discover || src.NeedsConfig()) {
+		return &integ.Error{Kind: integ.ConfigFailure, Msg: "no config: pass --config FILE (see --about for the settings)"}
+	}
+	if cfg != nil {
+		resolved, err := src.Resolve(ctx, cfg, o.Sync.HTTP)
+		if err != nil {
+			return err
+		}
+		src = resolved
+	}
+	if o.Discover {
+		return writeJSON(o.Stdout, Discover(src))
+	}
+	var catalog *integ.Catalog
+	if o.CatalogPath != "" {
+		data, err := readFile("catalog", o.CatalogPath)
+		if err != nil {
+			return err
+		}
+		if catalog, err = ParseCatalog(data); err != nil {
+			return fmt.Errorf("catalog file %q: %w", o.CatalogPath, err)
+		}
+	}
+	state := integ.NewState()
+	if o.StatePath != "" {
+		data, err := readFile("state", o.StatePath)
+		if err != nil {
+			return err
+		}
+		if state, err = ParseState(data); err != nil {
+			return fmt.Errorf("state file %q: %w", o.StatePath, err)
+		}
+	}
+	so := o.Sync
+	so.Config, so.Catalog, so.State = cfg, catalog, state
+	so.Protocol = NewProtocol(stderr)
+	so.Output = integ.NewOutput(o.Stdout)
+	so.Logger = logger
+	return src.Sync(ctx, so)
+}
+
+func readFile(what, path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, &integ.Error{Kind: integ.ConfigFailure, Msg: fmt.Sprintf("cannot read %s file %q: %v", what, path, err), Err: err}
+	}
+	return b, nil
+}
+
+func writeJSON(w io.Writer, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}

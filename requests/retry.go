@@ -1,0 +1,299 @@
+package requests
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+)
+
+// AttemptsHeader is set by Retry on the response it returns, holding the
+// number of requests sent. ReadJSON moves it into StatusError.Attempts.
+// A response header survives any body-wrapping middleware, which a
+// context value or body wrapper would not.
+const AttemptsHeader = "X-Integ-Attempts"
+
+// Clock tells the time. Tests inject a fake one.
+type Clock interface {
+	Now() time.Time
+}
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+// RetryOptions configures Retry. Zero fields take the defaults shown.
+type RetryOptions struct {
+	MaxAttempts     int           // total requests, default 5; 1 disables retries
+	MaxElapsed      time.Duration // total budget, default 5m; < 0 means none
+	InitialInterval time.Duration // default 1s
+	MaxInterval     time.Duration // backoff cap, default 60s
+	MaxRetryAfter   time.Duration // cap on server-requested waits, default 5m
+
+	Clock Clock                                            // default: time.Now
+	Sleep func(ctx context.Context, d time.Duration) error // default: timer, interrupted by ctx
+	Rand  func() float64                                   // in [0,1), default math/rand/v2
+	Logf  func(format string, args ...any)                 // default: silent
+}
+
+func (o RetryOptions) withDefaults() RetryOptions {
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 5
+	}
+	if o.MaxElapsed == 0 {
+		o.MaxElapsed = 5 * time.Minute
+	}
+	if o.InitialInterval <= 0 {
+		o.InitialInterval = time.Second
+	}
+	if o.MaxInterval <= 0 {
+		o.MaxInterval = 60 * time.Second
+	}
+	if o.MaxRetryAfter <= 0 {
+		o.MaxRetryAfter = 5 * time.Minute
+	}
+	if o.Clock == nil {
+		o.Clock = systemClock{}
+	}
+	if o.Sleep == nil {
+		o.Sleep = sleepContext
+	}
+	if o.Rand == nil {
+		o.Rand = rand.Float64
+	}
+	if o.Logf == nil {
+		o.Logf = func(string, ...any) {}
+	}
+	return o
+}
+
+func sleepContext(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// AttemptsError is returned by Retry when a request fails without a
+// response (transport error, or the context ended while waiting).
+type AttemptsError struct {
+	Method   string
+	URL      string // redacted
+	Attempts int
+	Err      error
+}
+
+func (e *AttemptsError) Error() string {
+	if e.Attempts > 1 {
+		return fmt.Sprintf("%s %s: after %d attempts: %v", e.Method, e.URL, e.Attempts, e.Err)
+	}
+	return fmt.Sprintf("%s %s: %v", e.Method, e.URL, e.Err)
+}
+
+func (e *AttemptsError) Unwrap() error { return e.Err }
+
+// Retry resends requests that failed transiently: 408, 429 and 5xx other
+// than 501 responses; timeouts of a single attempt (but not the end of
+// the caller's context); and dropped or refused connections.
+//
+// Waits follow Retry-After (seconds or HTTP date) and, on 429,
+// X-RateLimit-Reset / RateLimit-Reset (seconds, or epoch seconds when
+// above 1e9), capped by MaxRetryAfter; otherwise exponential backoff with
+// full jitter. A retry that would end past MaxElapsed is not attempted.
+//
+// When attempts run out on a retryable status, the last response is
+// returned (with AttemptsHeader set) so ReadJSON reports a StatusError.
+// Transport failures come back as *AttemptsError wrapping the last error.
+// Bodies are replayed through GetBody; without it, a request with a body
+// is sent once.
+func Retry(opts RetryOptions) Middleware {
+	o := opts.withDefaults()
+	return func(next Doer) Doer {
+		return DoerFunc(func(req *http.Request) (*http.Response, error) {
+			return o.do(next, req)
+		})
+	}
+}
+
+func (o *RetryOptions) do(next Doer, req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	start := o.Clock.Now()
+	b := backoff.NewExponentialBackOff(
+		backoff.WithInitialInterval(o.InitialInterval),
+		backoff.WithMaxInterval(o.MaxInterval),
+		backoff.WithMultiplier(2),
+		backoff.WithRandomizationFactor(0), // we apply full jitter ourselves
+		backoff.WithMaxElapsedTime(0),      // we track elapsed time, waits included
+		backoff.WithClockProvider(o.Clock),
+	)
+	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+	redacted := RedactURL(req.URL.String())
+	fail := func(attempts int, err error) error {
+		return &AttemptsError{Method: req.Method, URL: redacted, Attempts: attempts, Err: stripURLError(err)}
+	}
+
+	for attempt := 1; ; attempt++ {
+		r := req
+		if attempt > 1 && req.GetBody != nil {
+			body, err := req.GetBody()
+			if err != nil {
+				return nil, fail(attempt-1, fmt.Errorf("replay body: %w", err))
+			}
+			r = req.Clone(ctx)
+			r.Body = body
+		}
+		resp, err := next.Do(r)
+		retry := false
+		var reason string
+		if err != nil {
+			retry = retryableError(ctx, err)
+			reason = stripURLError(err).Error()
+		} else {
+			retry = RetryableStatus(resp.StatusCode)
+			reason = resp.Status
+			if reason == "" {
+				reason = strconv.Itoa(resp.StatusCode)
+			}
+		}
+		giveUp := func() (*http.Response, error) {
+			if err != nil {
+				return nil, fail(attempt, err)
+			}
+			if resp.Header == nil {
+				resp.Header = http.Header{}
+			}
+			resp.Header.Set(AttemptsHeader, strconv.Itoa(attempt))
+			return resp, nil
+		}
+		if !retry || !replayable || attempt >= o.MaxAttempts {
+			return giveUp()
+		}
+
+		wait := b.NextBackOff()
+		wait = time.Duration(o.Rand() * float64(wait))
+		if resp != nil {
+			if d, ok := o.serverWait(resp); ok {
+				wait = d
+			}
+		}
+		if o.MaxElapsed > 0 && o.Clock.Now().Sub(start)+wait > o.MaxElapsed {
+			o.Logf("requests: %s %s: %s; not retrying: waiting %s would exceed %s total", req.Method, redacted, reason, wait, o.MaxElapsed)
+			return giveUp()
+		}
+		if resp != nil {
+			// Drain a little so the connection can be reused.
+			_, _ = io.CopyN(io.Discard, resp.Body, 64<<10)
+			resp.Body.Close()
+		}
+		o.Logf("requests: %s %s: attempt %d/%d: %s; retrying in %s", req.Method, redacted, attempt, o.MaxAttempts, reason, wait.Round(time.Millisecond))
+		if serr := o.Sleep(ctx, wait); serr != nil {
+			return nil, fail(attempt, fmt.Errorf("retry interrupted (last: %s): %w", reason, serr))
+		}
+	}
+}
+
+// RetryableStatus reports whether Retry resends on status code.
+func RetryableStatus(code int) bool {
+	switch code {
+	case http.StatusRequestTimeout, http.StatusTooManyRequests:
+		return true
+	case http.StatusNotImplemented:
+		return false
+	}
+	return code >= 500 && code <= 599
+}
+
+// retryableError reports whether a transport error is transient. Once the
+// caller's context is done nothing is retried: a DeadlineExceeded is only
+// transient when it came from a per-attempt Timeout.
+func retryableError(ctx context.Context, err error) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	if errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.EPIPE) {
+		return true
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	var dns *net.DNSError
+	if errors.As(err, &dns) && (dns.IsTemporary || dns.IsTimeout) {
+		return true
+	}
+	// HTTP/2 stream resets and GOAWAY have no exported error types.
+	msg := err.Error()
+	return strings.Contains(msg, "http2: server sent GOAWAY") ||
+		strings.Contains(msg, "stream error") && strings.Contains(msg, "INTERNAL_ERROR")
+}
+
+// serverWait returns the wait the server asked for, capped by
+// MaxRetryAfter. Rate-limit reset headers are only trusted on 429: many
+// APIs send them on every response.
+func (o *RetryOptions) serverWait(resp *http.Response) (time.Duration, bool) {
+	now := o.Clock.Now()
+	d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), now)
+	if !ok && resp.StatusCode == http.StatusTooManyRequests {
+		for _, h := range []string{"X-RateLimit-Reset", "RateLimit-Reset", "X-Rate-Limit-Reset"} {
+			if d, ok = parseReset(resp.Header.Get(h), now); ok {
+				break
+			}
+		}
+	}
+	if !ok || d <= 0 {
+		return 0, false // absent, or already passed (clock skew): back off instead
+	}
+	return min(d, o.MaxRetryAfter), true
+}
+
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseFloat(v, 64); err == nil {
+		if secs < 0 || secs > 1e9 {
+			return 0, false
+		}
+		return time.Duration(secs * float64(time.Second)), true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return t.Sub(now), true
+	}
+	return 0, false
+}
+
+func parseReset(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	n, err := strconv.ParseFloat(v, 64)
+	if err != nil || n < 0 {
+		return 0, false
+	}
+	if n >= 1e9 { // epoch seconds
+		sec := int64(n)
+		return time.Unix(sec, int64((n-float64(sec))*1e9)).Sub(now), true
+	}
+	return time.Duration(n * float64(time.Second)), true
+}
