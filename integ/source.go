@@ -2,10 +2,10 @@ package integ
 
 import (
 	"context"
-	"log/slog"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/integ/integ/requests"
 )
