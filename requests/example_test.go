@@ -2,6 +2,7 @@ package requests_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -50,7 +51,8 @@ func ExampleDo() {
 
 	// Without the token: a *StatusError naming the request.
 	_, err = requests.Do(context.Background(), srv.Client(), requests.New(srv.URL+"/items?api_key=s3cret"), 0)
-	if se, ok := err.(*requests.StatusError); ok {
+	var se *requests.StatusError
+	if errors.As(err, &se) {
 		fmt.Println(se.Status, requests.RedactURL("/items?api_key=s3cret"), se.BodyExcerpt)
 	}
 	// Output:

@@ -16,15 +16,16 @@ var ErrPaginationLoop = errors.New("requests: pagination loop")
 // when there are no more pages. count is the number of records on the
 // page just read; every built-in paginator stops when it is 0.
 //
-// Paginators built by NextURL, LinkHeader and Cursor remember the tokens
-// seen in the current run to detect loops, so build one per stream run
-// (construction is cheap) or call Reset between runs. All built-in
-// paginators implement Resetter and are safe for concurrent use.
+// The built-in paginators are safe for concurrent use and may be shared
+// by streams and reused across runs without Reset: NextURL, LinkHeader
+// and Cursor track each run separately, keyed by the URL of the request
+// they handed out last, so a prev they did not produce starts a new run.
 type Paginator interface {
 	Next(prev *Request, resp *JSONResponse, count int) (*Request, error)
 }
 
-// Resetter is implemented by paginators with per-run state.
+// Resetter is implemented by paginators with per-run state. Reset forgets
+// every run, including ones abandoned after an error.
 type Resetter interface {
 	Reset()
 }
@@ -37,34 +38,50 @@ func (f PaginatorFunc) Next(prev *Request, resp *JSONResponse, count int) (*Requ
 	return f(prev, resp, count)
 }
 
-// seen records the tokens of one run.
-type seen struct {
-	mu sync.Mutex
-	m  map[string]bool
+// loopGuard remembers, for each run in progress, the tokens it has used.
+// Runs are keyed by the URL of their latest request, so only the frontier
+// of live runs is kept.
+type loopGuard struct {
+	mu     sync.Mutex
+	chains map[string]map[string]bool
 }
 
-func (s *seen) Reset() {
-	s.mu.Lock()
-	s.m = nil
-	s.mu.Unlock()
+func (g *loopGuard) Reset() {
+	g.mu.Lock()
+	g.chains = nil
+	g.mu.Unlock()
 }
 
-// repeated records prev (when non-empty) and next, and reports whether
-// next had already been recorded.
-func (s *seen) repeated(prev, next string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.m == nil {
-		s.m = map[string]bool{}
+// advance moves the run at prevURL to nextURL and reports whether token
+// was already used by that run. prevToken (when non-empty) is the token
+// of prev itself.
+func (g *loopGuard) advance(prevURL, prevToken, nextURL, token string) (repeated bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	seen := g.chains[prevURL]
+	if seen == nil {
+		seen = map[string]bool{} // prev was not handed out by us: a new run
 	}
-	if prev != "" {
-		s.m[prev] = true
+	delete(g.chains, prevURL)
+	if prevToken != "" {
+		seen[prevToken] = true
 	}
-	if s.m[next] {
+	if seen[token] {
 		return true
 	}
-	s.m[next] = true
+	seen[token] = true
+	if g.chains == nil {
+		g.chains = map[string]map[string]bool{}
+	}
+	g.chains[nextURL] = seen
 	return false
+}
+
+// end forgets the run at prevURL.
+func (g *loopGuard) end(prevURL string) {
+	g.mu.Lock()
+	delete(g.chains, prevURL)
+	g.mu.Unlock()
 }
 
 func shorten(s string) string {
@@ -75,20 +92,21 @@ func shorten(s string) string {
 }
 
 type urlPaginator struct {
-	seen
+	loopGuard
 	next func(resp *JSONResponse) string
 }
 
 func (p *urlPaginator) Next(prev *Request, resp *JSONResponse, count int) (*Request, error) {
-	if count == 0 || resp == nil {
-		return nil, nil
+	ref := ""
+	if count > 0 && resp != nil {
+		ref = strings.TrimSpace(p.next(resp))
 	}
-	ref := strings.TrimSpace(p.next(resp))
 	if ref == "" {
+		p.end(prev.URL())
 		return nil, nil
 	}
 	n := prev.Resolve(ref)
-	if p.repeated(prev.URL(), n.URL()) {
+	if p.advance(prev.URL(), prev.URL(), n.URL(), n.URL()) {
 		return nil, fmt.Errorf("%w: next URL %s was already requested", ErrPaginationLoop, shorten(RedactURL(n.URL())))
 	}
 	return n, nil
@@ -186,26 +204,28 @@ func PageNumber(pageParam, sizeParam string, size, start int) Paginator {
 }
 
 type cursorPaginator struct {
-	seen
+	loopGuard
 	path, param string
 }
 
 func (p *cursorPaginator) Next(prev *Request, resp *JSONResponse, count int) (*Request, error) {
-	if count == 0 || resp == nil {
-		return nil, nil
+	tok := ""
+	if count > 0 && resp != nil {
+		tok = resp.Get(p.path).String()
 	}
-	tok := resp.Get(p.path).String()
 	if tok == "" {
+		p.end(prev.URL())
 		return nil, nil
 	}
-	if p.repeated(prev.QueryValue(p.param), tok) {
+	n := prev.Clone().SetQuery(p.param, tok)
+	if p.advance(prev.URL(), prev.QueryValue(p.param), n.URL(), tok) {
 		shown := shorten(tok)
 		if isSecretParam(p.param) {
 			shown = Redacted
 		}
 		return nil, fmt.Errorf("%w: cursor %s=%s was already requested", ErrPaginationLoop, p.param, shown)
 	}
-	return prev.Clone().SetQuery(p.param, tok), nil
+	return n, nil
 }
 
 // Cursor sends the token found at gjson path in the body as query

@@ -201,7 +201,7 @@ func TestPaginationLoop(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			for run := range 2 { // a second run after Reset behaves the same
+			for run := range 2 { // a second run starts afresh, without Reset
 				prev := requests.New(tt.first)
 				var err error
 				for _, pg := range tt.pages {
@@ -215,7 +215,6 @@ func TestPaginationLoop(t *testing.T) {
 				if msg := err.Error(); !strings.Contains(msg, tt.wantMsg) || strings.Contains(msg, "s3cret") {
 					t.Errorf("message %q: want %q and no secret", msg, tt.wantMsg)
 				}
-				tt.p.(requests.Resetter).Reset()
 			}
 		})
 	}
@@ -246,5 +245,48 @@ func TestPaginatorsStop(t *testing.T) {
 		if n, err := p.Next(prev, none, 10); n != nil || err != nil {
 			t.Errorf("%s: missing token gave %v, %v", name, n, err)
 		}
+	}
+}
+
+func TestPaginatorSharedByRuns(t *testing.T) {
+	// Two partitions share one paginator and see the same cursor tokens;
+	// their pages interleave as with parallel streams. Neither is a loop.
+	page := func(next string) *requests.JSONResponse {
+		return &requests.JSONResponse{Status: 200, Body: []byte(`{"next":"` + next + `"}`)}
+	}
+	for name, p := range map[string]requests.Paginator{
+		"Cursor":  requests.Cursor("next", "cursor"),
+		"NextURL": requests.NextURL("next"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			for range 2 { // and again, reusing the paginator without Reset
+				a, b := requests.New("https://api.test/a"), requests.New("https://api.test/b")
+				var err error
+				for _, tok := range []string{"?p=2", "?p=3"} {
+					if a, err = p.Next(a, page(tok), 1); err != nil {
+						t.Fatal(err)
+					}
+					if b, err = p.Next(b, page(tok), 1); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if a.URL() == b.URL() {
+					t.Fatalf("partitions merged: %s", a.URL())
+				}
+				if n, err := p.Next(a, page(""), 1); n != nil || err != nil {
+					t.Fatalf("end of run: %v, %v", n, err)
+				}
+				if n, err := p.Next(b, page(""), 0); n != nil || err != nil {
+					t.Fatalf("end of run: %v, %v", n, err)
+				}
+			}
+			p.(requests.Resetter).Reset()
+			// After Reset a repeat within one run is still caught.
+			r := requests.New("https://api.test/c")
+			r, _ = p.Next(r, page("?p=9"), 1)
+			if _, err := p.Next(r, page("?p=9"), 1); !errors.Is(err, requests.ErrPaginationLoop) {
+				t.Errorf("repeat after Reset: err = %v", err)
+			}
+		})
 	}
 }

@@ -44,14 +44,18 @@ func TestLimiterRefillsWhileIdle(t *testing.T) {
 	ft := newFakeTime()
 	l := requests.NewLimiter(1, 2).WithClock(ft, ft.Sleep)
 	ctx := context.Background()
-	_, _ = l.Wait(ctx), l.Wait(ctx) // bucket empty
-	_ = ft.Sleep(ctx, time.Hour)    // idle: refills to burst, not beyond
-	ft.waits = nil
-	for range 3 {
-		_ = l.Wait(ctx)
+	wait := func(n int) {
+		for range n {
+			if err := l.Wait(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
-	if got := ft.Waits(); !equalDurations(got, []time.Duration{time.Second}) {
-		t.Errorf("waits = %v, want [1s]", got)
+	wait(2)                      // empties the bucket without waiting
+	_ = ft.Sleep(ctx, time.Hour) // idle: refills to burst, not beyond
+	wait(3)                      // two free, the third waits a full interval
+	if got, want := ft.Waits(), []time.Duration{time.Hour, time.Second}; !equalDurations(got, want) {
+		t.Errorf("waits = %v, want %v", got, want)
 	}
 }
 
