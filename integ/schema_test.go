@@ -31,7 +31,7 @@ func golden(t *testing.T, name string, got []byte) {
 }
 
 type address struct {
-	Street string `json:"street"`
+	Street string  `json:"street"`
 	Zip    *string `json:"zip"`
 }
 

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net"
+	"net/http"
 	"slices"
 	"time"
 
@@ -144,19 +146,39 @@ func (s *Source) Sync(ctx context.Context, o SyncOptions) error {
 	e.signpost = e.now().UTC()
 
 	var errs []error
+	var fatal error // a failure no other stream can get past
 	for _, run := range runs {
 		if ctx.Err() != nil {
 			errs = append(errs, fmt.Errorf("stream %q not started: %w", run.Stream.Name, ErrInterrupted))
 			continue
 		}
+		if fatal != nil {
+			e.logger.Warn("stream skipped: an earlier stream could not reach the API", "stream", run.Stream.Name)
+			continue
+		}
 		if err := e.runStream(ctx, run); err != nil {
 			errs = append(errs, err)
+			if unreachable(err) {
+				fatal = err
+			}
 		}
 	}
 	if err := o.Output.Err(); err != nil {
 		return fmt.Errorf("writing output: %w", err)
 	}
 	return errors.Join(errs...)
+}
+
+// unreachable reports failures that no other stream of the same API can get
+// past: the host cannot be reached, or the credentials are refused.
+func unreachable(err error) bool {
+	var opErr *net.OpError
+	var dnsErr *net.DNSError
+	var se *requests.StatusError
+	if errors.As(err, &se) {
+		return se.Status == http.StatusUnauthorized || se.Status == http.StatusForbidden
+	}
+	return errors.As(err, &opErr) || errors.As(err, &dnsErr)
 }
 
 // checkState rejects state that cannot belong to this source before any
@@ -231,8 +253,10 @@ func (e *engine) runStream(ctx context.Context, run *StreamRun) (err error) {
 	}
 	// Whatever happened, the records read so far go out with a state that
 	// covers exactly them, so a resume loses nothing.
-	if err := r.checkpoint(true, runErr == nil); err != nil && runErr == nil {
-		runErr = err
+	if runErr == nil || r.sinceCP > 0 || r.stateDirty {
+		if err := r.checkpoint(true, runErr == nil); err != nil && runErr == nil {
+			runErr = err
+		}
 	}
 	res := &StreamResult{Records: r.total, Skipped: r.skipped, Duration: e.now().Sub(start), Err: runErr}
 	r.buf = r.enc.End(r.buf[:0], res)

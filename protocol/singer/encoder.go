@@ -39,15 +39,23 @@ func (p *Protocol) Stream(run *integ.StreamRun) integ.StreamEncoder {
 }
 
 type encoder struct {
-	p       *Protocol
-	run     *integ.StreamRun
-	name    []byte
-	prefix  []byte // {"type":"RECORD","stream":"x","record":
-	suffix  []byte // ,"time_extracted":"..."}\n
-	counted int64
+	p          *Protocol
+	run        *integ.StreamRun
+	name       []byte
+	prefix     []byte // {"type":"RECORD","stream":"x","record":
+	suffix     []byte // ,"time_extracted":"..."}\n
+	schemaSent bool
 }
 
-func (e *encoder) Start(dst []byte) []byte {
+// Start sends nothing: SCHEMA goes out with the first page or state, so a
+// stream that fails before reading anything leaves stdout empty.
+func (e *encoder) Start(dst []byte) []byte { return dst }
+
+func (e *encoder) schema(dst []byte) []byte {
+	if e.schemaSent {
+		return dst
+	}
+	e.schemaSent = true
 	st := e.run.Stream
 	msg := schemaMessage{
 		Type:          "SCHEMA",
@@ -84,6 +92,7 @@ func nonNil(s []string) []string {
 }
 
 func (e *encoder) Page(dst []byte, at time.Time) []byte {
+	dst = e.schema(dst)
 	e.suffix = append(e.suffix[:0], `,"time_extracted":"`...)
 	e.suffix = at.UTC().AppendFormat(e.suffix, timeLayout)
 	e.suffix = append(e.suffix, "\"}\n"...)
@@ -98,13 +107,16 @@ func (e *encoder) Record(dst, rec []byte) []byte {
 }
 
 func (e *encoder) State(dst []byte, cp *integ.Checkpoint) []byte {
-	dst = append(dst, `{"type":"STATE","value":`...)
-	dst = appendStateValue(dst, cp.All)
-	dst = append(dst, "}\n"...)
 	if cp.Records > 0 {
 		e.metric("counter", "record_count", strconv.FormatInt(cp.Records, 10), "")
 	}
-	return dst
+	if cp.Value == nil && !cp.Final {
+		return dst // nothing new to bookmark: spare targets a repeated STATE
+	}
+	dst = e.schema(dst)
+	dst = append(dst, `{"type":"STATE","value":`...)
+	dst = appendStateValue(dst, cp.All)
+	return append(dst, "}\n"...)
 }
 
 // appendStateValue writes {"bookmarks":{stream: state, ...}} in stream order.
@@ -126,7 +138,7 @@ func (e *encoder) End(dst []byte, res *integ.StreamResult) []byte {
 	if res.Err != nil {
 		status = "failed"
 	}
-	e.metric("timer", "sync_duration", strconv.FormatFloat(res.Duration.Seconds(), 'f', 3, 64), `,"status":"`+status+`"`)
+	e.metric("timer", "sync_duration", strconv.FormatFloat(res.Duration.Seconds(), 'f', 3, 64), `, "status": "`+status+`"`)
 	return dst
 }
 

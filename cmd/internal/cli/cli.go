@@ -41,6 +41,9 @@ func Execute(ctx context.Context, src *integ.Source, args []string, stdout, stde
 	return 0
 }
 
+// HTTPDefaults tunes every command's HTTP stack; tests shorten its retries.
+var HTTPDefaults integ.HTTPOptions
+
 // errReported marks errors a command already wrote in its protocol's form.
 var errReported = errors.New("cli: error reported")
 
@@ -78,10 +81,11 @@ As an Airbyte source: the spec, check, discover and read commands.`, src.Descrip
 				o.CatalogPath = props
 			}
 			o.Stdout, o.Stderr = stdout, stderr
+			o.Sync.HTTP = HTTPDefaults
 			return singer.Run(cmd.Context(), src, o)
 		},
 	}
-	root.SetOut(stderr) // help and usage never pollute stdout's messages
+	root.SetOut(stdout) // --help and --version; never mixed with a sync's messages
 	root.SetErr(stderr)
 	f := root.Flags()
 	f.StringArrayVar(&o.ConfigPaths, "config", nil, "config file; repeat to merge several, later files winning")

@@ -1,0 +1,266 @@
+// Package rest is the generic REST connector: its streams are declared in
+// its config rather than in Go, for the many APIs that do not deserve a
+// hand-written connector. It runs on the same framework as every other
+// integration (retries, rate limits, pagination, incremental state, the
+// Singer and Airbyte protocols), so a JSON file is all a new API needs:
+//
+//	{
+//	  "base_url": "http://127.0.0.1:3000",
+//	  "auth": {"type": "none"},
+//	  "headers": {"Accept": "application/json"},
+//	  "streams": [{
+//	    "name": "posts",
+//	    "path": "/posts",
+//	    "records_path": "",
+//	    "primary_key": ["id"],
+//	    "replication_key": "updated_at",
+//	    "incremental_param": "updated_at_gte",
+//	    "sorted": true,
+//	    "params": {"_sort": "updated_at", "_order": "asc"},
+//	    "pagination": {"type": "page", "page_param": "_page", "size_param": "_limit", "size": 100},
+//	    "schema": null
+//	  }]
+//	}
+//
+// Each stream reads GET base_url+path with its params, finds the records at
+// records_path (a gjson path; empty means the body is the array) and follows
+// its pagination until a page is empty, shorter than size, or has no next
+// link or token. A stream with a replication_key is incremental: the
+// bookmark is sent as incremental_param and records older than it are
+// dropped. A stream with no schema has one inferred from the records of its
+// first page, each time the binary resolves its streams (discover, check and
+// read alike: one extra request per such stream).
+//
+// Every stream declaration is checked before any request is made; errors
+// name the stream and the field ("stream "posts": pagination.type "pages" is
+// unknown ...") and are config errors, so check and discover fail with them.
+package rest
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/integ/integ/integ"
+	"github.com/integ/integ/requests"
+)
+
+// Config is the connector's config: where the API is, how to authenticate
+// and which streams to read. Its JSON Schema (spec, --about, validation) is
+// generated from these types.
+type Config struct {
+	BaseURL           string         `json:"base_url" title:"Base URL" description:"Root URL of the API; stream paths are relative to it." format:"uri" pattern:"^https?://" examples:"http://127.0.0.1:3000"`
+	Auth              *Auth          `json:"auth,omitempty" title:"Authentication" description:"How requests authenticate. Put credentials here rather than in headers or params: only these fields are treated as secrets."`
+	Headers           Values         `json:"headers,omitempty" title:"Headers" description:"HTTP headers sent with every request."`
+	RequestsPerSecond float64        `json:"requests_per_second,omitempty" title:"Requests per second" description:"Client-side rate limit shared by every stream; 0 or absent: no limit." minimum:"0"`
+	Streams           []StreamConfig `json:"streams" title:"Streams" description:"The API's endpoints to read, one stream each."`
+}
+
+// Auth types.
+const (
+	AuthNone   = "none"
+	AuthAPIKey = "api_key"
+	AuthBearer = "bearer"
+	AuthBasic  = "basic"
+)
+
+// Auth selects an authentication scheme. Only the fields of the chosen type
+// are used; the secrets are never logged.
+type Auth struct {
+	Type     string       `json:"type" title:"Type" description:"none, api_key (name, value, in), bearer (token) or basic (username, password)." enum:"none,api_key,bearer,basic" default:"none"`
+	Name     string       `json:"name,omitempty" title:"API key name" description:"api_key: the header or query parameter that carries the key." examples:"X-API-Key"`
+	Value    integ.Secret `json:"value,omitempty" title:"API key" description:"api_key: the key."`
+	In       string       `json:"in,omitempty" title:"API key location" description:"api_key: send the key as a header or a query parameter." enum:"header,query" default:"header"`
+	Token    integ.Secret `json:"token,omitempty" title:"Bearer token" description:"bearer: sent as Authorization: Bearer followed by the token."`
+	Username string       `json:"username,omitempty" title:"Username" description:"basic: the user name."`
+	Password integ.Secret `json:"password,omitempty" title:"Password" description:"basic: the password."`
+}
+
+// StreamConfig declares one stream. Fields that only some values of another
+// field use are checked by the connector, which names the stream in its
+// errors, rather than by the config schema.
+type StreamConfig struct {
+	Name             string          `json:"name" title:"Name" description:"The stream's name, unique in the config." examples:"posts"`
+	Path             string          `json:"path,omitempty" title:"Path" description:"Required. The endpoint: a path relative to base_url, or an absolute URL." examples:"/posts"`
+	RecordsPath      string          `json:"records_path,omitempty" title:"Records path" description:"gjson path to the array of records in the response; empty: the body is the array." examples:"data"`
+	PrimaryKey       []string        `json:"primary_key,omitempty" title:"Primary key" description:"Top-level fields that identify a record."`
+	ReplicationKey   string          `json:"replication_key,omitempty" title:"Replication key" description:"Top-level field that grows when a record changes (updated_at). Makes the stream incremental."`
+	IncrementalParam string          `json:"incremental_param,omitempty" title:"Incremental parameter" description:"Query parameter that receives the bookmark, for the API to return records at or after it. Without it every sync reads everything and drops what is older than the bookmark." examples:"updated_at_gte"`
+	Sorted           bool            `json:"sorted,omitempty" title:"Sorted" description:"The API returns records in ascending replication_key order (set params to ask for it), so the bookmark advances at every checkpoint instead of only when the stream completes."`
+	Params           Values          `json:"params,omitempty" title:"Query parameters" description:"Query parameters sent with the first request of the stream."`
+	Pagination       *Pagination     `json:"pagination,omitempty" title:"Pagination" description:"How to get the next page; absent: one request."`
+	Schema           json.RawMessage `json:"schema,omitempty" title:"Schema" description:"JSON Schema of the records; absent or null: inferred from the first page."`
+}
+
+// Pagination types.
+const (
+	PageNone       = "none"
+	PagePage       = "page"
+	PageOffset     = "offset"
+	PageLinkHeader = "link_header"
+	PageNextURL    = "next_url"
+	PageCursor     = "cursor"
+)
+
+// Pagination declares how a stream pages. Which fields apply depends on the
+// type; a field the type does not use is an error.
+type Pagination struct {
+	Type        string `json:"type,omitempty" title:"Type" description:"none; page (page_param, size_param, size, start); offset (offset_param, limit_param, size); link_header (follows rel=\"next\"); next_url (path to the next URL in the body); cursor (path to the token in the body, param to send it in)." examples:"page"`
+	PageParam   string `json:"page_param,omitempty" title:"Page parameter" description:"page: the page number parameter (default page)."`
+	SizeParam   string `json:"size_param,omitempty" title:"Page size parameter" description:"page, link_header, next_url, cursor: parameter that receives size."`
+	Size        int    `json:"size,omitempty" title:"Page size" description:"Records asked for per page; a shorter page is the last."`
+	Start       *int   `json:"start,omitempty" title:"First page" description:"page: the number of the first page (default 1)."`
+	OffsetParam string `json:"offset_param,omitempty" title:"Offset parameter" description:"offset: the offset parameter (default offset)."`
+	LimitParam  string `json:"limit_param,omitempty" title:"Limit parameter" description:"offset: parameter that receives size (default limit)."`
+	Path        string `json:"path,omitempty" title:"Path" description:"next_url: gjson path to the next page's URL in the body; cursor: gjson path to the next page's token."`
+	Param       string `json:"param,omitempty" title:"Cursor parameter" description:"cursor: the query parameter that receives the token."`
+}
+
+// Values is a map of header or query parameter values. Strings, numbers and
+// booleans are accepted (and sent as text), so "_limit": 100 works.
+type Values map[string]string
+
+// UnmarshalJSON accepts an object of scalar values.
+func (v *Values) UnmarshalJSON(data []byte) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return fmt.Errorf("must be an object of strings: %w", err)
+	}
+	if raw == nil {
+		*v = nil
+		return nil
+	}
+	out := make(Values, len(raw))
+	for k, r := range raw {
+		var s string
+		if json.Unmarshal(r, &s) == nil {
+			out[k] = s
+			continue
+		}
+		var b bool
+		if json.Unmarshal(r, &b) == nil {
+			out[k] = strconv.FormatBool(b)
+			continue
+		}
+		var n json.Number
+		if json.Unmarshal(r, &n) == nil {
+			out[k] = n.String()
+			continue
+		}
+		return fmt.Errorf("the value of %q must be a string, a number or a boolean", k)
+	}
+	*v = out
+	return nil
+}
+
+// sortedKeys returns the keys in order, so requests are stable.
+func (v Values) sortedKeys() []string {
+	keys := make([]string, 0, len(v))
+	for k := range v {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// Source declares the connector.
+func Source() *integ.Source {
+	return integ.NewSource("rest", Config{},
+		integ.WithTitle("REST API"),
+		integ.WithDescription("Any JSON REST API, its streams declared in the config: endpoints, record paths, pagination, auth and incremental parameters."),
+		integ.WithStreamsFromConfig(resolveStreams),
+		integ.WithMiddleware(httpMiddleware),
+	)
+}
+
+// httpMiddleware builds the client-side rate limit, the config's headers,
+// its authentication and the compaction of pretty-printed responses.
+func httpMiddleware(cfg *integ.Config) (requests.Middleware, error) {
+	var c Config
+	if err := cfg.Decode(&c); err != nil {
+		return nil, err
+	}
+	var mws []requests.Middleware
+	if c.RequestsPerSecond > 0 {
+		mws = append(mws, requests.RateLimit(requests.NewLimiter(c.RequestsPerSecond, 1)))
+	}
+	for _, k := range c.Headers.sortedKeys() {
+		if err := checkHeader(k, c.Headers[k]); err != nil {
+			return nil, fmt.Errorf("headers: %w", err)
+		}
+		mws = append(mws, requests.Header(k, c.Headers[k]))
+	}
+	auth, err := authMiddleware(c.Auth)
+	if err != nil {
+		return nil, err
+	}
+	if auth != nil {
+		mws = append(mws, auth)
+	}
+	mws = append(mws, compactJSON)
+	return func(next requests.Doer) requests.Doer { return requests.Chain(next, mws...) }, nil
+}
+
+// authMiddleware checks the auth block for its type and returns the
+// middleware that applies it (nil for none).
+func authMiddleware(a *Auth) (requests.Middleware, error) {
+	if a == nil {
+		return nil, nil
+	}
+	missing := func(field string) error {
+		return fmt.Errorf("auth.%s is required when auth.type is %q", field, a.Type)
+	}
+	switch a.Type {
+	case AuthNone, "":
+		return nil, nil
+	case AuthBearer:
+		if a.Token == "" {
+			return nil, missing("token")
+		}
+		return requests.BearerToken(a.Token.Reveal()), nil
+	case AuthBasic:
+		if a.Username == "" {
+			return nil, missing("username")
+		}
+		return requests.BasicAuth(a.Username, a.Password.Reveal()), nil
+	case AuthAPIKey:
+		if a.Name == "" {
+			return nil, missing("name")
+		}
+		if a.Value == "" {
+			return nil, missing("value")
+		}
+		switch a.In {
+		case "header", "":
+			if err := checkHeader(a.Name, ""); err != nil {
+				return nil, fmt.Errorf("auth.name: %w", err)
+			}
+			return requests.Header(a.Name, a.Value.Reveal()), nil
+		case "query":
+			return requests.APIKeyQuery(a.Name, a.Value.Reveal()), nil
+		}
+		return nil, fmt.Errorf("auth.in %q is unknown (use header or query)", a.In)
+	}
+	return nil, fmt.Errorf("auth.type %q is unknown (use none, api_key, bearer or basic)", a.Type)
+}
+
+// checkHeader refuses header names and values net/http would refuse at the
+// first request, with a message that names the header. The value is never
+// quoted: it may be a credential.
+func checkHeader(name, value string) error {
+	if name == "" {
+		return fmt.Errorf("a header name is empty")
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
+			return fmt.Errorf("header name %q is not a valid HTTP header name", name)
+		}
+	}
+	if strings.ContainsAny(value, "\r\n\x00") {
+		return fmt.Errorf("the value of header %q contains a line break or NUL", name)
+	}
+	return nil
+}
