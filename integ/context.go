@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unsafe"
 
+	"github.com/integ/integ/internal/conc"
 	"github.com/integ/integ/requests"
 	"github.com/tidwall/gjson"
 )
@@ -110,61 +111,99 @@ func (c *HttpContext) EmitBatch(req *requests.Request, resp *requests.JSONRespon
 }
 
 // EmitPages emits every page, starting at first and following p until it
-// says there is no next page.
+// says there is no next page. The next page is fetched while the current one
+// is written (pipelining), since p knows it before the records go out.
 func (c *HttpContext) EmitPages(first *requests.Request, p requests.Paginator, path ...string) error {
-	for req := first; req != nil; {
-		r, err := c.Do(req)
+	if c.run == nil {
+		return errNoStream
+	}
+	ctx, cancel := context.WithCancel(c.ctx)
+	defer cancel() // stops a prefetch nobody will read
+	req := first
+	r, err := c.Do(req)
+	for {
 		if err != nil {
 			return fmt.Errorf("stream %q: %w", c.Stream(), err)
 		}
-		n, err := c.emitPage(r, path)
+		recs, err := c.split(r, path)
 		if err != nil {
 			return err
 		}
-		if req, err = p.Next(req, r, n); err != nil {
-			return fmt.Errorf("stream %q: %w", c.Stream(), err)
+		next, nextErr := p.Next(req, r, len(recs))
+		var prefetch *conc.Future[*requests.JSONResponse]
+		if next != nil && nextErr == nil && !c.run.checkOnly {
+			prefetch = conc.GoContext(ctx, func(ctx context.Context) (*requests.JSONResponse, error) {
+				return requests.Do(ctx, c.http.doer, next, c.http.maxBytes)
+			})
 		}
+		if err := c.emitRecords(r, recs); err != nil {
+			return err
+		}
+		if nextErr != nil {
+			return fmt.Errorf("stream %q: %w", c.Stream(), nextErr)
+		}
+		if next == nil {
+			return nil
+		}
+		req = next
+		r, err = prefetch.Await()
 	}
-	return nil
 }
 
 func (c *HttpContext) emitPage(r *requests.JSONResponse, path []string) (int, error) {
+	recs, err := c.split(r, path)
+	if err != nil {
+		return 0, err
+	}
+	return len(recs), c.emitRecords(r, recs)
+}
+
+// split finds a page's records: the raw bytes of each element of the record
+// array, unparsed. The slice is reused from page to page.
+func (c *HttpContext) split(r *requests.JSONResponse, path []string) ([]string, error) {
 	if c.run == nil {
-		return 0, errNoStream
+		return nil, errNoStream
 	}
 	arr := recordArray(r, path)
 	if !arr.Exists() {
-		return 0, fmt.Errorf("stream %q: the response from %s has no %q: the API's response shape is not what this integration expects",
+		return nil, fmt.Errorf("stream %q: the response from %s has no %q: the API's response shape is not what this integration expects",
 			c.Stream(), requests.RedactURL(r.URL), strings.Join(path, "."))
 	}
+	recs := c.run.recs[:0]
 	if arr.Type == gjson.Null {
-		return 0, c.endPage()
+		return recs, nil
 	}
 	if !arr.IsArray() {
-		return 0, fmt.Errorf("stream %q: %q in the response from %s is not an array of records", c.Stream(), strings.Join(path, "."), requests.RedactURL(r.URL))
+		return nil, fmt.Errorf("stream %q: %q in the response from %s is not an array of records", c.Stream(), strings.Join(path, "."), requests.RedactURL(r.URL))
 	}
+	var bad error
+	arr.ForEach(func(_, v gjson.Result) bool {
+		if v.Type != gjson.JSON || v.Raw[0] != '{' {
+			bad = fmt.Errorf("stream %q: element %d of %q in the response from %s is not a JSON object", c.Stream(), len(recs), strings.Join(path, "."), requests.RedactURL(r.URL))
+			return false
+		}
+		recs = append(recs, v.Raw)
+		return true
+	})
+	c.run.recs = recs
+	return recs, bad
+}
+
+// emitRecords writes one page's records and ends the page.
+func (c *HttpContext) emitRecords(r *requests.JSONResponse, recs []string) error {
 	if !c.run.estimated && c.run.info.Stream.EstimatePath != "" {
 		c.run.estimated = true
 		if total := r.Get(c.run.info.Stream.EstimatePath); total.Type == gjson.Number {
 			c.Estimate(total.Int())
 		}
 	}
-	c.run.beginPage()
-	n := 0
-	var bad error
-	arr.ForEach(func(_, v gjson.Result) bool {
-		if v.Type != gjson.JSON || v.Raw[0] != '{' {
-			bad = fmt.Errorf("stream %q: element %d of %q in the response from %s is not a JSON object", c.Stream(), n, strings.Join(path, "."), requests.RedactURL(r.URL))
-			return false
+	if len(recs) > 0 {
+		c.run.beginPage()
+		for _, raw := range recs {
+			c.run.record(unsafe.Slice(unsafe.StringData(raw), len(raw)))
 		}
-		c.run.record(unsafe.Slice(unsafe.StringData(v.Raw), len(v.Raw)))
-		n++
-		return true
-	})
-	if bad != nil {
-		return n, bad
 	}
-	return n, c.endPage()
+	return c.endPage()
 }
 
 func (c *HttpContext) endPage() error {

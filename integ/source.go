@@ -57,6 +57,9 @@ func NewSource(name string, config any, opts ...SourceOption) *Source {
 		errs = append(errs, fmt.Errorf("config: %w", err))
 	} else {
 		schema.Title = s.Title
+		if err := addFrameworkSettings(schema); err != nil {
+			errs = append(errs, err)
+		}
 		schema.Extra = map[string]json.RawMessage{"$schema": json.RawMessage(`"http://json-schema.org/draft-07/schema#"`)}
 		s.configSchema = schema
 		if s.validator, err = newConfigValidator(schema); err != nil {

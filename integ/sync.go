@@ -11,8 +11,10 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"sync/atomic"
 	"time"
 
+	"github.com/integ/integ/internal/conc"
 	"github.com/integ/integ/requests"
 	"github.com/tidwall/gjson"
 )
@@ -32,6 +34,10 @@ type SyncOptions struct {
 	// stream's previous one, and always when the stream ends.
 	CheckpointRecords  int64         // default 10,000
 	CheckpointInterval time.Duration // default 10s
+
+	// Parallelism is how many streams run at once; 0 takes the config's
+	// max_parallel_streams (default 1).
+	Parallelism int
 
 	// Now is the clock (tests fix it). Default time.Now.
 	Now func() time.Time
@@ -68,11 +74,22 @@ func (s *Source) buildHTTP(cfg *Config, o HTTPOptions) (*httpEnv, error) {
 	if base == nil {
 		base = requests.DefaultClient()
 	}
+	set := cfg.settings()
+	retry := o.Retry
+	if set.maxAttempts > 0 {
+		retry.MaxAttempts = set.maxAttempts
+	}
 	var mws []requests.Middleware
-	mws = append(mws, requests.Retry(o.Retry))
+	mws = append(mws, requests.Retry(retry))
 	rps, burst := s.rps, s.burst
 	if o.RequestsPerSecond != 0 {
 		rps, burst = o.RequestsPerSecond, o.Burst
+	}
+	if set.rps > 0 {
+		rps = set.rps
+		if burst < 1 {
+			burst = max(1, int(rps))
+		}
 	}
 	if rps > 0 {
 		if burst < 1 {
@@ -145,23 +162,34 @@ func (s *Source) Sync(ctx context.Context, o SyncOptions) error {
 	}
 	e.signpost = e.now().UTC()
 
-	var errs []error
-	var fatal error // a failure no other stream can get past
-	for _, run := range runs {
-		if ctx.Err() != nil {
-			errs = append(errs, fmt.Errorf("stream %q not started: %w", run.Stream.Name, ErrInterrupted))
-			continue
-		}
-		if fatal != nil {
-			e.logger.Warn("stream skipped: an earlier stream could not reach the API", "stream", run.Stream.Name)
-			continue
-		}
-		if err := e.runStream(ctx, run); err != nil {
-			errs = append(errs, err)
-			if unreachable(err) {
-				fatal = err
+	parallel := o.Parallelism
+	if parallel <= 0 {
+		parallel = max(1, o.Config.settings().parallel)
+	}
+	errs := make([]error, len(runs)) // by catalog position, so reports are stable
+	var fatal atomic.Pointer[error]  // a failure no other stream can get past
+	tasks := make([]func() error, len(runs))
+	for i, run := range runs {
+		tasks[i] = func() error {
+			if ctx.Err() != nil {
+				errs[i] = fmt.Errorf("stream %q not started: %w", run.Stream.Name, ErrInterrupted)
+				return nil
 			}
+			if fatal.Load() != nil {
+				e.logger.Warn("stream skipped: an earlier stream could not reach the API", "stream", run.Stream.Name)
+				return nil
+			}
+			if err := e.runStream(ctx, run); err != nil {
+				errs[i] = err
+				if unreachable(err) {
+					fatal.Store(&err)
+				}
+			}
+			return nil
 		}
+	}
+	if err := conc.Do(parallel, tasks...); err != nil {
+		return err // a panic outside a runner: a bug in integ itself
 	}
 	if err := o.Output.Err(); err != nil {
 		return fmt.Errorf("writing output: %w", err)
@@ -228,7 +256,7 @@ func (e *engine) runStream(ctx context.Context, run *StreamRun) (err error) {
 	name := run.Stream.Name
 	r := &streamRun{
 		e: e, info: run, enc: e.opts.Protocol.Stream(run),
-		prevState:      e.committed.Stream(name),
+		prevState:      e.opts.State.Stream(name),
 		lastCheckpoint: e.now(),
 	}
 	if run.Incremental() {
@@ -307,6 +335,7 @@ type streamRun struct {
 	enc       StreamEncoder
 	buf       []byte
 	scratch   []byte
+	recs      []string        // the current page's raw records
 	keep      map[string]bool // selected fields, nil when all are
 	checkOnly bool
 

@@ -97,6 +97,7 @@ As an Airbyte source: the spec, check, discover and read commands.`, src.Descrip
 	f.StringVar(&o.Format, "format", "", "format of --about: json or markdown")
 	root.PersistentFlags().StringVar(&logLevel, "log-level", "info", "debug, info, warning or error")
 	root.SetVersionTemplate("{{.Name}} {{.Version}}\n")
+	addAirbyteCommands(root, src, stdout, stderr)
 	return root
 }
 

@@ -1,0 +1,25 @@
+# Container images, their smoke test, and release binaries. The root
+# Makefile includes this file, so GO, BIN, TAPS and VERSION come from there.
+# See docker/README.md.
+
+# IMAGE_PREFIX goes before every image name, e.g. IMAGE_PREFIX=ghcr.io/me/
+# for ghcr.io/me/source-pokeapi:<version>.
+IMAGE_PREFIX ?=
+export IMAGE_PREFIX
+
+.PHONY: docker docker-smoke release
+
+docker: build ## one image per integration, source-<name>:<version>, with docker or podman
+	@BIN='$(BIN)' ./docker/build.sh '$(VERSION)' $(TAPS)
+
+docker-smoke: ## smoke-test every image (builds them first; skips when there is no engine)
+	@if engine=$$(./docker/engine.sh); then \
+		$(MAKE) --no-print-directory docker VERSION='$(VERSION)' BIN='$(BIN)' && \
+		CONTAINER_ENGINE=$$engine SMOKE_VERSION='$(VERSION)' SMOKE_BIN="$(abspath $(BIN))" \
+			$(GO) test -tags smoke -count=1 -timeout 15m -v ./docker/; \
+	else \
+		echo "docker-smoke: skipped: no container engine (neither a running Docker daemon nor podman)"; \
+	fi
+
+release: ## dist/: tap-<name>_<version>_<os>_<arch> for linux/darwin on amd64/arm64, and SHA256SUMS
+	@VERSION='$(VERSION)' GO='$(GO)' ./scripts/release.sh $(TAPS)
