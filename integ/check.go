@@ -20,6 +20,12 @@ func (s *Source) Check(ctx context.Context, cfg *Config, logger *slog.Logger, o 
 		return err
 	}
 	st := s.Streams[0]
+	for _, cand := range s.Streams {
+		if cand.Parent == "" { // a child needs a parent record
+			st = cand
+			break
+		}
+	}
 	e := &engine{src: s, http: env, logger: orDiscard(logger), committed: NewState()}
 	e.now = time.Now
 	r := &streamRun{e: e, info: &StreamRun{Stream: st, Mode: ModeFullRefresh, Schema: st.Schema}, enc: discardEncoder{}, checkOnly: true}

@@ -110,6 +110,25 @@ func (c *HttpContext) EmitBatch(req *requests.Request, resp *requests.JSONRespon
 	return err
 }
 
+// EmitObject sends req and emits the JSON object at path (the body itself
+// when path is empty) as one record: a detail endpoint, say.
+func (c *HttpContext) EmitObject(req *requests.Request, path ...string) error {
+	if c.run == nil {
+		return errNoStream
+	}
+	r, err := c.Do(req)
+	if err != nil {
+		return fmt.Errorf("stream %q: %w", c.Stream(), err)
+	}
+	obj := recordArray(r, path)
+	if !obj.IsObject() {
+		return fmt.Errorf("stream %q: %q in the response from %s is not a JSON object", c.Stream(), strings.Join(path, "."), requests.RedactURL(r.URL))
+	}
+	c.run.beginPageIfNeeded()
+	c.run.record(unsafe.Slice(unsafe.StringData(obj.Raw), len(obj.Raw)))
+	return c.endPage()
+}
+
 // EmitPages emits every page, starting at first and following p until it
 // says there is no next page. The next page is fetched while the current one
 // is written (pipelining), since p knows it before the records go out.

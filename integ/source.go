@@ -76,6 +76,7 @@ func NewSource(name string, config any, opts ...SourceOption) *Source {
 		}
 		seen[st.Name] = true
 	}
+	errs = append(errs, checkParents(s.Streams)...)
 	if len(s.Streams) == 0 && s.dynamic == nil {
 		errs = append(errs, errors.New("no streams"))
 	}
@@ -83,6 +84,28 @@ func NewSource(name string, config any, opts ...SourceOption) *Source {
 		s.err = fmt.Errorf("source %q is declared wrong: %w", name, errors.Join(errs...))
 	}
 	return s
+}
+
+// checkParents accepts one level of parent/child streams.
+func checkParents(streams []*Stream) []error {
+	byName := map[string]*Stream{}
+	for _, st := range streams {
+		byName[st.Name] = st
+	}
+	var errs []error
+	for _, st := range streams {
+		if st.Parent == "" {
+			continue
+		}
+		p, ok := byName[st.Parent]
+		switch {
+		case !ok:
+			errs = append(errs, fmt.Errorf("stream %q: parent stream %q is not declared", st.Name, st.Parent))
+		case p.Parent != "":
+			errs = append(errs, fmt.Errorf("stream %q: parent %q is itself a child; one level of children is supported", st.Name, st.Parent))
+		}
+	}
+	return errs
 }
 
 // WithTitle sets the human name.
@@ -164,6 +187,7 @@ func (s *Source) Resolve(ctx context.Context, cfg *Config, o HTTPOptions) (*Sour
 		}
 		seen[st.Name] = true
 	}
+	errs = append(errs, checkParents(streams)...)
 	if len(streams) == 0 {
 		errs = append(errs, errors.New("the config declares no streams"))
 	}

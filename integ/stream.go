@@ -32,7 +32,10 @@ type Stream struct {
 	// EstimatePath is a gjson path to the total record count in the first
 	// page's response, reported to protocols that show progress.
 	EstimatePath string
-	Runner       Runner
+	// Parent names the stream whose records this one's runner is called
+	// for (see ChildOf).
+	Parent string
+	Runner Runner
 
 	schemaErr error
 }

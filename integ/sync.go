@@ -146,7 +146,7 @@ func (s *Source) Sync(ctx context.Context, o SyncOptions) error {
 		return err
 	}
 	e := &engine{
-		src: s, opts: o, http: env,
+		ctx: ctx, src: s, opts: o, http: env,
 		committed: o.State.Clone(),
 		logger:    orDiscard(o.Logger),
 		now:       o.Now,
@@ -168,25 +168,31 @@ func (s *Source) Sync(ctx context.Context, o SyncOptions) error {
 	}
 	errs := make([]error, len(runs)) // by catalog position, so reports are stable
 	var fatal atomic.Pointer[error]  // a failure no other stream can get past
-	tasks := make([]func() error, len(runs))
-	for i, run := range runs {
-		tasks[i] = func() error {
+	var tasks []func() error
+	for _, g := range groupRuns(s, runs) {
+		tasks = append(tasks, func() error {
 			if ctx.Err() != nil {
-				errs[i] = fmt.Errorf("stream %q not started: %w", run.Stream.Name, ErrInterrupted)
+				for _, i := range g.indexes() {
+					errs[i] = fmt.Errorf("stream %q not started: %w", runs[i].Stream.Name, ErrInterrupted)
+				}
 				return nil
 			}
 			if fatal.Load() != nil {
-				e.logger.Warn("stream skipped: an earlier stream could not reach the API", "stream", run.Stream.Name)
+				e.logger.Warn("stream skipped: an earlier stream could not reach the API", "stream", g.parent.Stream.Name)
 				return nil
 			}
-			if err := e.runStream(ctx, run); err != nil {
-				errs[i] = err
-				if unreachable(err) {
-					fatal.Store(&err)
-				}
+			childErrs, err := e.runStream(ctx, g.parent, g.silent, g.children)
+			if !g.silent {
+				errs[g.parentIndex] = err
+			}
+			for j, ce := range childErrs {
+				errs[g.childIndex[j]] = ce
+			}
+			if err != nil && unreachable(err) {
+				fatal.Store(&err)
 			}
 			return nil
-		}
+		})
 	}
 	if err := conc.Do(parallel, tasks...); err != nil {
 		return err // a panic outside a runner: a bug in integ itself
@@ -243,6 +249,7 @@ func orDiscard(l *slog.Logger) *slog.Logger {
 }
 
 type engine struct {
+	ctx       context.Context
 	src       *Source
 	opts      SyncOptions
 	http      *httpEnv
@@ -252,12 +259,14 @@ type engine struct {
 	committed *State // guarded by opts.Output's lock
 }
 
-func (e *engine) runStream(ctx context.Context, run *StreamRun) (err error) {
+// newStreamRun prepares one stream's emit path.
+func (e *engine) newStreamRun(run *StreamRun) *streamRun {
 	name := run.Stream.Name
 	r := &streamRun{
 		e: e, info: run, enc: e.opts.Protocol.Stream(run),
 		prevState:      e.opts.State.Stream(name),
 		lastCheckpoint: e.now(),
+		logger:         e.logger.With("stream", name),
 	}
 	if run.Incremental() {
 		r.bookmark = newBookmark(run.Stream.ReplicationKey, r.prevState, e.signpost)
@@ -270,29 +279,60 @@ func (e *engine) runStream(ctx context.Context, run *StreamRun) (err error) {
 			r.keep[f] = true
 		}
 	}
-	logger := e.logger.With("stream", name)
-	c := &HttpContext{ctx: ctx, cfg: e.opts.Config, http: e.http, logger: logger, run: r}
+	return r
+}
 
-	start := e.now()
+// runStream runs one stream, and the selected child streams that hang off
+// its records. A parent that is not selected itself runs silent: its records
+// only feed its children.
+func (e *engine) runStream(ctx context.Context, run *StreamRun, silent bool, children []*StreamRun) (childErrs []error, err error) {
+	r := e.newStreamRun(run)
+	if silent {
+		r.enc, r.silent = discardEncoder{}, true
+	}
+	for _, ch := range children {
+		cr := e.newStreamRun(ch)
+		cr.start = e.now()
+		cr.buf = cr.enc.Start(cr.buf)
+		r.children = append(r.children, cr)
+	}
+	c := &HttpContext{ctx: ctx, cfg: e.opts.Config, http: e.http, logger: r.logger, run: r}
+	r.start = e.now()
 	r.buf = r.enc.Start(r.buf)
 	runErr := safeRun(run.Stream.Runner, c)
 	if runErr != nil && ctx.Err() != nil {
-		runErr = fmt.Errorf("stream %q: %w: %w", name, ErrInterrupted, context.Cause(ctx))
+		runErr = fmt.Errorf("stream %q: %w: %w", run.Stream.Name, ErrInterrupted, context.Cause(ctx))
 	}
-	// Whatever happened, the records read so far go out with a state that
-	// covers exactly them, so a resume loses nothing.
+	for _, cr := range r.children {
+		childErr := cr.failed
+		if childErr == nil && runErr != nil {
+			childErr = fmt.Errorf("stream %q: its parent %q failed: %w", cr.info.Stream.Name, run.Stream.Name, runErr)
+		}
+		childErrs = append(childErrs, cr.finish(childErr))
+	}
+	if silent {
+		return childErrs, runErr
+	}
+	return childErrs, r.finish(runErr)
+}
+
+// finish writes a stream's last records and state and ends it. Whatever
+// happened, the records read so far go out with a state that covers exactly
+// them, so a resume loses nothing.
+func (r *streamRun) finish(runErr error) error {
 	if runErr == nil || r.sinceCP > 0 || r.stateDirty {
 		if err := r.checkpoint(true, runErr == nil); err != nil && runErr == nil {
 			runErr = err
 		}
 	}
-	res := &StreamResult{Records: r.total, Skipped: r.skipped, Duration: e.now().Sub(start), Err: runErr}
+	res := &StreamResult{Records: r.total, Skipped: r.skipped, Duration: r.e.now().Sub(r.start), Err: runErr}
 	r.buf = r.enc.End(r.buf[:0], res)
-	if err := e.opts.Output.Write(r.buf); err != nil && runErr == nil {
-		runErr = fmt.Errorf("stream %q: writing output: %w", name, err)
+	if err := r.e.opts.Output.Write(r.buf); err != nil && runErr == nil {
+		runErr = fmt.Errorf("stream %q: writing output: %w", r.info.Stream.Name, err)
 	}
+	r.buf = r.buf[:0]
 	if r.skipped > 0 {
-		logger.Warn("dropped records older than the bookmark (the API ignored the filter)", "count", r.skipped)
+		r.logger.Warn("dropped records older than the bookmark (the API ignored the filter)", "count", r.skipped)
 	}
 	return runErr
 }
@@ -349,6 +389,15 @@ type streamRun struct {
 	lastCheckpoint time.Time
 	inPage         bool
 	estimated      bool
+	start          time.Time
+	logger         *slog.Logger
+	silent         bool // a parent run only to feed its children
+
+	children []*streamRun // selected child streams fed by this stream's records
+	parents  [][]byte     // this page's records, waiting for the children
+	parent   gjson.Result // for a child invocation: the parent record
+	collect  bool         // a child invocation: keep records for the child's run
+	failed   error        // a child stream's first error
 }
 
 func (r *streamRun) beginPage() {
@@ -364,9 +413,19 @@ func (r *streamRun) beginPageIfNeeded() {
 
 // record is the hot path: no allocation unless fields are deselected.
 func (r *streamRun) record(rec []byte) {
+	if r.collect {
+		r.parents = append(r.parents, append([]byte(nil), rec...))
+		return
+	}
 	if r.bookmark != nil && !r.bookmark.observe(rec) {
 		r.skipped++
 		return
+	}
+	if r.children != nil {
+		r.parents = append(r.parents, append([]byte(nil), rec...))
+		if r.silent {
+			return
+		}
 	}
 	if r.keep != nil {
 		r.scratch = selectFields(r.scratch[:0], rec, r.keep)
@@ -382,6 +441,15 @@ func (r *streamRun) record(rec []byte) {
 
 func (r *streamRun) endPage() error {
 	r.inPage = false
+	if r.collect {
+		return nil
+	}
+	if r.children != nil {
+		// Children first: a parent's checkpoint then covers them too.
+		if err := r.feedChildren(); err != nil {
+			return err
+		}
+	}
 	if err := r.maybeCheckpoint(); err != nil {
 		return err
 	}
@@ -408,7 +476,7 @@ func (r *streamRun) maybeCheckpoint() error {
 // under one lock so that no other stream's lines come between and the
 // committed state never runs ahead of the records on the wire.
 func (r *streamRun) checkpoint(final, completed bool) error {
-	if r.checkOnly {
+	if r.checkOnly || r.silent {
 		return nil
 	}
 	r.inPage = false

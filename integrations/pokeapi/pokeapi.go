@@ -24,6 +24,27 @@ type NamedResource struct {
 	URL  string `json:"url" format:"uri" description:"The resource's detail URL."`
 }
 
+// Pokemon is a Pokémon's detail record (a subset of the API's fields;
+// the others pass through unchanged).
+type Pokemon struct {
+	ID             int    `json:"id"`
+	Name           string `json:"name"`
+	Height         int    `json:"height" description:"In decimetres."`
+	Weight         int    `json:"weight" description:"In hectograms."`
+	BaseExperience *int   `json:"base_experience"`
+	IsDefault      bool   `json:"is_default"`
+	Order          int    `json:"order"`
+	Types          []struct {
+		Slot int           `json:"slot"`
+		Type NamedResource `json:"type"`
+	} `json:"types"`
+	Abilities []struct {
+		Ability  NamedResource `json:"ability"`
+		IsHidden bool          `json:"is_hidden"`
+		Slot     int           `json:"slot"`
+	} `json:"abilities"`
+}
+
 // Source declares the connector.
 func Source() *integ.Source {
 	return integ.NewSource("pokeapi", Config{},
@@ -34,6 +55,12 @@ func Source() *integ.Source {
 			list("pokemon", "Every Pokémon."),
 			list("type", "Every Pokémon type."),
 			list("ability", "Every ability."),
+			integ.NewStream("pokemon_details", Pokemon{}, details,
+				integ.ChildOf("pokemon"),
+				integ.PrimaryKey("id"),
+				integ.Description("Each Pokémon's detail record: one request per Pokémon, so not selected by default."),
+				integ.NotSelectedByDefault(),
+			),
 		),
 	)
 }
@@ -60,4 +87,9 @@ func listRunner(resource string) integ.RunnerFunc {
 			Query("offset", "0")
 		return c.EmitPages(first, requests.NextURL("next"), "results")
 	}
+}
+
+// details fetches the detail record of one Pokémon from the list entry's URL.
+func details(c *integ.HttpContext) error {
+	return c.EmitObject(requests.FromRawURL(c.Parent().Get("url").String()))
 }

@@ -28,8 +28,8 @@ type recordsEncoder struct {
 	name string
 }
 
-func (e *recordsEncoder) Start(dst []byte) []byte                     { return dst }
-func (e *recordsEncoder) Page(dst []byte, _ time.Time) []byte         { return dst }
+func (e *recordsEncoder) Start(dst []byte) []byte                      { return dst }
+func (e *recordsEncoder) Page(dst []byte, _ time.Time) []byte          { return dst }
 func (e *recordsEncoder) State(dst []byte, _ *integ.Checkpoint) []byte { return dst }
 func (e *recordsEncoder) End(dst []byte, _ *integ.StreamResult) []byte { return dst }
 func (e *recordsEncoder) Record(dst, rec []byte) []byte {
@@ -128,5 +128,37 @@ func TestConfigSchema(t *testing.T) {
 	cfg.Decode(&c)
 	if c.BaseURL != "https://pokeapi.co/api/v2" || c.PageSize != 100 {
 		t.Errorf("defaults: %+v", c)
+	}
+}
+
+func TestDetailsChildStream(t *testing.T) {
+	srv := httptest.NewServer(pokeserver.New(pokeserver.WithCount(130)))
+	defer srv.Close()
+	src := Source()
+	cfg, err := src.ParseConfig(json.RawMessage(`{"base_url":"` + srv.URL + `/api/v2","page_size":50}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, withParent := range []bool{true, false} {
+		cat := &integ.Catalog{Streams: []integ.CatalogStream{{Name: "pokemon_details"}}}
+		if withParent {
+			cat.Streams = append(cat.Streams, integ.CatalogStream{Name: "pokemon"})
+		}
+		p := &recordsProtocol{got: map[string][]string{}}
+		if err := src.Sync(context.Background(), integ.SyncOptions{Config: cfg, Catalog: cat, Protocol: p, Output: integ.NewOutput(&bytes.Buffer{})}); err != nil {
+			t.Fatal(err)
+		}
+		got := p.got["pokemon_details"]
+		if len(got) != 130 {
+			t.Fatalf("parent selected=%v: %d details, want 130", withParent, len(got))
+		}
+		for i, rec := range got { // parent order is kept despite parallel requests
+			if id := gjson.Get(rec, "id").Int(); id != int64(i+1) {
+				t.Fatalf("detail %d has id %d", i, id)
+			}
+		}
+		if withParent != (len(p.got["pokemon"]) == 130) {
+			t.Errorf("parent selected=%v but %d parent records emitted", withParent, len(p.got["pokemon"]))
+		}
 	}
 }
