@@ -13,6 +13,7 @@ var frameworkSettings = []struct {
 }{
 	{"requests_per_second", `{"type":"number","title":"Requests per second","description":"Client-side limit on requests to the API, shared by every stream (0: the integration's default).","minimum":0}`},
 	{"max_parallel_streams", `{"type":"integer","title":"Parallel streams","description":"How many streams sync at once.","minimum":1,"maximum":64,"default":1}`},
+	{"validate_records", `{"type":"string","title":"Validate records","description":"Check every record against its stream's schema: off (fastest), warn (log and emit) or fail (stop the stream).","enum":["off","warn","fail"],"default":"off"}`},
 	{"max_attempts", `{"type":"integer","title":"Attempts per request","description":"Tries per request before a sync fails (429, 5xx, timeouts and resets are retried with backoff).","minimum":1,"maximum":20}`},
 }
 
@@ -39,6 +40,7 @@ type runSettings struct {
 	rps         float64
 	parallel    int
 	maxAttempts int
+	validate    string
 }
 
 func (c *Config) settings() runSettings {
@@ -46,5 +48,6 @@ func (c *Config) settings() runSettings {
 		rps:         gjson.GetBytes(c.raw, "requests_per_second").Float(),
 		parallel:    int(gjson.GetBytes(c.raw, "max_parallel_streams").Int()),
 		maxAttempts: int(gjson.GetBytes(c.raw, "max_attempts").Int()),
+		validate:    gjson.GetBytes(c.raw, "validate_records").String(),
 	}
 }

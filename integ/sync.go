@@ -273,6 +273,11 @@ func (e *engine) newStreamRun(run *StreamRun) *streamRun {
 	} else {
 		r.prevState = stripBookmark(r.prevState)
 	}
+	if v, err := newRecordValidator(run, e.opts.Config.settings().validate); err != nil {
+		r.failed = err
+	} else {
+		r.validator = v
+	}
 	if run.Fields != nil {
 		r.keep = make(map[string]bool, len(run.Fields))
 		for _, f := range run.Fields {
@@ -299,7 +304,10 @@ func (e *engine) runStream(ctx context.Context, run *StreamRun, silent bool, chi
 	c := &HttpContext{ctx: ctx, cfg: e.opts.Config, http: e.http, logger: r.logger, run: r}
 	r.start = e.now()
 	r.buf = r.enc.Start(r.buf)
-	runErr := safeRun(run.Stream.Runner, c)
+	runErr := r.failed
+	if runErr == nil {
+		runErr = safeRun(run.Stream.Runner, c)
+	}
 	if runErr != nil && ctx.Err() != nil {
 		runErr = fmt.Errorf("stream %q: %w: %w", run.Stream.Name, ErrInterrupted, context.Cause(ctx))
 	}
@@ -398,6 +406,9 @@ type streamRun struct {
 	parent   gjson.Result // for a child invocation: the parent record
 	collect  bool         // a child invocation: keep records for the child's run
 	failed   error        // a child stream's first error
+
+	validator *recordValidator // nil unless validate_records asks
+	invalid   error            // the first invalid record in fail mode
 }
 
 func (r *streamRun) beginPage() {
@@ -431,6 +442,9 @@ func (r *streamRun) record(rec []byte) {
 		r.scratch = selectFields(r.scratch[:0], rec, r.keep)
 		rec = r.scratch
 	}
+	if r.validator != nil && (r.invalid != nil || !r.validate(rec)) {
+		return
+	}
 	r.buf = r.enc.Record(r.buf, rec)
 	r.total++
 	r.sinceCP++
@@ -439,8 +453,31 @@ func (r *streamRun) record(rec []byte) {
 	}
 }
 
+// validate reports whether rec may go out; in fail mode the first invalid
+// record stops the stream at the end of its page.
+func (r *streamRun) validate(rec []byte) bool {
+	problem := r.validator.check(rec)
+	if problem == "" {
+		return true
+	}
+	if r.validator.fail {
+		if r.invalid == nil {
+			r.invalid = &Error{Kind: SystemFailure, Msg: fmt.Sprintf("stream %q: a record does not match the stream's schema: %s (record: %s)", r.info.Stream.Name, problem, excerpt(rec, 120)), Err: ErrRecordInvalid}
+		}
+		return false
+	}
+	if r.validator.warned < 10 { // enough to see the pattern without flooding the log
+		r.logger.Warn("record does not match the stream's schema", "problem", problem, "record", excerpt(rec, 120))
+	}
+	r.validator.warned++
+	return true
+}
+
 func (r *streamRun) endPage() error {
 	r.inPage = false
+	if r.invalid != nil {
+		return r.invalid
+	}
 	if r.collect {
 		return nil
 	}

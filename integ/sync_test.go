@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -405,6 +406,39 @@ func TestParallelStreamsMatchSerialRun(t *testing.T) {
 	for name, lines := range serial {
 		if strings.Join(lines, "\n") != strings.Join(parallel[name], "\n") {
 			t.Errorf("stream %s differs between serial and parallel runs", name)
+		}
+	}
+}
+
+func TestValidateRecords(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"data":[{"id":1,"note":"ok"},{"id":"two","note":"bad id"},{"id":3,"note":"ok"}],"next":null}`)
+	}))
+	defer srv.Close()
+	src := eventsSource(t)
+	for _, c := range []struct {
+		mode    string
+		records int
+		wantErr bool
+	}{{"off", 3, false}, {"warn", 3, false}, {"fail", 1, true}} {
+		cfg, err := src.ParseConfig(json.RawMessage(`{"base_url":"` + srv.URL + `","validate_records":"` + c.mode + `"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out, logs bytes.Buffer
+		err = src.Sync(context.Background(), SyncOptions{Config: cfg, Protocol: lineProtocol{}, Output: NewOutput(&out),
+			Logger: slog.New(slog.NewTextHandler(&logs, nil)), Catalog: &Catalog{Streams: []CatalogStream{{Name: "events", Mode: ModeFullRefresh}}}})
+		if got := len(lines(out.String(), "REC ")); got != c.records {
+			t.Errorf("%s: %d records, want %d", c.mode, got, c.records)
+		}
+		if (err != nil) != c.wantErr || (c.wantErr && !errors.Is(err, ErrRecordInvalid)) {
+			t.Errorf("%s: err = %v", c.mode, err)
+		}
+		if c.wantErr && !strings.Contains(err.Error(), `"id"`) {
+			t.Errorf("the error must name the field: %v", err)
+		}
+		if c.mode == "warn" && !strings.Contains(logs.String(), "does not match") {
+			t.Errorf("warn mode must log: %s", logs.String())
 		}
 	}
 }

@@ -1,0 +1,93 @@
+package singer
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/integ/integ/integ"
+	"github.com/integ/integ/requests"
+)
+
+// pagesDoer answers PokeAPI-shaped pages from memory, so the benchmark
+// measures integ's path (read, split, envelope, write), not a network.
+func pagesDoer(pages, perPage int) requests.Doer {
+	bodies := make([][]byte, pages)
+	for p := range pages {
+		var b bytes.Buffer
+		next := "null"
+		if p+1 < pages {
+			next = strconv.Quote("http://api.test/list?page=" + strconv.Itoa(p+1))
+		}
+		fmt.Fprintf(&b, `{"count":%d,"next":%s,"results":[`, pages*perPage, next)
+		for i := range perPage {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			id := p*perPage + i + 1
+			fmt.Fprintf(&b, `{"name":"pokemon-%d","url":"http://api.test/api/v2/pokemon/%d/"}`, id, id)
+		}
+		b.WriteString("]}")
+		bodies[p] = b.Bytes()
+	}
+	return requests.DoerFunc(func(r *http.Request) (*http.Response, error) {
+		p, _ := strconv.Atoi(r.URL.Query().Get("page"))
+		return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}},
+			Body: io.NopCloser(bytes.NewReader(bodies[p])), Request: r}, nil
+	})
+}
+
+type listConfig struct {
+	BaseURL string `json:"base_url"`
+}
+
+type named struct {
+	Name string `json:"name"`
+	URL  string `json:"url"`
+}
+
+func BenchmarkSyncPages(b *testing.B) {
+	for _, perPage := range []int{100, 1000} {
+		b.Run(fmt.Sprintf("page=%d", perPage), func(b *testing.B) {
+			const pages = 50
+			src := integ.NewSource("bench", listConfig{}, integ.WithStreams(integ.NewStream("pokemon", named{},
+				func(c *integ.HttpContext) error {
+					return c.EmitPages(requests.New("http://api.test/list").Query("page", "0"), requests.NextURL("next"), "results")
+				}, integ.PrimaryKey("name"))))
+			cfg, err := src.ParseConfig(json.RawMessage(`{"base_url":"http://api.test"}`))
+			if err != nil {
+				b.Fatal(err)
+			}
+			doer := pagesDoer(pages, perPage)
+			b.ReportAllocs()
+			var written int64
+			for b.Loop() {
+				cw := &countingWriter{}
+				err := src.Sync(context.Background(), integ.SyncOptions{
+					Config: cfg, Protocol: NewProtocol(nil), Output: integ.NewOutput(cw),
+					HTTP: integ.HTTPOptions{Doer: doer},
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+				written += cw.n
+			}
+			elapsed := b.Elapsed().Seconds()
+			b.ReportMetric(float64(pages*perPage*b.N)/elapsed, "records/s")
+			b.ReportMetric(float64(b.N*pages*perPage)/float64(b.N), "records/op")
+			b.SetBytes(written / int64(b.N))
+		})
+	}
+}
+
+type countingWriter struct{ n int64 }
+
+func (w *countingWriter) Write(p []byte) (int, error) { w.n += int64(len(p)); return len(p), nil }
+
+var _ = time.Now
