@@ -428,6 +428,11 @@ func (r *streamRun) record(rec []byte) {
 		r.parents = append(r.parents, append([]byte(nil), rec...))
 		return
 	}
+	// Validate before the bookmark sees the record: a record that is not
+	// emitted must never move the bookmark past itself.
+	if r.validator != nil && (r.invalid != nil || !r.validate(rec)) {
+		return
+	}
 	if r.bookmark != nil && !r.bookmark.observe(rec) {
 		r.skipped++
 		return
@@ -442,9 +447,7 @@ func (r *streamRun) record(rec []byte) {
 		r.scratch = selectFields(r.scratch[:0], rec, r.keep)
 		rec = r.scratch
 	}
-	if r.validator != nil && (r.invalid != nil || !r.validate(rec)) {
-		return
-	}
+
 	r.buf = r.enc.Record(r.buf, rec)
 	r.total++
 	r.sinceCP++
