@@ -442,3 +442,51 @@ func TestValidateRecords(t *testing.T) {
 		}
 	}
 }
+
+// lineCheckingWriter fails the test if a write does not end a line: whatever
+// kills the process between two writes, stdout holds only whole messages.
+type lineCheckingWriter struct {
+	t      *testing.T
+	writes int
+	buf    bytes.Buffer
+}
+
+func (w *lineCheckingWriter) Write(p []byte) (int, error) {
+	if len(p) > 0 && p[len(p)-1] != '\n' {
+		w.t.Errorf("write %d does not end a line: ...%q", w.writes, p[max(0, len(p)-40):])
+	}
+	w.writes++
+	return w.buf.Write(p)
+}
+
+func TestCheckpointIntervalAndWholeLines(t *testing.T) {
+	srv := eventsAPI(t, 30, false) // 10 pages of 3
+	src := eventsSource(t, Sorted())
+	cfg, _ := src.ParseConfig(json.RawMessage(`{"base_url":"` + srv.URL + `"}`))
+	clock := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	now := func() time.Time { clock = clock.Add(time.Second); return clock } // each call is a second later
+	w := &lineCheckingWriter{t: t}
+	err := src.Sync(context.Background(), SyncOptions{Config: cfg, Protocol: lineProtocol{}, Output: NewOutput(w), Now: now,
+		CheckpointRecords: 1_000_000, CheckpointInterval: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := lines(w.buf.String(), "STATE ")
+	if len(states) < 3 || len(states) > 10 {
+		t.Errorf("a 5 s interval on a clock that ticks a second a call should checkpoint a few times, got %d:\n%s", len(states), w.buf.String())
+	}
+}
+
+func TestOutputKeepsTheFirstWriteError(t *testing.T) {
+	src := eventsSource(t)
+	srv := eventsAPI(t, 5, false)
+	cfg, _ := src.ParseConfig(json.RawMessage(`{"base_url":"` + srv.URL + `"}`))
+	err := src.Sync(context.Background(), SyncOptions{Config: cfg, Protocol: lineProtocol{}, Output: NewOutput(failingWriter{})})
+	if err == nil || !strings.Contains(err.Error(), "broken pipe") {
+		t.Errorf("a closed stdout must fail the sync: %v", err)
+	}
+}
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("write |1: broken pipe") }
