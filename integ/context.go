@@ -144,9 +144,9 @@ func (c *HttpContext) EmitPages(first *requests.Request, p requests.Paginator, p
 		if err != nil {
 			return fmt.Errorf("stream %q: %w", c.Stream(), err)
 		}
-		recs, err := c.split(r, path)
-		if err != nil {
-			return err
+		recs, splitErr := c.split(r, path)
+		if splitErr != nil {
+			return splitErr
 		}
 		next, nextErr := p.Next(req, r, len(recs))
 		var prefetch *conc.Future[*requests.JSONResponse]

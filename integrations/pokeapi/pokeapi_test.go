@@ -162,3 +162,20 @@ func TestDetailsChildStream(t *testing.T) {
 		}
 	}
 }
+
+func TestFailingLaterPageIsATransientError(t *testing.T) {
+	// The second page fails for good: the error names it, no panic.
+	broken := pokeserver.New(pokeserver.WithCount(300), pokeserver.WithFaults(func(r *http.Request, n int) (int, string, bool) {
+		if r.URL.Query().Get("offset") == "100" {
+			return http.StatusBadGateway, `{"detail":"upstream down"}`, true
+		}
+		return 0, "", false
+	}))
+	got, err := sync(t, broken, `{"base_url":"SERVER/api/v2"}`)
+	if err == nil || integ.KindOf(err) != integ.TransientFailure || !strings.Contains(err.Error(), "502") || !strings.Contains(err.Error(), "offset=100") {
+		t.Fatalf("err = %v (kind %v)", err, integ.KindOf(err))
+	}
+	if len(got["pokemon"]) != 100 {
+		t.Errorf("the first page's records must still be written: %d", len(got["pokemon"]))
+	}
+}

@@ -120,8 +120,9 @@ func (s *Server) Events() []Event {
 	return s.sortedLocked()
 }
 
-// FailNext makes the next len(statuses) requests fail, in order, with those
-// HTTP statuses and a JSON error body.
+// FailNext schedules the answers to the next len(statuses) requests, in
+// order: a status fails the request with it and a JSON error body; 0 serves
+// the request normally. FailNext(0, 503) fails the second request.
 func (s *Server) FailNext(statuses ...int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -163,9 +164,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if len(s.failures) > 0 {
 		status := s.failures[0]
 		s.failures = s.failures[1:]
-		s.mu.Unlock()
-		writeError(w, status, "injected failure")
-		return
+		if status != 0 {
+			s.mu.Unlock()
+			writeError(w, status, "injected failure")
+			return
+		}
 	}
 	s.mu.Unlock()
 	pageNo := 1

@@ -1,12 +1,14 @@
 package testsource
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/integ/integ/integ"
 	"github.com/integ/integ/requests"
+	"github.com/tidwall/gjson"
 )
 
 // Config is the test source's config.
@@ -71,7 +73,7 @@ func readEvents(c *integ.HttpContext) error {
 		}
 		req.Query("updated_since", t.UTC().Format(time.RFC3339Nano))
 	}
-	return c.EmitPages(req, requests.Cursor("next_page", "page"), "data")
+	return emitPages(c, req)
 }
 
 func readUsers(c *integ.HttpContext) error {
@@ -79,5 +81,25 @@ func readUsers(c *integ.HttpContext) error {
 	if err != nil {
 		return err
 	}
-	return c.EmitPages(req.Query("page", strconv.Itoa(1)), requests.Cursor("next_page", "page"), "data")
+	return emitPages(c, req)
+}
+
+// emitPages follows next_page one page at a time. (It does not use
+// HttpContext.EmitPages so that a failing page is always the last request
+// made: tests count on it.)
+func emitPages(c *integ.HttpContext, req *requests.Request) error {
+	for page := 1; ; {
+		var resp requests.JSONResponse
+		if err := c.EmitBatch(req.Clone().SetQuery("page", strconv.Itoa(page)), &resp, "data"); err != nil {
+			return err
+		}
+		next := resp.Get("next_page")
+		if next.Type != gjson.Number {
+			return nil
+		}
+		if int(next.Int()) <= page {
+			return fmt.Errorf("stream %q: next_page %d does not move forward from page %d", c.Stream(), next.Int(), page)
+		}
+		page = int(next.Int())
+	}
 }

@@ -30,13 +30,14 @@ type fixture struct {
 	config string // path of a good config
 	now    func() time.Time
 	events *testsource.Server // nil for pokeapi
+	srv    *httptest.Server
 }
 
 func newPokeFixture(t *testing.T, count int) *fixture {
 	t.Helper()
 	srv := httptest.NewServer(pokeserver.New(pokeserver.WithCount(count)))
 	t.Cleanup(srv.Close)
-	f := &fixture{t: t, src: pokeapi.Source(), dir: t.TempDir()}
+	f := &fixture{t: t, src: pokeapi.Source(), dir: t.TempDir(), srv: srv}
 	f.config = f.write("config.json", map[string]any{"base_url": srv.URL + "/api/v2", "page_size": 2})
 	return f
 }
@@ -52,7 +53,7 @@ func newEventsFixture(t *testing.T, events int) *fixture {
 	}
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
-	f := &fixture{t: t, src: testsource.Source(), dir: t.TempDir(), events: s}
+	f := &fixture{t: t, src: testsource.Source(), dir: t.TempDir(), events: s, srv: srv}
 	f.config = f.write("config.json", map[string]any{"base_url": srv.URL, "api_key": secretToken})
 	return f
 }
@@ -116,11 +117,15 @@ func (f *fixture) discover() airbyte.Catalog {
 	return airbyte.Catalog{}
 }
 
-// configured turns a discovered catalog into a configured one, every stream
-// in mode (or full_refresh where the stream has only that).
-func configured(c airbyte.Catalog, mode integ.SyncMode) map[string]any {
+// configured turns a discovered catalog into a configured one: every stream
+// the source selects by default, in mode (or full_refresh where the stream
+// has only that).
+func (f *fixture) configured(c airbyte.Catalog, mode integ.SyncMode) map[string]any {
 	var streams []map[string]any
 	for _, s := range c.Streams {
+		if st := f.src.Stream(s.Name); st == nil || st.NotSelectedByDefault {
+			continue
+		}
 		m := mode
 		if !slices.Contains(s.SupportedSyncModes, m) {
 			m = integ.ModeFullRefresh
