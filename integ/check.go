@@ -19,6 +19,9 @@ func (s *Source) Check(ctx context.Context, cfg *Config, logger *slog.Logger, o 
 	if err != nil {
 		return err
 	}
+	if len(s.Streams) == 0 {
+		return &Error{Kind: ConfigFailure, Msg: "no streams to check: resolve the source with its config first", Err: ErrConfig}
+	}
 	st := s.Streams[0]
 	for _, cand := range s.Streams {
 		if cand.Parent == "" { // a child needs a parent record

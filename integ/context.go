@@ -125,6 +125,7 @@ func (c *HttpContext) EmitObject(req *requests.Request, path ...string) error {
 		return fmt.Errorf("stream %q: %q in the response from %s is not a JSON object", c.Stream(), strings.Join(path, "."), requests.RedactURL(r.URL))
 	}
 	c.run.beginPageIfNeeded()
+	c.run.multiline = hasNewline(obj.Raw)
 	c.run.record(unsafe.Slice(unsafe.StringData(obj.Raw), len(obj.Raw)))
 	return c.endPage()
 }
@@ -195,6 +196,7 @@ func (c *HttpContext) split(r *requests.JSONResponse, path []string) ([]string, 
 	if !arr.IsArray() {
 		return nil, fmt.Errorf("stream %q: %q in the response from %s is not an array of records", c.Stream(), strings.Join(path, "."), requests.RedactURL(r.URL))
 	}
+	c.run.multiline = hasNewline(arr.Raw)
 	var bad error
 	arr.ForEach(func(_, v gjson.Result) bool {
 		if v.Type != gjson.JSON || v.Raw[0] != '{' {
@@ -250,6 +252,7 @@ func (c *HttpContext) EmitRaw(rec []byte) error {
 		return fmt.Errorf("stream %q: record is not a JSON object: %s", c.Stream(), excerpt(t, 80))
 	}
 	c.run.beginPageIfNeeded()
+	c.run.multiline = hasNewline(string(t))
 	c.run.record(t)
 	return c.endPage()
 }
@@ -300,4 +303,9 @@ func (c *HttpContext) Estimate(rows int64) {
 	if e, ok := c.run.enc.(Estimator); ok && !c.run.checkOnly {
 		c.run.buf = e.Estimate(c.run.buf, rows)
 	}
+}
+
+// hasNewline is two vectorised scans: cheaper than ContainsAny on a page.
+func hasNewline(s string) bool {
+	return strings.IndexByte(s, '\n') >= 0 || strings.IndexByte(s, '\r') >= 0
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"slices"
 	"sort"
-	"strconv"
 )
 
 // Schema is the subset of JSON Schema (draft-07) that integ generates and
@@ -110,7 +109,8 @@ func (s *Schema) MarshalJSON() ([]byte, error) {
 			b.WriteByte(',')
 		}
 		first = false
-		b.WriteString(strconv.Quote(k))
+		kb, _ := json.Marshal(k)
+		b.Write(kb)
 		b.WriteByte(':')
 		b.Write(raw)
 		return nil
@@ -182,7 +182,8 @@ func (p orderedProps) MarshalJSON() ([]byte, error) {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString(strconv.Quote(prop.Name))
+		name, _ := json.Marshal(prop.Name) // JSON escaping, not Go's: names can hold anything
+		b.Write(name)
 		b.WriteByte(':')
 		raw, err := json.Marshal(prop.Schema)
 		if err != nil {

@@ -169,7 +169,7 @@ func (s *Source) Resolve(ctx context.Context, cfg *Config, o HTTPOptions) (*Sour
 	streams, err := s.dynamic(c)
 	if err != nil {
 		if KindOf(err) == SystemFailure {
-			err = &Error{Kind: ConfigFailure, Msg: "the config's stream declarations are invalid", Err: err}
+			err = &Error{Kind: ConfigFailure, Msg: "the config's stream declarations are invalid: " + err.Error(), Err: ErrConfig}
 		}
 		return nil, err
 	}
@@ -192,7 +192,7 @@ func (s *Source) Resolve(ctx context.Context, cfg *Config, o HTTPOptions) (*Sour
 		errs = append(errs, errors.New("the config declares no streams"))
 	}
 	if len(errs) > 0 {
-		return nil, &Error{Kind: ConfigFailure, Msg: "the config's stream declarations are invalid", Err: errors.Join(errs...)}
+		return nil, &Error{Kind: ConfigFailure, Msg: "the config's stream declarations are invalid: " + errors.Join(errs...).Error(), Err: ErrConfig}
 	}
 	return &r, nil
 }

@@ -110,7 +110,7 @@ func (s *Source) buildHTTP(cfg *Config, o HTTPOptions) (*httpEnv, error) {
 	for _, build := range s.middleware {
 		mw, err := build(cfg)
 		if err != nil {
-			return nil, &Error{Kind: ConfigFailure, Msg: "cannot set up HTTP access from the config", Err: errors.Join(ErrConfig, err)}
+			return nil, &Error{Kind: ConfigFailure, Msg: "cannot set up HTTP access from the config: " + err.Error(), Err: ErrConfig}
 		}
 		if mw != nil {
 			mws = append(mws, mw)
@@ -407,6 +407,7 @@ type streamRun struct {
 	collect  bool         // a child invocation: keep records for the child's run
 	failed   error        // a child stream's first error
 
+	multiline bool             // the current page's records may span lines
 	validator *recordValidator // nil unless validate_records asks
 	invalid   error            // the first invalid record in fail mode
 }
@@ -441,6 +442,14 @@ func (r *streamRun) record(rec []byte) {
 		r.parents = append(r.parents, append([]byte(nil), rec...))
 		if r.silent {
 			return
+		}
+	}
+	if r.multiline && (bytes.IndexByte(rec, '\n') >= 0 || bytes.IndexByte(rec, '\r') >= 0) {
+		// A pretty-printed record: newlines can only be whitespace in
+		// JSON, and a JSON-lines protocol cannot carry them.
+		var b bytes.Buffer
+		if json.Compact(&b, rec) == nil {
+			rec = b.Bytes()
 		}
 	}
 	if r.keep != nil {

@@ -490,3 +490,17 @@ func TestOutputKeepsTheFirstWriteError(t *testing.T) {
 type failingWriter struct{}
 
 func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("write |1: broken pipe") }
+
+func TestPrettyPrintedRecordsStayOnOneLine(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "{\r\n  \"data\": [\n    {\n      \"id\": 1,\n      \"note\": \"a\\nb\"\n    }\n  ],\n  \"next\": null\n}")
+	}))
+	defer srv.Close()
+	out, err := runSync(t, eventsSource(t), srv.URL, &Catalog{Streams: []CatalogStream{{Name: "events", Mode: ModeFullRefresh}}}, nil, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if recs := lines(out, "REC "); len(recs) != 1 || recs[0] != `REC events {"id":1,"note":"a\nb"}` {
+		t.Errorf("records = %q", recs)
+	}
+}

@@ -3,6 +3,7 @@ package rest
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -31,23 +32,55 @@ func resolveStreams(c *integ.HttpContext) ([]*integ.Stream, error) {
 	if err := c.Load(&cfg, nil); err != nil {
 		return nil, err
 	}
+	if err := checkHTTP(&cfg); err != nil {
+		return nil, err
+	}
 	decls, err := declare(&cfg)
 	if err != nil {
 		return nil, integ.ConfigErrorf("%w", err)
 	}
 	out := make([]*integ.Stream, 0, len(decls))
 	for _, d := range decls {
+		n := -1 // records the schema was inferred from; -1: given
 		desc := fmt.Sprintf("GET %s", requests.RedactURL(d.url))
 		if d.schema == nil {
-			n, err := d.infer(c)
-			if err != nil {
+			if n, err = d.infer(c); err != nil {
 				return nil, err
 			}
 			desc += fmt.Sprintf("; schema inferred from %d records", n)
 		}
+		if err := d.checkKeys(n); err != nil {
+			return nil, err
+		}
 		out = append(out, d.stream(desc))
 	}
 	return out, nil
+}
+
+// checkKeys checks that the primary key and replication key are top-level
+// properties of the schema (given, or inferred from n records). The
+// framework checks this too, but its message does not reach the user.
+func (d *stream) checkKeys(n int) error {
+	if len(d.schema.Properties) == 0 {
+		return nil // nothing is known about the records' fields
+	}
+	where := "a property of the stream's schema"
+	if n >= 0 {
+		where = fmt.Sprintf("a field of the records (none of the %d read to infer the schema has it)", n)
+	}
+	var errs []error
+	for _, k := range d.cfg.PrimaryKey {
+		if d.schema.Property(k) == nil {
+			errs = append(errs, fmt.Errorf("stream %q: primary_key %q is not %s", d.cfg.Name, k, where))
+		}
+	}
+	if k := d.cfg.ReplicationKey; k != "" && d.schema.Property(k) == nil {
+		errs = append(errs, fmt.Errorf("stream %q: replication_key %q is not %s", d.cfg.Name, k, where))
+	}
+	if len(errs) > 0 {
+		return integ.ConfigErrorf("%w", errors.Join(errs...))
+	}
+	return nil
 }
 
 // declare checks the config's stream declarations and returns them ready to
@@ -165,7 +198,7 @@ func checkPagination(p *Pagination) []string {
 		"path": p.Path != "", "param": p.Param != "",
 	}
 	for _, f := range []string{"page_param", "size_param", "size", "start", "offset_param", "limit_param", "path", "param"} {
-		if set[f] && !contains(allowed, f) {
+		if set[f] && !slices.Contains(allowed, f) {
 			bad("pagination.%s is not used by pagination.type %q", f, typ)
 		}
 	}
@@ -190,15 +223,6 @@ func checkPagination(p *Pagination) []string {
 		}
 	}
 	return problems
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // stream builds the framework's stream.

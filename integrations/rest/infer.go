@@ -1,6 +1,8 @@
 package rest
 
 import (
+	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,7 +21,11 @@ import (
 //   - objects and arrays are inferred recursively (array items from every
 //     element of every sample);
 //   - a property only ever seen as null gets the empty schema {} (any
-//     value), since nothing says what it holds.
+//     value), since nothing says what it holds;
+//   - a property whose name has control characters (other than \b \f \n
+//     \r \t) or invalid UTF-8 is left out: integ.Schema writes property
+//     names with strconv.Quote, whose escapes for those are not JSON. Its
+//     values are still emitted with the records.
 type inferrer struct {
 	root node
 }
@@ -118,6 +124,9 @@ func (n *node) schema(optional bool) *integ.Schema {
 		s.Type = append(s.Type, "object")
 		s.Properties = make([]integ.Property, 0, len(n.names))
 		for _, name := range n.names {
+			if !json.Valid([]byte(strconv.Quote(name))) {
+				continue // integ cannot write this name in a schema (see quotable)
+			}
 			p := n.props[name]
 			s.Properties = append(s.Properties, integ.Property{Name: name, Schema: p.schema(p.count < n.objects)})
 		}

@@ -51,11 +51,10 @@ import (
 // and which streams to read. Its JSON Schema (spec, --about, validation) is
 // generated from these types.
 type Config struct {
-	BaseURL           string         `json:"base_url" title:"Base URL" description:"Root URL of the API; stream paths are relative to it." format:"uri" pattern:"^https?://" examples:"http://127.0.0.1:3000"`
-	Auth              *Auth          `json:"auth,omitempty" title:"Authentication" description:"How requests authenticate. Put credentials here rather than in headers or params: only these fields are treated as secrets."`
-	Headers           Values         `json:"headers,omitempty" title:"Headers" description:"HTTP headers sent with every request."`
-	RequestsPerSecond float64        `json:"requests_per_second,omitempty" title:"Requests per second" description:"Client-side rate limit shared by every stream; 0 or absent: no limit." minimum:"0"`
-	Streams           []StreamConfig `json:"streams" title:"Streams" description:"The API's endpoints to read, one stream each."`
+	BaseURL string         `json:"base_url" title:"Base URL" description:"Root URL of the API; stream paths are relative to it." format:"uri" pattern:"^https?://" examples:"http://127.0.0.1:3000"`
+	Auth    *Auth          `json:"auth,omitempty" title:"Authentication" description:"How requests authenticate. Put credentials here rather than in headers or params: only these fields are treated as secrets."`
+	Headers Values         `json:"headers,omitempty" title:"Headers" description:"HTTP headers sent with every request."`
+	Streams []StreamConfig `json:"streams" title:"Streams" description:"The API's endpoints to read, one stream each."`
 }
 
 // Auth types.
@@ -135,6 +134,9 @@ func (v *Values) UnmarshalJSON(data []byte) error {
 	out := make(Values, len(raw))
 	for k, r := range raw {
 		var s string
+		if string(r) == "null" {
+			return fmt.Errorf("the value of %q must be a string, a number or a boolean", k)
+		}
 		if json.Unmarshal(r, &s) == nil {
 			out[k] = s
 			continue
@@ -175,75 +177,92 @@ func Source() *integ.Source {
 	)
 }
 
-// httpMiddleware builds the client-side rate limit, the config's headers,
-// its authentication and the compaction of pretty-printed responses.
+// httpMiddleware builds the config's headers and its authentication. Rate
+// limits, retries and timeouts are the framework's run settings
+// (requests_per_second, max_attempts); pretty-printed responses are put on
+// one line by the framework.
 func httpMiddleware(cfg *integ.Config) (requests.Middleware, error) {
 	var c Config
 	if err := cfg.Decode(&c); err != nil {
 		return nil, err
 	}
-	var mws []requests.Middleware
-	if c.RequestsPerSecond > 0 {
-		mws = append(mws, requests.RateLimit(requests.NewLimiter(c.RequestsPerSecond, 1)))
-	}
-	for _, k := range c.Headers.sortedKeys() {
-		if err := checkHeader(k, c.Headers[k]); err != nil {
-			return nil, fmt.Errorf("headers: %w", err)
-		}
-		mws = append(mws, requests.Header(k, c.Headers[k]))
-	}
-	auth, err := authMiddleware(c.Auth)
-	if err != nil {
+	if err := checkHTTP(&c); err != nil {
 		return nil, err
 	}
-	if auth != nil {
+	var mws []requests.Middleware
+	for _, k := range c.Headers.sortedKeys() {
+		mws = append(mws, requests.Header(k, c.Headers[k]))
+	}
+	if auth := authMiddleware(c.Auth); auth != nil {
 		mws = append(mws, auth)
 	}
-	mws = append(mws, compactJSON)
 	return func(next requests.Doer) requests.Doer { return requests.Chain(next, mws...) }, nil
 }
 
-// authMiddleware checks the auth block for its type and returns the
-// middleware that applies it (nil for none).
-func authMiddleware(a *Auth) (requests.Middleware, error) {
+// checkHTTP checks the headers and the auth block for its type. Errors are
+// config errors naming the field.
+func checkHTTP(c *Config) error {
+	for _, k := range c.Headers.sortedKeys() {
+		if err := checkHeader(k, c.Headers[k]); err != nil {
+			return integ.ConfigErrorf("headers: %w", err)
+		}
+	}
+	a := c.Auth
 	if a == nil {
-		return nil, nil
+		return nil
 	}
 	missing := func(field string) error {
-		return fmt.Errorf("auth.%s is required when auth.type is %q", field, a.Type)
+		return integ.ConfigErrorf("auth.%s is required when auth.type is %q", field, a.Type)
 	}
 	switch a.Type {
 	case AuthNone, "":
-		return nil, nil
 	case AuthBearer:
 		if a.Token == "" {
-			return nil, missing("token")
+			return missing("token")
 		}
-		return requests.BearerToken(a.Token.Reveal()), nil
 	case AuthBasic:
 		if a.Username == "" {
-			return nil, missing("username")
+			return missing("username")
 		}
-		return requests.BasicAuth(a.Username, a.Password.Reveal()), nil
 	case AuthAPIKey:
 		if a.Name == "" {
-			return nil, missing("name")
+			return missing("name")
 		}
 		if a.Value == "" {
-			return nil, missing("value")
+			return missing("value")
 		}
 		switch a.In {
 		case "header", "":
 			if err := checkHeader(a.Name, ""); err != nil {
-				return nil, fmt.Errorf("auth.name: %w", err)
+				return integ.ConfigErrorf("auth.name: %w", err)
 			}
-			return requests.Header(a.Name, a.Value.Reveal()), nil
 		case "query":
-			return requests.APIKeyQuery(a.Name, a.Value.Reveal()), nil
+		default:
+			return integ.ConfigErrorf("auth.in %q is unknown (use header or query)", a.In)
 		}
-		return nil, fmt.Errorf("auth.in %q is unknown (use header or query)", a.In)
+	default:
+		return integ.ConfigErrorf("auth.type %q is unknown (use none, api_key, bearer or basic)", a.Type)
 	}
-	return nil, fmt.Errorf("auth.type %q is unknown (use none, api_key, bearer or basic)", a.Type)
+	return nil
+}
+
+// authMiddleware applies a checked auth block (nil for none).
+func authMiddleware(a *Auth) requests.Middleware {
+	if a == nil {
+		return nil
+	}
+	switch a.Type {
+	case AuthBearer:
+		return requests.BearerToken(a.Token.Reveal())
+	case AuthBasic:
+		return requests.BasicAuth(a.Username, a.Password.Reveal())
+	case AuthAPIKey:
+		if a.In == "query" {
+			return requests.APIKeyQuery(a.Name, a.Value.Reveal())
+		}
+		return requests.Header(a.Name, a.Value.Reveal())
+	}
+	return nil
 }
 
 // checkHeader refuses header names and values net/http would refuse at the

@@ -126,7 +126,8 @@ func appendStateValue(dst []byte, st *integ.State) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = strconv.AppendQuote(dst, name)
+		q, _ := json.Marshal(name)
+		dst = append(dst, q...)
 		dst = append(dst, ':')
 		dst = append(dst, st.Streams[name]...)
 	}

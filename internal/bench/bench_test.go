@@ -1,0 +1,202 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/integ/integ/internal/pokeserver"
+	"github.com/tidwall/gjson"
+)
+
+func TestMedian(t *testing.T) {
+	cases := []struct {
+		in   []float64
+		want float64
+	}{
+		{nil, 0},
+		{[]float64{3}, 3},
+		{[]float64{3, 1, 2}, 2},
+		{[]float64{4, 1, 3, 2}, 2.5},
+		{[]float64{5, 5, 1, 9, 7}, 5},
+	}
+	for _, c := range cases {
+		in := append([]float64(nil), c.in...)
+		if got := Median(in); got != c.want {
+			t.Errorf("Median(%v) = %v, want %v", c.in, got, c.want)
+		}
+		for i := range in {
+			if in[i] != c.in[i] {
+				t.Fatalf("Median modified its input: %v", in)
+			}
+		}
+	}
+}
+
+func TestThousands(t *testing.T) {
+	for x, want := range map[float64]string{
+		0: "0", 999: "999", 1000: "1,000", 1234567.4: "1,234,567", 100000: "100,000", -12345: "-12,345",
+	} {
+		if got := thousands(x); got != want {
+			t.Errorf("thousands(%v) = %q, want %q", x, got, want)
+		}
+	}
+}
+
+func TestWriteTable(t *testing.T) {
+	rows := []Row{
+		{Mode: ModeFloor, PageSize: 100, Records: 1000000, RecordsPerSec: 1234567.8, MBPerSec: 96.4, CPUSeconds: 1.234, PeakRSSMiB: 13.75, Runs: make([]Measurement, 3)},
+		{Mode: ModeSinger, PageSize: 100, Records: 1000000, RecordsPerSec: 987654, MBPerSec: 160, CPUSeconds: 2, PeakRSSMiB: 16, Ratio: 0.8, CPURatio: 0.617, Runs: make([]Measurement, 3)},
+	}
+	var b strings.Builder
+	if err := WriteTable(&b, rows); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("want a header and 2 rows, got:\n%s", b.String())
+	}
+	wantFields := [][]string{
+		{"mode", "page", "records", "runs", "records/s", "MB/s", "CPU", "s", "peak", "RSS", "MiB", "tap/floor", "CPU", "floor/tap"},
+		{"floor", "100", "1000000", "3", "1,234,568", "96.4", "1.23", "13.8", "-", "-"},
+		{"singer", "100", "1000000", "3", "987,654", "160.0", "2.00", "16.0", "0.80", "0.62"},
+	}
+	for i, want := range wantFields {
+		if got := strings.Fields(lines[i]); strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("line %d = %q, want fields %q", i, lines[i], want)
+		}
+	}
+	// Right-aligned columns end at the same offset.
+	if len(lines[0]) != len(lines[1]) || len(lines[1]) != len(lines[2]) {
+		t.Errorf("columns not aligned:\n%s", b.String())
+	}
+}
+
+func TestLineCounter(t *testing.T) {
+	out := `{"type":"SCHEMA","stream":"pokemon"}` + "\n" +
+		`{"type":"RECORD","stream":"pokemon","record":{}}` + "\n" +
+		`{"type":"RECORDS"}` + "\n" + // the prefix includes the closing quote
+		`{"type":"RECOR"}` + "\n" +
+		`{"type":"STATE"}` + "\n" +
+		`{"type":"RECORD","record":{"stream":"pokemon"}}` + "\n"
+	// Every way of splitting the output into two writes counts the same.
+	for cut := range len(out) + 1 {
+		c := &LineCounter{Prefix: []byte(RecordPrefix)}
+		_, _ = c.Write([]byte(out[:cut]))
+		_, _ = c.Write([]byte(out[cut:]))
+		if c.Lines != 2 || c.Bytes != int64(len(out)) {
+			t.Fatalf("cut at %d: %d lines, %d bytes", cut, c.Lines, c.Bytes)
+		}
+		if err := c.Verify(2); err != nil {
+			t.Fatalf("cut at %d: %v", cut, err)
+		}
+	}
+	// Byte by byte.
+	c := &LineCounter{Prefix: []byte(RecordPrefix)}
+	for i := range len(out) {
+		_, _ = c.Write([]byte{out[i]})
+	}
+	if c.Lines != 2 {
+		t.Errorf("byte by byte: %d lines", c.Lines)
+	}
+	if err := c.Verify(3); err == nil {
+		t.Error("Verify(3) with 2 records passed")
+	}
+	_, _ = c.Write([]byte(`{"type":"RECORD"`))
+	if err := c.Verify(2); err == nil || !strings.Contains(err.Error(), "middle of a line") {
+		t.Errorf("an unterminated line: %v", err)
+	}
+
+	all := &LineCounter{}
+	_, _ = all.Write([]byte("a\n\nb\n"))
+	if all.Lines != 3 {
+		t.Errorf("no prefix: %d lines, want 3", all.Lines)
+	}
+}
+
+func TestTailBuffer(t *testing.T) {
+	tb := &tailBuffer{max: 5}
+	_, _ = tb.Write([]byte("abc"))
+	_, _ = tb.Write([]byte("defgh"))
+	if got := tb.String(); got != "defgh" {
+		t.Errorf("tail = %q", got)
+	}
+}
+
+func TestFloor(t *testing.T) {
+	for _, c := range []struct{ count, page int }{{0, 10}, {1, 10}, {250, 100}, {1000, 1000}, {1001, 1000}, {57, 7}} {
+		srv := httptest.NewServer(pokeserver.New(pokeserver.WithCount(c.count), pokeserver.WithMaxLimit(0)))
+		var out bytes.Buffer
+		url := fmt.Sprintf("%s/api/v2/pokemon?limit=%d&offset=0", srv.URL, c.page)
+		n, err := Floor(context.Background(), srv.Client(), url, &out)
+		srv.Close()
+		if err != nil {
+			t.Fatalf("count %d page %d: %v", c.count, c.page, err)
+		}
+		if n != int64(c.count) {
+			t.Errorf("count %d page %d: Floor returned %d", c.count, c.page, n)
+		}
+		sc := bufio.NewScanner(&out)
+		id := 0
+		for sc.Scan() {
+			id++
+			rec := gjson.Parse(sc.Text())
+			if !gjson.Valid(sc.Text()) || !rec.IsObject() {
+				t.Fatalf("line %d is not a JSON object: %q", id, sc.Text())
+			}
+			if want := fmt.Sprintf("%s/api/v2/pokemon/%d/", srv.URL, id); rec.Get("url").String() != want {
+				t.Fatalf("line %d url = %q, want %q", id, rec.Get("url").String(), want)
+			}
+		}
+		if id != c.count {
+			t.Errorf("count %d page %d: %d lines", c.count, c.page, id)
+		}
+	}
+}
+
+func TestFloorErrors(t *testing.T) {
+	srv := httptest.NewServer(pokeserver.New(pokeserver.WithCount(10)))
+	defer srv.Close()
+	var out bytes.Buffer
+	if _, err := Floor(context.Background(), srv.Client(), srv.URL+"/api/v2/nothing", &out); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Errorf("a 404: %v", err)
+	}
+	if _, err := Floor(context.Background(), srv.Client(), srv.URL+"/api/v2/pokemon/1/", &out); err == nil || !strings.Contains(err.Error(), "no results array") {
+		t.Errorf("a detail page: %v", err)
+	}
+}
+
+func TestChecks(t *testing.T) {
+	rep := &Report{
+		Rows: []Row{
+			{Mode: ModeFloor, PageSize: 100, Records: 1000},
+			{Mode: ModeSinger, PageSize: 100, Records: 1000, Ratio: 0.79, PeakRSSMiB: 20},
+			{Mode: ModeAirbyte, PageSize: 100, Records: 1000, Ratio: 0.8, PeakRSSMiB: 64},
+		},
+		RSS:     []RSSScale{{Mode: ModeSinger, PageSize: 100, SmallRecords: 100, SmallMiB: 10, Records: 1000, MiB: 13}},
+		Latency: []Latency{{Command: "tap-pokeapi spec", Error: "no spec"}, {Command: "tap-pokeapi --about", Runs: 3, MedianMS: 50}},
+	}
+	var got []string
+	for _, c := range checks(rep) {
+		got = append(got, c.Status)
+	}
+	if want := "FAIL PASS PASS FAIL FAIL SKIP"; strings.Join(got, " ") != want {
+		t.Errorf("statuses %v, want %s", got, want)
+	}
+}
+
+func TestParseHWM(t *testing.T) {
+	status := "Name:\ttap\nVmPeak:\t  800000 kB\nVmHWM:\t   16384 kB\nVmRSS:\t   1000 kB\n"
+	if v, ok := parseHWM([]byte(status)); !ok || v != 16384*1024 {
+		t.Errorf("parseHWM = %d, %v", v, ok)
+	}
+	for _, bad := range []string{"", "Name:\tx\n", "Name:\tx\nVmHWM:\t12 MB\n", "Name:\tx\nVmHWM:\tx kB\n"} {
+		if _, ok := parseHWM([]byte(bad)); ok {
+			t.Errorf("parseHWM(%q) succeeded", bad)
+		}
+	}
+}

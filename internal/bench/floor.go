@@ -1,0 +1,99 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/tidwall/gjson"
+)
+
+// Floor is the raw client the taps are measured against: it GETs the page
+// at url, copies the raw bytes of each element of its "results" array plus
+// a newline to w, and follows the absolute "next" URL until it is null. It
+// does no decoding beyond gjson's scan, so it is the least work any client
+// of the API can do. It returns the number of records written.
+func Floor(ctx context.Context, client *http.Client, url string, w io.Writer) (int64, error) {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	var (
+		body bytes.Buffer
+		n    int64
+	)
+	for url != "" {
+		body.Reset()
+		if err := get(ctx, client, url, &body); err != nil {
+			return n, err
+		}
+		page := body.Bytes()
+		results := gjson.GetBytes(page, "results")
+		if !results.IsArray() {
+			return n, fmt.Errorf("GET %s: the page has no results array", url)
+		}
+		results.ForEach(func(_, v gjson.Result) bool {
+			_, _ = bw.WriteString(v.Raw) // a bufio error sticks; Flush reports it
+			_ = bw.WriteByte('\n')
+			n++
+			return true
+		})
+		url = ""
+		if next := gjson.GetBytes(page, "next"); next.Type == gjson.String {
+			url = next.Str
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return n, fmt.Errorf("write records: %w", err)
+	}
+	return n, nil
+}
+
+// get reads the body of a 200 response to url into body.
+func get(ctx context.Context, client *http.Client, url string, body *bytes.Buffer) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return fmt.Errorf("floor: %w", err)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("floor: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("floor: GET %s: %s", url, resp.Status)
+	}
+	if _, err := body.ReadFrom(resp.Body); err != nil {
+		return fmt.Errorf("floor: GET %s: read body: %w", url, err)
+	}
+	return nil
+}
+
+// FloorMain is the hidden "floor" subcommand the harness runs as a child
+// process, so the floor's CPU time and peak RSS are measured exactly like
+// the tap's: integ-bench floor --url FIRST_PAGE_URL. Records go to stdout.
+func FloorMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("integ-bench floor", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	url := fs.String("url", "", "URL of the first page")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if *url == "" {
+		fmt.Fprintln(stderr, "integ-bench floor: --url is required")
+		return 2
+	}
+	if _, err := Floor(ctx, http.DefaultClient, *url, stdout); err != nil {
+		fmt.Fprintln(stderr, "integ-bench floor:", err)
+		return 1
+	}
+	return 0
+}
+
+// floorArgs are the child's arguments after the harness's own command.
+func floorArgs(url string) []string { return []string{"--url", url} }
