@@ -11,7 +11,7 @@ FUZZTIME  ?= 5s
 all: build
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
 
 build: ## one static binary per integration at bin/tap-<name>
 	@mkdir -p $(BIN)
@@ -21,7 +21,7 @@ build: ## one static binary per integration at bin/tap-<name>
 	@CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/demoapi ./cmd/demoapi
 	@echo "built: $(TAPS:%=$(BIN)/%)"
 
-test: fmt-check vet lint unit fuzz ## every check: gofmt, vet, the bare-go lint, race tests, short fuzzing
+test: fmt-check vet lint unit fuzz docker-smoke ## every check: gofmt, vet, the bare-go lint, race tests, short fuzzing, the image smoke test (when podman or docker is present)
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -22,7 +22,7 @@ busybox=${BUSYBOX:-/bin/busybox}
 certs=${CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}
 epoch=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}
 
-engine=$(docker/engine.sh) || {
+engine=$(sh docker/engine.sh) || {
 	echo "docker: no container engine: install podman (apt-get install podman runc; see docker/ci-setup.sh) or start Docker" >&2
 	exit 1
 }

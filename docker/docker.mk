@@ -10,10 +10,10 @@ export IMAGE_PREFIX
 .PHONY: docker docker-smoke release
 
 docker: build ## one image per integration, source-<name>:<version>, with docker or podman
-	@BIN='$(BIN)' ./docker/build.sh '$(VERSION)' $(TAPS)
+	@BIN='$(BIN)' bash docker/build.sh '$(VERSION)' $(TAPS)
 
 docker-smoke: ## smoke-test every image (builds them first; skips when there is no engine)
-	@if engine=$$(./docker/engine.sh); then \
+	@if engine=$$(sh docker/engine.sh); then \
 		$(MAKE) --no-print-directory docker VERSION='$(VERSION)' BIN='$(BIN)' && \
 		CONTAINER_ENGINE=$$engine SMOKE_VERSION='$(VERSION)' SMOKE_BIN="$(abspath $(BIN))" \
 			$(GO) test -tags smoke -count=1 -timeout 15m -v ./docker/; \
@@ -22,4 +22,4 @@ docker-smoke: ## smoke-test every image (builds them first; skips when there is 
 	fi
 
 release: ## dist/: tap-<name>_<version>_<os>_<arch> for linux/darwin on amd64/arm64, and SHA256SUMS
-	@VERSION='$(VERSION)' GO='$(GO)' ./scripts/release.sh $(TAPS)
+	@VERSION='$(VERSION)' GO='$(GO)' bash scripts/release.sh $(TAPS)

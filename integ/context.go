@@ -156,8 +156,10 @@ func (c *HttpContext) EmitPages(first *requests.Request, p requests.Paginator, p
 				return requests.Do(ctx, c.http.doer, next, c.http.maxBytes)
 			})
 		}
-		if err := c.emitRecords(r, recs); err != nil {
-			return err
+		emitErr := c.emitRecords(r, recs)
+		r.Release() // the records are in the output buffer now: reuse the body
+		if emitErr != nil {
+			return emitErr
 		}
 		if nextErr != nil {
 			return fmt.Errorf("stream %q: %w", c.Stream(), nextErr)

@@ -117,7 +117,7 @@ func (p *urlPaginator) Next(prev *Request, resp *JSONResponse, count int) (*Requ
 // ends pagination.
 func NextURL(path string) Paginator {
 	return &urlPaginator{next: func(resp *JSONResponse) string {
-		return resp.Get(path).String()
+		return strings.Clone(resp.Get(path).String()) // the body may be released and reused
 	}}
 }
 
@@ -211,7 +211,7 @@ type cursorPaginator struct {
 func (p *cursorPaginator) Next(prev *Request, resp *JSONResponse, count int) (*Request, error) {
 	tok := ""
 	if count > 0 && resp != nil {
-		tok = resp.Get(p.path).String()
+		tok = strings.Clone(resp.Get(p.path).String()) // the body may be released and reused
 	}
 	if tok == "" {
 		p.end(prev.URL())

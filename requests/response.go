@@ -41,9 +41,12 @@ type JSONResponse struct {
 	Header http.Header
 	URL    string // the request URL (unredacted)
 	Body   []byte // never mutated after reading
+
+	pooled *[]byte // Body's buffer, returned to the pool by Release
 }
 
-// Get runs a gjson path against the body without copying it.
+// Get runs a gjson path against the body without copying it: a string
+// result may share the body's memory, so clone what must outlive a Release.
 func (r *JSONResponse) Get(path string) gjson.Result {
 	return gjson.Get(bytesView(r.Body), path)
 }
@@ -116,20 +119,26 @@ func ReadJSON(resp *http.Response, maxBytes int64) (*JSONResponse, error) {
 			Header:      h,
 		}
 	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBytes+1))
+	bp, err := readBody(resp.Body, resp.ContentLength, maxBytes)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: read body: %w", method, RedactURL(rawURL), err)
 	}
+	b := *bp
 	if int64(len(b)) > maxBytes {
+		putBody(bp)
 		return nil, fmt.Errorf("%s %s: %w (limit %d bytes)", method, RedactURL(rawURL), ErrTooLarge, maxBytes)
 	}
 	if len(b) == 0 {
-		b = []byte("null")
-	} else if !gjson.ValidBytes(b) {
-		return nil, fmt.Errorf("%s %s: %w (Content-Type %q, %d bytes): %s",
-			method, RedactURL(rawURL), ErrNotJSON, resp.Header.Get("Content-Type"), len(b), Excerpt(b))
+		putBody(bp)
+		return &JSONResponse{Status: resp.StatusCode, Header: resp.Header, URL: rawURL, Body: []byte("null")}, nil
 	}
-	return &JSONResponse{Status: resp.StatusCode, Header: resp.Header, URL: rawURL, Body: b}, nil
+	if !gjson.ValidBytes(b) {
+		err := fmt.Errorf("%s %s: %w (Content-Type %q, %d bytes): %s",
+			method, RedactURL(rawURL), ErrNotJSON, resp.Header.Get("Content-Type"), len(b), Excerpt(b))
+		putBody(bp)
+		return nil, err
+	}
+	return &JSONResponse{Status: resp.StatusCode, Header: resp.Header, URL: rawURL, Body: b, pooled: bp}, nil
 }
 
 func requestOf(resp *http.Response) (method, rawURL string) {

@@ -134,18 +134,11 @@ func Retry(opts RetryOptions) Middleware {
 func (o *RetryOptions) do(next Doer, req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	start := o.Clock.Now()
-	b := backoff.NewExponentialBackOff(
-		backoff.WithInitialInterval(o.InitialInterval),
-		backoff.WithMaxInterval(o.MaxInterval),
-		backoff.WithMultiplier(2),
-		backoff.WithRandomizationFactor(0), // we apply full jitter ourselves
-		backoff.WithMaxElapsedTime(0),      // we track elapsed time, waits included
-		backoff.WithClockProvider(o.Clock),
-	)
+	var b *backoff.ExponentialBackOff // made at the first retry: most requests never need it
 	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
-	redacted := RedactURL(req.URL.String())
+	redacted := func() string { return RedactURL(req.URL.String()) } // only for errors and logs
 	fail := func(attempts int, err error) error {
-		return &AttemptsError{Method: req.Method, URL: redacted, Attempts: attempts, Err: stripURLError(err)}
+		return &AttemptsError{Method: req.Method, URL: redacted(), Attempts: attempts, Err: stripURLError(err)}
 	}
 
 	for attempt := 1; ; attempt++ {
@@ -185,6 +178,16 @@ func (o *RetryOptions) do(next Doer, req *http.Request) (*http.Response, error) 
 			return giveUp()
 		}
 
+		if b == nil {
+			b = backoff.NewExponentialBackOff(
+				backoff.WithInitialInterval(o.InitialInterval),
+				backoff.WithMaxInterval(o.MaxInterval),
+				backoff.WithMultiplier(2),
+				backoff.WithRandomizationFactor(0), // we apply full jitter ourselves
+				backoff.WithMaxElapsedTime(0),      // we track elapsed time, waits included
+				backoff.WithClockProvider(o.Clock),
+			)
+		}
 		wait := b.NextBackOff()
 		wait = time.Duration(o.Rand() * float64(wait))
 		if resp != nil {
@@ -193,7 +196,7 @@ func (o *RetryOptions) do(next Doer, req *http.Request) (*http.Response, error) 
 			}
 		}
 		if o.MaxElapsed > 0 && o.Clock.Now().Sub(start)+wait > o.MaxElapsed {
-			o.Logf("requests: %s %s: %s; not retrying: waiting %s would exceed %s total", req.Method, redacted, reason, wait, o.MaxElapsed)
+			o.Logf("requests: %s %s: %s; not retrying: waiting %s would exceed %s total", req.Method, redacted(), reason, wait, o.MaxElapsed)
 			return giveUp()
 		}
 		if resp != nil {
@@ -201,7 +204,7 @@ func (o *RetryOptions) do(next Doer, req *http.Request) (*http.Response, error) 
 			_, _ = io.CopyN(io.Discard, resp.Body, 64<<10)
 			resp.Body.Close()
 		}
-		o.Logf("requests: %s %s: attempt %d/%d: %s; retrying in %s", req.Method, redacted, attempt, o.MaxAttempts, reason, wait.Round(time.Millisecond))
+		o.Logf("requests: %s %s: attempt %d/%d: %s; retrying in %s", req.Method, redacted(), attempt, o.MaxAttempts, reason, wait.Round(time.Millisecond))
 		if serr := o.Sleep(ctx, wait); serr != nil {
 			return nil, fail(attempt, fmt.Errorf("retry interrupted (last: %s): %w", reason, serr))
 		}

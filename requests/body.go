@@ -1,0 +1,67 @@
+package requests
+
+import (
+	"io"
+	"sync"
+)
+
+// Body buffers are pooled: at a thousand records a page, allocating each
+// page's body afresh (and regrowing it while reading) was most of a tap's
+// garbage. A response's buffer goes back to the pool on Release.
+var bodyPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+
+// maxPooled keeps a rare huge page from pinning its memory in the pool.
+const maxPooled = 8 << 20
+
+// readBody reads at most limit+1 bytes (so the caller can tell "too large")
+// into a pooled buffer, presized from Content-Length when the server says it.
+func readBody(r io.Reader, contentLength, limit int64) (*[]byte, error) {
+	bp := bodyPool.Get().(*[]byte)
+	b := (*bp)[:0]
+	if contentLength > 0 && contentLength <= limit && int64(cap(b)) < contentLength+1 {
+		b = make([]byte, 0, contentLength+1) // +1: the read that sees EOF
+	}
+	for {
+		if len(b) == cap(b) {
+			if int64(len(b)) > limit {
+				break
+			}
+			b = append(b, 0)[:len(b)] // grow by append's policy
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if int64(len(b)) > limit {
+			b = b[:limit+1]
+			break
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			*bp = b
+			putBody(bp)
+			return nil, err
+		}
+	}
+	*bp = b
+	return bp, nil
+}
+
+func putBody(bp *[]byte) {
+	if bp == nil || cap(*bp) > maxPooled {
+		return
+	}
+	*bp = (*bp)[:0]
+	bodyPool.Put(bp)
+}
+
+// Release gives the response's body buffer back for reuse. Call it only
+// when nothing refers to Body any more (records split from it included);
+// the response must not be used afterwards. It is optional: an unreleased
+// body is simply collected.
+func (r *JSONResponse) Release() {
+	if r.pooled != nil {
+		putBody(r.pooled)
+		r.pooled, r.Body = nil, nil
+	}
+}
