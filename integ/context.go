@@ -168,7 +168,11 @@ func (c *HttpContext) EmitPages(first *requests.Request, p requests.Paginator, p
 			return nil
 		}
 		req = next
-		r, err = prefetch.Await()
+		if prefetch != nil {
+			r, err = prefetch.Await()
+		} else {
+			r, err = c.Do(req)
+		}
 	}
 }
 
