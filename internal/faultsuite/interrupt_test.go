@@ -188,6 +188,9 @@ func TestSIGTERMThenResume(t *testing.T) {
 		if err == nil {
 			break
 		}
+		if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == -1 && out.Len() == 0 {
+			continue // the signal came before the process installed its handler: it wrote nothing
+		}
 		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(errb.String(), "interrupted") {
 			t.Fatalf("run %d: want exit 1 saying the sync was interrupted, got %v:\n%s", run, err, errb.String())
 		}
