@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"reflect"
 	"sort"
 	"strings"
 
@@ -288,16 +287,4 @@ func looksSecret(key string) bool {
 		}
 	}
 	return false
-}
-
-// structType returns the struct type behind a config value or pointer.
-func structType(v any) (reflect.Type, error) {
-	t := reflect.TypeOf(v)
-	for t != nil && t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if t == nil || t.Kind() != reflect.Struct {
-		return nil, fmt.Errorf("%w: config must be a struct, got %T", ErrBadSchema, v)
-	}
-	return t, nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 
 	"github.com/integ/integ/requests"
 )
@@ -21,6 +22,7 @@ type Source struct {
 	Streams          []*Stream
 
 	configSchema *Schema
+	configType   reflect.Type
 	validator    *configValidator
 	check        RunnerFunc
 	middleware   []func(*Config) (requests.Middleware, error)
@@ -52,6 +54,7 @@ func NewSource(name string, config any, opts ...SourceOption) *Source {
 		o(s)
 	}
 	var errs []error
+	s.configType = reflect.TypeOf(config)
 	schema, err := ConfigSchemaOf(config)
 	if err != nil {
 		errs = append(errs, fmt.Errorf("config: %w", err))
@@ -238,7 +241,23 @@ func (s *Source) ParseConfig(raw json.RawMessage) (*Config, error) {
 	if s.err != nil {
 		return nil, s.err
 	}
-	return s.validator.Validate(raw)
+	cfg, err := s.validator.Validate(raw)
+	if err != nil {
+		return nil, err
+	}
+	// The schema cannot say everything the Go type can (1e400 is a JSON
+	// number but no float64): decoding now keeps that from failing a runner.
+	if s.configType != nil {
+		v := reflect.New(s.configType)
+		if err := json.Unmarshal(cfg.raw, v.Interface()); err != nil {
+			var te *json.UnmarshalTypeError
+			if errors.As(err, &te) && te.Field != "" {
+				return nil, &Error{Kind: ConfigFailure, Msg: fmt.Sprintf("config is invalid: field %q: %s does not fit a %s", te.Field, te.Value, te.Type), Err: ErrConfig}
+			}
+			return nil, &Error{Kind: ConfigFailure, Msg: "config is invalid: " + err.Error(), Err: ErrConfig}
+		}
+	}
+	return cfg, nil
 }
 
 // UnknownConfigKeys lists top-level keys of cfg the config schema does not
