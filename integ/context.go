@@ -190,30 +190,39 @@ func (c *HttpContext) split(r *requests.JSONResponse, path []string) ([]string, 
 	if c.run == nil {
 		return nil, errNoStream
 	}
-	arr := recordArray(r, path)
-	if !arr.Exists() {
+	p := strings.Join(path, ".")
+	data := unsafe.String(unsafe.SliceData(r.Body), len(r.Body)) // read-only view
+	start := 0
+	switch {
+	case p == "":
+		start = skipSpace(data, 0)
+	case simpleKey(p) && strings.HasPrefix(data[skipSpace(data, 0):], "{"):
+		start = arrayAt(data, p)
+	default: // a gjson path: let gjson find the array, then split it
+		arr := r.Get(p)
+		start, data = 0, arr.Raw
+		if !arr.Exists() {
+			start = -1
+		}
+	}
+	if start < 0 {
 		return nil, fmt.Errorf("stream %q: the response from %s has no %q: the API's response shape is not what this integration expects",
-			c.Stream(), requests.RedactURL(r.URL), strings.Join(path, "."))
+			c.Stream(), requests.RedactURL(r.URL), p)
 	}
 	recs := c.run.recs[:0]
-	if arr.Type == gjson.Null {
+	if strings.HasPrefix(data[start:], "null") {
 		return recs, nil
 	}
-	if !arr.IsArray() {
-		return nil, fmt.Errorf("stream %q: %q in the response from %s is not an array of records", c.Stream(), strings.Join(path, "."), requests.RedactURL(r.URL))
+	if start >= len(data) || data[start] != '[' {
+		return nil, fmt.Errorf("stream %q: %q in the response from %s is not an array of records", c.Stream(), p, requests.RedactURL(r.URL))
 	}
-	c.run.multiline = hasNewline(arr.Raw)
-	var bad error
-	arr.ForEach(func(_, v gjson.Result) bool {
-		if v.Type != gjson.JSON || v.Raw[0] != '{' {
-			bad = fmt.Errorf("stream %q: element %d of %q in the response from %s is not a JSON object", c.Stream(), len(recs), strings.Join(path, "."), requests.RedactURL(r.URL))
-			return false
-		}
-		recs = append(recs, v.Raw)
-		return true
-	})
+	c.run.multiline = hasNewline(data)
+	recs, bad := splitArray(data, start, recs)
 	c.run.recs = recs
-	return recs, bad
+	if bad >= 0 {
+		return recs, fmt.Errorf("stream %q: element %d of %q in the response from %s is not a JSON object", c.Stream(), bad, p, requests.RedactURL(r.URL))
+	}
+	return recs, nil
 }
 
 // emitRecords writes one page's records and ends the page.
@@ -242,7 +251,7 @@ func (c *HttpContext) endPage() error {
 
 func recordArray(r *requests.JSONResponse, path []string) gjson.Result {
 	if len(path) == 0 || (len(path) == 1 && path[0] == "") {
-		return gjson.ParseBytes(r.Body)
+		return gjson.Parse(unsafe.String(unsafe.SliceData(r.Body), len(r.Body)))
 	}
 	return r.Get(strings.Join(path, "."))
 }

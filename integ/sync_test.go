@@ -504,3 +504,27 @@ func TestPrettyPrintedRecordsStayOnOneLine(t *testing.T) {
 		t.Errorf("records = %q", recs)
 	}
 }
+
+// BenchmarkSplitPage measures finding a page's records: validating the
+// body, locating the array and slicing its elements, without copying them.
+func BenchmarkSplitPage(b *testing.B) {
+	var body bytes.Buffer
+	body.WriteString(`{"count":1000,"next":"http://x/?offset=1000","results":[`)
+	for i := range 1000 {
+		if i > 0 {
+			body.WriteByte(',')
+		}
+		fmt.Fprintf(&body, `{"name":"pokemon-%d","url":"http://x/api/v2/pokemon/%d/"}`, i, i)
+	}
+	body.WriteString("]}")
+	resp := &requests.JSONResponse{Body: body.Bytes()}
+	c := &HttpContext{run: &streamRun{info: &StreamRun{Stream: &Stream{Name: "pokemon"}}}}
+	b.SetBytes(int64(body.Len()))
+	b.ReportAllocs()
+	for b.Loop() {
+		recs, err := c.split(resp, []string{"results"})
+		if err != nil || len(recs) != 1000 {
+			b.Fatal(err, len(recs))
+		}
+	}
+}

@@ -1,0 +1,138 @@
+package integ
+
+import (
+	"strings"
+)
+
+// The record path's splitter. ReadJSON has already validated the body, so
+// finding a page's records only needs the JSON's structure: strings (to skip
+// their brackets and commas) and nesting depth. One pass with vectorised
+// string skipping is about twice as fast as gjson's Get and ForEach, which
+// parse the array twice.
+
+// arrayAt returns the offset of the value at a simple top-level key of the
+// valid JSON object data, or -1 when the key is absent.
+func arrayAt(data, key string) int {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return -1
+	}
+	i++
+	for {
+		i = skipSpace(data, i)
+		if i >= len(data) || data[i] != '"' {
+			return -1 // '}' or the end: no such key
+		}
+		end := skipString(data, i)
+		k := data[i+1 : end-1]
+		i = skipSpace(data, end)
+		i = skipSpace(data, i+1) // past ':'
+		if k == key {
+			return i
+		}
+		i = skipValue(data, i)
+		i = skipSpace(data, i)
+		if i >= len(data) || data[i] != ',' {
+			return -1
+		}
+		i++
+	}
+}
+
+// simpleKey reports whether a gjson path is one plain key that arrayAt can
+// find (no dots, wildcards, modifiers or escapes).
+func simpleKey(path string) bool {
+	return path != "" && !strings.ContainsAny(path, `.*?|#@\!:[]{}"`)
+}
+
+// splitArray appends the raw elements of the array at data[i] == '[' to
+// recs. bad is the index of the first element that is not an object, or -1.
+func splitArray(data string, i int, recs []string) (out []string, bad int) {
+	n := 0
+	i++ // past '['
+	for {
+		i = skipSpace(data, i)
+		if i >= len(data) || data[i] == ']' {
+			return recs, -1
+		}
+		if data[i] != '{' {
+			return recs, n
+		}
+		end := skipValue(data, i)
+		recs = append(recs, data[i:end])
+		n++
+		i = skipSpace(data, end)
+		if i < len(data) && data[i] == ',' {
+			i++
+		}
+	}
+}
+
+// skipValue returns the offset just past the value starting at data[i].
+func skipValue(data string, i int) int {
+	switch data[i] {
+	case '"':
+		return skipString(data, i)
+	case '{', '[':
+		depth := 0
+		for i < len(data) {
+			switch data[i] {
+			case '"':
+				i = skipString(data, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return len(data)
+	}
+	// a number, true, false or null: up to the next delimiter
+	for i < len(data) {
+		switch data[i] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			return i
+		}
+		i++
+	}
+	return i
+}
+
+// skipString returns the offset just past the string whose opening quote
+// is data[i]. A quote ends the string unless an odd run of backslashes
+// precedes it.
+func skipString(data string, i int) int {
+	i++
+	for {
+		j := strings.IndexByte(data[i:], '"')
+		if j < 0 {
+			return len(data)
+		}
+		i += j
+		k := i - 1
+		for k >= 0 && data[k] == '\\' {
+			k--
+		}
+		if (i-1-k)%2 == 0 {
+			return i + 1
+		}
+		i++
+	}
+}
+
+func skipSpace(data string, i int) int {
+	for i < len(data) {
+		switch data[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}

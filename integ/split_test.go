@@ -1,0 +1,118 @@
+package integ
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/tidwall/gjson"
+)
+
+// gjsonSplit is the reference: what gjson finds at key.
+func gjsonSplit(body, key string) (elems []string, found, isArray bool) {
+	var v gjson.Result
+	if key == "" {
+		v = gjson.Parse(body)
+	} else {
+		v = gjson.Get(body, key)
+	}
+	if !v.Exists() {
+		return nil, false, false
+	}
+	if !v.IsArray() {
+		return nil, true, false
+	}
+	v.ForEach(func(_, e gjson.Result) bool {
+		elems = append(elems, e.Raw)
+		return true
+	})
+	return elems, true, true
+}
+
+func checkSplit(t *testing.T, body, key string) {
+	t.Helper()
+	if !json.Valid([]byte(body)) {
+		return // ReadJSON rejects invalid bodies before any split
+	}
+	want, found, isArray := gjsonSplit(body, key)
+	start := skipSpace(body, 0)
+	if key != "" {
+		if body[start] != '{' {
+			return // split hands non-object bodies to gjson
+		}
+		start = arrayAt(body, key)
+	}
+	if (start >= 0) != found {
+		// gjson takes the last of duplicate keys; both are valid JSON readings
+		// only when the key is unique, which is all the split promises.
+		if countKey(body, key) > 1 {
+			return
+		}
+		t.Fatalf("%q in %s: found=%v, gjson found=%v", key, body, start >= 0, found)
+	}
+	if !found || !isArray || body[start] != '[' {
+		return
+	}
+	got, bad := splitArray(body, start, nil)
+	for i, w := range want {
+		if len(w) == 0 || w[0] != '{' {
+			if bad != i {
+				t.Fatalf("%s: first non-object at %d, splitArray says %d", body, i, bad)
+			}
+			return
+		}
+		if i >= len(got) || got[i] != w {
+			t.Fatalf("%s: element %d is %q, gjson says %q", body, i, safeIndex(got, i), w)
+		}
+	}
+	if bad != -1 || len(got) != len(want) {
+		t.Fatalf("%s: split %d elements (bad %d), gjson %d", body, len(got), bad, len(want))
+	}
+}
+
+func countKey(body, key string) int {
+	n := 0
+	gjson.Parse(body).ForEach(func(k, _ gjson.Result) bool {
+		if k.Str == key {
+			n++
+		}
+		return true
+	})
+	return n
+}
+
+func safeIndex(s []string, i int) string {
+	if i < len(s) {
+		return s[i]
+	}
+	return "<none>"
+}
+
+func TestSplitMatchesGjson(t *testing.T) {
+	cases := []struct{ body, key string }{
+		{`{"data":[{"a":1},{"b":"x,]}"},{"c":[1,{"d":"\\\""}]}]}`, "data"},
+		{` [ {"a" : 1} , {"b":2} ] `, ""},
+		{`{"count":3,"next":"http://x/?a=[1]","results":[{"name":"a"},{"name":"b\\\\"}]}`, "results"},
+		{`{"results":[]}`, "results"},
+		{`{"results":null}`, "results"},
+		{`{"other":1}`, "results"},
+		{`{"results":[{"a":1},2]}`, "results"},
+		{`{"results":{"a":1}}`, "results"},
+		{`{"a":{"results":[{}]},"results":[{"x":"\u005d"}]}`, "results"},
+		{"{\n  \"data\": [\n    {\n      \"id\": 1\n    }\n  ]\n}", "data"},
+	}
+	for _, c := range cases {
+		checkSplit(t, c.body, c.key)
+	}
+}
+
+func FuzzSplitMatchesGjson(f *testing.F) {
+	f.Add(`{"data":[{"a":1},{"b":"x,]}"}]}`, "data")
+	f.Add(`[{"a":"\\"},{}]`, "")
+	f.Add(`{"x":[1,2],"data":[{"q":[{"r":"]"}]}]}`, "data")
+	f.Fuzz(func(t *testing.T, body, key string) {
+		if key != "" && !simpleKey(key) {
+			return
+		}
+		checkSplit(t, body, key)
+	})
+}
