@@ -132,7 +132,7 @@ func ReadJSON(resp *http.Response, maxBytes int64) (*JSONResponse, error) {
 		putBody(bp)
 		return &JSONResponse{Status: resp.StatusCode, Header: resp.Header, URL: rawURL, Body: []byte("null")}, nil
 	}
-	if !gjson.ValidBytes(b) {
+	if !validJSON(b) {
 		err := fmt.Errorf("%s %s: %w (Content-Type %q, %d bytes): %s",
 			method, RedactURL(rawURL), ErrNotJSON, resp.Header.Get("Content-Type"), len(b), Excerpt(b))
 		putBody(bp)
