@@ -3,11 +3,11 @@ package airbyte
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/integ/integ/integ"
+	"github.com/integ/integ/protocol/internal/wire"
 )
 
 // Catalog is an AirbyteCatalog: the payload of discover's CATALOG message.
@@ -78,7 +78,7 @@ type configuredStream struct {
 // and modes exist is checked against the source when the read starts.
 func ParseCatalog(data []byte) (*integ.Catalog, Namespaces, error) {
 	var c configuredCatalog
-	if err := strictObject(data, &c); err != nil {
+	if err := wire.StrictObject(data, &c); err != nil {
 		return nil, nil, catalogError("the catalog is not a JSON object: %v", err)
 	}
 	if c.Streams == nil {
@@ -102,7 +102,7 @@ func ParseCatalog(data []byte) (*integ.Catalog, Namespaces, error) {
 func parseConfiguredStream(i int, raw json.RawMessage) (integ.CatalogStream, string, error) {
 	var cs integ.CatalogStream
 	var s configuredStream
-	if err := strictObject(raw, &s); err != nil {
+	if err := wire.StrictObject(raw, &s); err != nil {
 		return cs, "", catalogError("streams[%d] is not a configured stream: %v", i, err)
 	}
 	if s.Stream == nil || s.Stream.Name == nil || *s.Stream.Name == "" {
@@ -140,23 +140,4 @@ func parseConfiguredStream(i int, raw json.RawMessage) (integ.CatalogStream, str
 
 func catalogError(format string, args ...any) error {
 	return &integ.Error{Kind: integ.ConfigFailure, Msg: "invalid catalog: " + fmt.Sprintf(format, args...), Err: integ.ErrCatalog}
-}
-
-// strictObject decodes a JSON object, rejecting trailing data.
-func strictObject(data []byte, v any) error {
-	t := bytes.TrimSpace(data)
-	if len(t) == 0 {
-		return errors.New("the document is empty")
-	}
-	if t[0] != '{' {
-		return errors.New("expected a JSON object")
-	}
-	dec := json.NewDecoder(bytes.NewReader(t))
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return errors.New("trailing data after the JSON object")
-	}
-	return nil
 }

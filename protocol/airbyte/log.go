@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/integ/integ/integ"
+	"github.com/integ/integ/protocol/internal/wire"
 	"github.com/integ/integ/requests"
 )
 
@@ -31,7 +32,7 @@ func (h *logHandler) Handle(_ context.Context, r slog.Record) error {
 	b.WriteString(r.Message)
 	b.WriteString(h.attrs)
 	r.Attrs(func(a slog.Attr) bool {
-		appendAttr(&b, a)
+		wire.AppendAttr(&b, a)
 		return true
 	})
 	msg := requests.Redact(b.String(), h.secrets...)
@@ -42,7 +43,7 @@ func (h *logHandler) WithAttrs(as []slog.Attr) slog.Handler {
 	var b strings.Builder
 	b.WriteString(h.attrs)
 	for _, a := range as {
-		appendAttr(&b, a)
+		wire.AppendAttr(&b, a)
 	}
 	c := *h
 	c.attrs = b.String()
@@ -51,20 +52,6 @@ func (h *logHandler) WithAttrs(as []slog.Attr) slog.Handler {
 
 // WithGroup keeps attributes flat: LOG messages are one line of text.
 func (h *logHandler) WithGroup(string) slog.Handler { return h }
-
-func appendAttr(b *strings.Builder, a slog.Attr) {
-	if a.Equal(slog.Attr{}) {
-		return
-	}
-	b.WriteByte(' ')
-	b.WriteString(a.Key)
-	b.WriteByte('=')
-	v := a.Value.Resolve().String()
-	if strings.ContainsAny(v, " \"=") {
-		v = `"` + strings.ReplaceAll(v, `"`, `\"`) + `"`
-	}
-	b.WriteString(v)
-}
 
 // levelName maps slog levels to the protocol's log levels.
 func levelName(l slog.Level) string {

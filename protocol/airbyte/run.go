@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/integ/integ/integ"
+	"github.com/integ/integ/protocol/internal/wire"
 	"github.com/integ/integ/requests"
 )
 
@@ -154,7 +154,7 @@ func (r *runner) read(ctx context.Context) error {
 	if r.o.CatalogPath == "" {
 		return r.fail(&integ.Error{Kind: integ.ConfigFailure, Msg: "no catalog: pass --catalog FILE (a configured catalog built from discover)", Err: integ.ErrCatalog})
 	}
-	data, err := readFile("catalog", r.o.CatalogPath)
+	data, err := wire.ReadFile("catalog", r.o.CatalogPath)
 	if err != nil {
 		return r.fail(err)
 	}
@@ -164,7 +164,7 @@ func (r *runner) read(ctx context.Context) error {
 	}
 	state := integ.NewState()
 	if r.o.StatePath != "" {
-		data, err := readFile("state", r.o.StatePath)
+		data, err := wire.ReadFile("state", r.o.StatePath)
 		if err != nil {
 			return r.fail(err)
 		}
@@ -212,16 +212,4 @@ func (r *runner) failSync(err error, failures []StreamFailure) error {
 		return fmt.Errorf("%w: %w (and writing it failed: %v)", ErrReported, err, werr)
 	}
 	return fmt.Errorf("%w: %w", ErrReported, err)
-}
-
-func readFile(what, path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return nil, &integ.Error{Kind: integ.ConfigFailure, Msg: fmt.Sprintf("cannot read %s file %q: %v", what, path, err), Err: err}
-	}
-	return b, nil
 }

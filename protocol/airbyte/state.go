@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/integ/integ/integ"
+	"github.com/integ/integ/protocol/internal/wire"
 )
 
 // ParseState reads the state a read starts from into the neutral state. It
@@ -41,7 +42,7 @@ func ParseState(data []byte) (*integ.State, error) {
 		return st, nil
 	case '{':
 		var doc map[string]json.RawMessage
-		if err := strictObject(t, &doc); err != nil {
+		if err := wire.StrictObject(t, &doc); err != nil {
 			return nil, stateError("the state is not a JSON object: %v", err)
 		}
 		if isMessage(doc) {
@@ -82,7 +83,7 @@ type globalState struct {
 
 func addMessage(st *integ.State, raw json.RawMessage, where string) error {
 	var m stateMessage
-	if err := strictObject(raw, &m); err != nil {
+	if err := wire.StrictObject(raw, &m); err != nil {
 		return stateError("%s is not a state message: %v", where, err)
 	}
 	if m.Type == "" { // no type: LEGACY, says the protocol, unless it is clearly a stream state
@@ -117,7 +118,7 @@ func addMessage(st *integ.State, raw json.RawMessage, where string) error {
 			return nil
 		}
 		var doc map[string]json.RawMessage
-		if err := strictObject(t, &doc); err != nil {
+		if err := wire.StrictObject(t, &doc); err != nil {
 			return stateError(`%s: "data" is not a JSON object: %v`, where, err)
 		}
 		return addLegacy(st, doc, where+".data")

@@ -91,3 +91,20 @@ type countingWriter struct{ n int64 }
 func (w *countingWriter) Write(p []byte) (int, error) { w.n += int64(len(p)); return len(p), nil }
 
 var _ = time.Now
+
+// BenchmarkStateMessage measures a STATE message with a few streams'
+// bookmarks: written at checkpoints, not per record.
+func BenchmarkStateMessage(b *testing.B) {
+	st := integ.NewState()
+	for _, n := range []string{"pokemon", "type", "ability", "events"} {
+		st.Set(n, json.RawMessage(`{"replication_key":"updated_at","replication_key_value":"2024-05-01T00:00:00Z"}`))
+	}
+	runs, _ := fixedSource().Plan(nil)
+	enc := NewProtocol(nil).Stream(runs[0])
+	cp := &integ.Checkpoint{Stream: "items", Value: st.Stream("events"), All: st}
+	var buf []byte
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = enc.State(buf[:0], cp)
+	}
+}

@@ -1,12 +1,11 @@
 package singer
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/integ/integ/integ"
+	"github.com/integ/integ/protocol/internal/wire"
 )
 
 // Catalog is a Singer catalog (the output of --discover, the input of
@@ -102,7 +101,7 @@ func ParseCatalog(data []byte) (*integ.Catalog, error) {
 	var c struct {
 		Streams *[]json.RawMessage `json:"streams"`
 	}
-	if err := strictObject(data, &c); err != nil {
+	if err := wire.StrictObject(data, &c); err != nil {
 		return nil, catalogError("the catalog is not valid JSON: %v", err)
 	}
 	if c.Streams == nil {
@@ -232,23 +231,4 @@ func firstBool(where, key string, vals ...any) (bool, error) {
 
 func catalogError(format string, args ...any) error {
 	return &integ.Error{Kind: integ.ConfigFailure, Msg: "invalid catalog: " + fmt.Sprintf(format, args...), Err: integ.ErrCatalog}
-}
-
-// strictObject decodes a JSON object, rejecting trailing data.
-func strictObject(data []byte, v any) error {
-	t := bytes.TrimSpace(data)
-	if len(t) == 0 {
-		return errors.New("the file is empty")
-	}
-	if t[0] != '{' {
-		return errors.New("expected a JSON object")
-	}
-	dec := json.NewDecoder(bytes.NewReader(t))
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return errors.New("trailing data after the JSON object")
-	}
-	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/integ/integ/protocol/internal/wire"
 	"github.com/integ/integ/requests"
 )
 
@@ -49,7 +50,7 @@ func (h *logHandler) Handle(_ context.Context, r slog.Record) error {
 	b.WriteString(r.Message)
 	b.WriteString(h.attrs)
 	r.Attrs(func(a slog.Attr) bool {
-		appendAttr(&b, a)
+		wire.AppendAttr(&b, a)
 		return true
 	})
 	line := strings.ReplaceAll(requests.Redact(b.String(), h.secrets...), "\n", " ")
@@ -61,7 +62,7 @@ func (h *logHandler) WithAttrs(as []slog.Attr) slog.Handler {
 	var b strings.Builder
 	b.WriteString(h.attrs)
 	for _, a := range as {
-		appendAttr(&b, a)
+		wire.AppendAttr(&b, a)
 	}
 	c := *h
 	c.attrs = b.String()
@@ -69,17 +70,6 @@ func (h *logHandler) WithAttrs(as []slog.Attr) slog.Handler {
 }
 
 func (h *logHandler) WithGroup(string) slog.Handler { return h }
-
-func appendAttr(b *strings.Builder, a slog.Attr) {
-	b.WriteByte(' ')
-	b.WriteString(a.Key)
-	b.WriteByte('=')
-	v := a.Value.Resolve().String()
-	if strings.ContainsAny(v, " \"=") {
-		v = `"` + strings.ReplaceAll(v, `"`, `\"`) + `"`
-	}
-	b.WriteString(v)
-}
 
 // levelName uses Python logging's names, which Singer tooling expects.
 func levelName(l slog.Level) string {

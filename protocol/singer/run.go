@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 
 	"github.com/integ/integ/integ"
+	"github.com/integ/integ/protocol/internal/wire"
 	"github.com/integ/integ/requests"
 )
 
@@ -92,7 +92,7 @@ func run(ctx context.Context, src *integ.Source, o Options, stderr io.Writer, se
 	}
 	var catalog *integ.Catalog
 	if o.CatalogPath != "" {
-		data, err := readFile("catalog", o.CatalogPath)
+		data, err := wire.ReadFile("catalog", o.CatalogPath)
 		if err != nil {
 			return err
 		}
@@ -102,7 +102,7 @@ func run(ctx context.Context, src *integ.Source, o Options, stderr io.Writer, se
 	}
 	state := integ.NewState()
 	if o.StatePath != "" {
-		data, err := readFile("state", o.StatePath)
+		data, err := wire.ReadFile("state", o.StatePath)
 		if err != nil {
 			return err
 		}
@@ -116,18 +116,6 @@ func run(ctx context.Context, src *integ.Source, o Options, stderr io.Writer, se
 	so.Output = integ.NewOutput(o.Stdout)
 	so.Logger = logger
 	return src.Sync(ctx, so)
-}
-
-func readFile(what, path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return nil, &integ.Error{Kind: integ.ConfigFailure, Msg: fmt.Sprintf("cannot read %s file %q: %v", what, path, err), Err: err}
-	}
-	return b, nil
 }
 
 func writeJSON(w io.Writer, v any) error {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/integ/integ/integ"
+	"github.com/integ/integ/protocol/internal/wire"
 )
 
 // ParseState reads a Singer state file into the neutral state. It accepts
@@ -19,14 +20,14 @@ func ParseState(data []byte) (*integ.State, error) {
 		return st, nil
 	}
 	var doc map[string]json.RawMessage
-	if err := strictObject(t, &doc); err != nil {
+	if err := wire.StrictObject(t, &doc); err != nil {
 		return nil, stateError("the state is not a JSON object: %v", err)
 	}
 	if v, ok := doc["value"]; ok {
 		if typ, ok := doc["type"]; ok && string(bytes.TrimSpace(typ)) != `"STATE"` {
 			return nil, stateError(`a state message must have "type": "STATE", got %s`, typ)
 		}
-		if err := strictObject(v, &doc); err != nil {
+		if err := wire.StrictObject(v, &doc); err != nil {
 			return nil, stateError(`"value" is not a JSON object: %v`, err)
 		}
 	}
@@ -35,7 +36,7 @@ func ParseState(data []byte) (*integ.State, error) {
 		return st, nil
 	}
 	var bookmarks map[string]json.RawMessage
-	if err := strictObject(raw, &bookmarks); err != nil {
+	if err := wire.StrictObject(raw, &bookmarks); err != nil {
 		return nil, stateError(`"bookmarks" must be an object of stream name to stream state: %v`, err)
 	}
 	for name, v := range bookmarks {
