@@ -15,6 +15,9 @@ func (s *Source) Check(ctx context.Context, cfg *Config, logger *slog.Logger, o 
 	if s.err != nil {
 		return s.err
 	}
+	if o.Retry.MaxAttempts == 0 {
+		o.Retry.MaxAttempts = 3 // a person is waiting: fail a dead host in seconds
+	}
 	env, err := s.buildHTTP(cfg, o)
 	if err != nil {
 		return err
