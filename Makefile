@@ -6,7 +6,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X github.com/integ/integ/integ.BuildVersion=$(VERSION)
 FUZZTIME  ?= 5s
 
-.PHONY: all build test vet fmt-check lint unit fuzz demo bench clean help
+.PHONY: all build test vet fmt-check lint unit fuzz demo bench jsonserver clean help
 
 all: build
 
@@ -44,6 +44,9 @@ demo: build ## offline demo: a local PokeAPI-shaped server, a real sync, output 
 
 bench: ## throughput and memory against a local server (see README)
 	$(GO) run ./cmd/integ-bench
+
+jsonserver: ## tap-rest against a real json-server from npm (needs node and npm)
+	@./integrations/rest/testdata/jsonserver/run.sh
 
 clean:
 	rm -rf $(BIN) demo-output
