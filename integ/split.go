@@ -1,6 +1,7 @@
 package integ
 
 import (
+	"encoding/json"
 	"strings"
 )
 
@@ -25,6 +26,12 @@ func arrayAt(data, key string) int {
 		}
 		end := skipString(data, i)
 		k := data[i+1 : end-1]
+		if strings.IndexByte(k, '\\') >= 0 { // an escaped key: compare what it means
+			var decoded string
+			if json.Unmarshal([]byte(data[i:end]), &decoded) == nil {
+				k = decoded
+			}
+		}
 		i = skipSpace(data, end)
 		i = skipSpace(data, i+1) // past ':'
 		if k == key {
