@@ -4,6 +4,7 @@ package wire
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/integ/integ/integ"
+	"github.com/integ/integ/requests"
 )
 
 // ReadFile reads a file the user named (config, catalog, state); failing is
@@ -62,3 +64,43 @@ func AppendAttr(b *strings.Builder, a slog.Attr) {
 	}
 	b.WriteString(v)
 }
+
+// LogHandler turns slog records into one line of text each, "message
+// key=value ...", with every secret redacted, and hands the line to Emit,
+// which puts it in its protocol's form.
+type LogHandler struct {
+	Level   slog.Leveler
+	Secrets []string
+	Emit    func(level slog.Level, line string) error
+	attrs   string
+}
+
+// Enabled implements slog.Handler.
+func (h *LogHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= h.Level.Level() }
+
+// Handle implements slog.Handler.
+func (h *LogHandler) Handle(_ context.Context, r slog.Record) error {
+	var b strings.Builder
+	b.WriteString(r.Message)
+	b.WriteString(h.attrs)
+	r.Attrs(func(a slog.Attr) bool {
+		AppendAttr(&b, a)
+		return true
+	})
+	return h.Emit(r.Level, requests.Redact(b.String(), h.Secrets...))
+}
+
+// WithAttrs implements slog.Handler.
+func (h *LogHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	var b strings.Builder
+	b.WriteString(h.attrs)
+	for _, a := range as {
+		AppendAttr(&b, a)
+	}
+	c := *h
+	c.attrs = b.String()
+	return &c
+}
+
+// WithGroup keeps attributes flat: a log line is one line of text.
+func (h *LogHandler) WithGroup(string) slog.Handler { return h }
