@@ -27,7 +27,7 @@ type bookmark struct {
 }
 
 func newBookmark(key string, prev json.RawMessage, signpost time.Time) *bookmark {
-	b := &bookmark{key: escapePath(key), signpost: signpost}
+	b := &bookmark{key: gjson.Escape(key), signpost: signpost}
 	if prev != nil {
 		v := gjson.GetBytes(prev, stateReplicationKeyValue)
 		if v.Exists() && v.Type != gjson.Null {
@@ -43,7 +43,7 @@ func newBookmark(key string, prev json.RawMessage, signpost time.Time) *bookmark
 // record is older than the starting bookmark (the API ignored the filter), so
 // the caller drops it. Equal values are kept: resume is inclusive.
 func (b *bookmark) observe(rec []byte) bool {
-	v := gjson.GetBytes(rec, b.key)
+	v := gjson.Get(view(rec), b.key) // no copy: rec outlives this call
 	if !v.Exists() || v.Type == gjson.Null {
 		return true // no value: keep the record, the bookmark cannot move
 	}
@@ -53,7 +53,7 @@ func (b *bookmark) observe(rec []byte) bool {
 	}
 	if b.max == nil || compareValues(v, t, isTime, b.maxVal, b.maxT) > 0 {
 		b.max = append(b.max[:0], v.Raw...)
-		b.maxVal = gjson.ParseBytes(b.max)
+		b.maxVal = gjson.Parse(view(b.max)) // b.max only changes when maxVal is replaced
 		b.maxT = t
 	}
 	return true
@@ -161,9 +161,4 @@ var timeLayouts = []string{
 	"2006-01-02 15:04:05.999999999Z07:00",
 	"2006-01-02 15:04:05.999999999",
 	time.DateOnly,
-}
-
-// escapePath makes a field name safe as a gjson path (dots, wildcards).
-func escapePath(key string) string {
-	return gjson.Escape(key)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strings"
@@ -81,13 +82,8 @@ func MergeConfigs(names []string, docs ...json.RawMessage) (json.RawMessage, err
 	if len(docs) == 0 {
 		return json.RawMessage("{}"), nil
 	}
-	return marshalSorted(merged)
-}
-
-func marshalSorted(m map[string]json.RawMessage) (json.RawMessage, error) {
 	// encoding/json sorts map keys, so the merged document is stable.
-	b, err := json.Marshal(m)
-	return b, err
+	return json.Marshal(merged)
 }
 
 // jsonErrorText turns a decoder error into "line L, column C: ...".
@@ -97,7 +93,7 @@ func jsonErrorText(doc []byte, err error) string {
 		line, col := lineCol(doc, se.Offset)
 		return fmt.Sprintf("line %d, column %d: %v", line, col, se)
 	}
-	if errors.Is(err, errEOF) || strings.Contains(err.Error(), "EOF") {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		if len(bytes.TrimSpace(doc)) == 0 {
 			return "the document is empty"
 		}
@@ -105,8 +101,6 @@ func jsonErrorText(doc []byte, err error) string {
 	}
 	return err.Error()
 }
-
-var errEOF = errors.New("EOF")
 
 func lineCol(doc []byte, off int64) (int, int) {
 	if off > int64(len(doc)) {

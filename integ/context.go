@@ -191,7 +191,7 @@ func (c *HttpContext) split(r *requests.JSONResponse, path []string) ([]string, 
 		return nil, errNoStream
 	}
 	p := strings.Join(path, ".")
-	data := unsafe.String(unsafe.SliceData(r.Body), len(r.Body)) // read-only view
+	data := view(r.Body) // read-only view
 	start := 0
 	switch {
 	case p == "":
@@ -251,7 +251,7 @@ func (c *HttpContext) endPage() error {
 
 func recordArray(r *requests.JSONResponse, path []string) gjson.Result {
 	if len(path) == 0 || (len(path) == 1 && path[0] == "") {
-		return gjson.Parse(unsafe.String(unsafe.SliceData(r.Body), len(r.Body)))
+		return gjson.Parse(view(r.Body))
 	}
 	return r.Get(strings.Join(path, "."))
 }

@@ -3,7 +3,12 @@ package integ
 import (
 	"encoding/json"
 	"strings"
+	"unsafe"
 )
+
+// view is a read-only string over b without a copy. The caller keeps b
+// alive and unchanged while the string is in use.
+func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // The record path's splitter. ReadJSON has already validated the body, so
 // finding a page's records only needs the JSON's structure: strings (to skip

@@ -1,7 +1,9 @@
 package integ
 
 import (
+	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/tidwall/gjson"
@@ -115,4 +117,47 @@ func FuzzSplitMatchesGjson(f *testing.F) {
 		}
 		checkSplit(t, body, key)
 	})
+}
+
+func TestSelectFields(t *testing.T) {
+	keep := map[string]bool{"id": true, "a\nb": true, "note": true}
+	for in, want := range map[string]string{
+		`{"id":1,"drop":{"x":[1,"]"]},"note":"n"}`:        `{"id":1,"note":"n"}`,
+		` { "drop" : 1 , "id" : [ 1 , 2 ] } `:             `{"id":[ 1 , 2 ]}`,
+		`{"a\nb":true,"x":null}`:                          `{"a\nb":true}`,
+		`{}`:                                              `{}`,
+		`{"note":"a\"b","id":-1.5e3,"z":"\\","id2":true}`: `{"note":"a\"b","id":-1.5e3}`,
+	} {
+		if got := string(selectFields(nil, []byte(in), keep)); got != want {
+			t.Errorf("selectFields(%s) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+// FuzzSelectFields checks the raw copy against decoding: the kept members,
+// and only they, with the same values.
+func FuzzSelectFields(f *testing.F) {
+	f.Add(`{"id":1,"drop":{"x":[1,"]"]},"note":"n"}`, "id")
+	f.Add(`{"a\u0062":2,"b":3}`, "ab")
+	f.Fuzz(func(t *testing.T, rec, key string) {
+		var in map[string]json.RawMessage
+		if json.Unmarshal([]byte(rec), &in) != nil || !strings.HasPrefix(strings.TrimSpace(rec), "{") {
+			return
+		}
+		out := selectFields(nil, []byte(rec), map[string]bool{key: true})
+		var got map[string]json.RawMessage
+		if err := json.Unmarshal(out, &got); err != nil {
+			t.Fatalf("selectFields(%s) = %s: not JSON: %v", rec, out, err)
+		}
+		want, ok := in[key]
+		if ok != (len(got) == 1) || ok && !bytes.Equal(compactJSON(got[key]), compactJSON(want)) {
+			t.Fatalf("selectFields(%s, %q) = %s", rec, key, out)
+		}
+	})
+}
+
+func compactJSON(b []byte) []byte {
+	var out bytes.Buffer
+	json.Compact(&out, b)
+	return out.Bytes()
 }

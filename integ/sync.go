@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -148,6 +149,7 @@ func (s *Source) Sync(ctx context.Context, o SyncOptions) error {
 	e := &engine{
 		ctx: ctx, src: s, opts: o, http: env,
 		committed: o.State.Clone(),
+		settings:  o.Config.settings(),
 		logger:    orDiscard(o.Logger),
 		now:       o.Now,
 	}
@@ -164,7 +166,7 @@ func (s *Source) Sync(ctx context.Context, o SyncOptions) error {
 
 	parallel := o.Parallelism
 	if parallel <= 0 {
-		parallel = max(1, o.Config.settings().parallel)
+		parallel = max(1, e.settings.parallel)
 	}
 	errs := make([]error, len(runs)) // by catalog position, so reports are stable
 	var fatal atomic.Pointer[error]  // a failure no other stream can get past
@@ -256,7 +258,8 @@ type engine struct {
 	logger    *slog.Logger
 	now       func() time.Time
 	signpost  time.Time
-	committed *State // guarded by opts.Output's lock
+	settings  runSettings // the config's run settings
+	committed *State      // guarded by opts.Output's lock
 }
 
 // newStreamRun prepares one stream's emit path.
@@ -273,7 +276,7 @@ func (e *engine) newStreamRun(run *StreamRun) *streamRun {
 	} else {
 		r.prevState = stripBookmark(r.prevState)
 	}
-	if v, err := newRecordValidator(run, e.opts.Config.settings().validate); err != nil {
+	if v, err := newRecordValidator(run, e.settings.validate); err != nil {
 		r.failed = err
 	} else {
 		r.validator = v
@@ -408,6 +411,7 @@ type streamRun struct {
 	failed   error        // a child stream's first error
 
 	multiline bool             // the current page's records may span lines
+	compacted bytes.Buffer     // a multi-line record, put on one line
 	validator *recordValidator // nil unless validate_records asks
 	invalid   error            // the first invalid record in fail mode
 }
@@ -447,9 +451,9 @@ func (r *streamRun) record(rec []byte) {
 	if r.multiline && (bytes.IndexByte(rec, '\n') >= 0 || bytes.IndexByte(rec, '\r') >= 0) {
 		// A pretty-printed record: newlines can only be whitespace in
 		// JSON, and a JSON-lines protocol cannot carry them.
-		var b bytes.Buffer
-		if json.Compact(&b, rec) == nil {
-			rec = b.Bytes()
+		r.compacted.Reset()
+		if json.Compact(&r.compacted, rec) == nil {
+			rec = r.compacted.Bytes()
 		}
 	}
 	if r.keep != nil {
@@ -605,21 +609,37 @@ func marshalOrdered(m map[string]json.RawMessage) json.RawMessage {
 	return b.Bytes()
 }
 
-// selectFields copies the kept top-level members of a record, raw.
+// selectFields copies the kept top-level members of a record, raw. The
+// record is a valid JSON object (it came from a validated page or EmitRaw).
 func selectFields(dst, rec []byte, keep map[string]bool) []byte {
+	data := view(rec)
 	dst = append(dst, '{')
 	first := true
-	gjson.ParseBytes(rec).ForEach(func(k, v gjson.Result) bool {
-		if keep[k.Str] {
+	i := skipSpace(data, skipSpace(data, 0)+1) // past "{"
+	for i < len(data) && data[i] == '"' {
+		keyEnd := skipString(data, i)
+		key := data[i+1 : keyEnd-1]
+		if strings.IndexByte(key, '\\') >= 0 { // an escaped name: compare what it means
+			var decoded string
+			if json.Unmarshal(rec[i:keyEnd], &decoded) == nil {
+				key = decoded
+			}
+		}
+		v := skipSpace(data, skipSpace(data, keyEnd)+1) // past ':'
+		end := skipValue(data, v)
+		if keep[key] {
 			if !first {
 				dst = append(dst, ',')
 			}
 			first = false
-			dst = append(dst, k.Raw...)
+			dst = append(dst, data[i:keyEnd]...)
 			dst = append(dst, ':')
-			dst = append(dst, v.Raw...)
+			dst = append(dst, data[v:end]...)
 		}
-		return true
-	})
+		i = skipSpace(data, end)
+		if i < len(data) && data[i] == ',' {
+			i = skipSpace(data, i+1)
+		}
+	}
 	return append(dst, '}')
 }
