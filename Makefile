@@ -4,7 +4,7 @@ BIN       := bin
 TAPS      := $(patsubst cmd/%/,%,$(dir $(wildcard cmd/tap-*/main.go)))
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X github.com/integ/integ/integ.BuildVersion=$(VERSION)
-FUZZTIME  ?= 5s
+FUZZTIME  ?= 20000x
 
 .PHONY: all build test vet fmt-check lint unit fuzz demo bench jsonserver clean help
 
@@ -36,7 +36,7 @@ lint: ## report bare go statements outside internal/conc
 unit:
 	$(GO) test -race -count=1 ./...
 
-fuzz: ## run every fuzz target for FUZZTIME
+fuzz: ## run every fuzz target with the budget FUZZTIME (a count such as 20000x, or a duration such as 30s)
 	@./scripts/fuzz.sh $(FUZZTIME)
 
 demo: build ## offline demo: a local PokeAPI-shaped server, a real sync, output in demo-output/
