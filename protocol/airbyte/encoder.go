@@ -34,8 +34,12 @@ import (
 )
 
 // ProtocolVersion is the Airbyte protocol version the spec declares: the
-// platform's default for v0. Every field written beyond it (stream statuses,
-// sourceStats, is_resumable) is an optional addition within v0.
+// platform's default for v0 (AirbyteProtocolVersion.DEFAULT_AIRBYTE_PROTOCOL_VERSION
+// in airbyte-platform), which it assumes for a connector that declares none.
+// The platform accepts a connector whose major version is in its supported
+// range and picks message migrations by major version only, so every field
+// written beyond 0.2.0 (stream statuses, sourceStats, is_resumable) is an
+// optional v0 addition it reads as such.
 const ProtocolVersion = "0.2.0"
 
 // noCursorState is the final state of a full refresh stream with no state
