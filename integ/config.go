@@ -47,7 +47,7 @@ func ReadConfigFiles(paths ...string) (json.RawMessage, error) {
 	for _, p := range paths {
 		b, err := os.ReadFile(p)
 		if err != nil {
-			return nil, &Error{Kind: ConfigFailure, Msg: fmt.Sprintf("cannot read config file %q", p), Err: errors.Join(ErrConfig, unwrapPathError(err))}
+			return nil, &Error{Kind: ConfigFailure, Msg: fmt.Sprintf("cannot read config file %q: %v", p, unwrapPathError(err)), Err: ErrConfig}
 		}
 		docs = append(docs, b)
 	}
@@ -73,7 +73,7 @@ func MergeConfigs(names []string, docs ...json.RawMessage) (json.RawMessage, err
 		}
 		members, err := orderedObject(d)
 		if err != nil {
-			return nil, &Error{Kind: ConfigFailure, Msg: fmt.Sprintf("%s is not a JSON object", name), Err: fmt.Errorf("%w: %s", ErrConfig, jsonErrorText(d, err))}
+			return nil, &Error{Kind: ConfigFailure, Msg: fmt.Sprintf("%s is not a JSON object: %s", name, jsonErrorText(d, err)), Err: ErrConfig}
 		}
 		for _, m := range members {
 			merged[m.key] = m.raw
@@ -158,7 +158,7 @@ func (v *configValidator) Validate(raw json.RawMessage) (*Config, error) {
 		if err == nil {
 			err = errors.New("null")
 		}
-		return nil, &Error{Kind: ConfigFailure, Msg: "config is not a JSON object", Err: fmt.Errorf("%w: %s", ErrConfig, jsonErrorText(raw, err))}
+		return nil, &Error{Kind: ConfigFailure, Msg: "config is not a JSON object: " + jsonErrorText(raw, err), Err: ErrConfig}
 	}
 	applyDefaults(v.schema, doc)
 	withDefaults, err := json.Marshal(doc)

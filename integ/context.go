@@ -67,7 +67,7 @@ func (c *HttpContext) Load(config, state any) error {
 	if state != nil && c.run != nil {
 		if prev := c.run.prevState; prev != nil {
 			if err := json.Unmarshal(prev, state); err != nil {
-				return &Error{Kind: ConfigFailure, Msg: fmt.Sprintf("state of stream %q does not fit this source", c.Stream()), Err: errors.Join(ErrState, err)}
+				return &Error{Kind: ConfigFailure, Msg: fmt.Sprintf("state of stream %q does not fit this source", c.Stream()), Err: tagged{ErrState, err}}
 			}
 		}
 	}

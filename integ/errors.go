@@ -69,6 +69,14 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// tagged is err marked with a sentinel for errors.Is, without the
+// sentinel's words in its text: "cannot read config file: no such file",
+// not "...: invalid config\nno such file".
+type tagged struct{ sentinel, err error }
+
+func (t tagged) Error() string   { return t.err.Error() }
+func (t tagged) Unwrap() []error { return []error{t.sentinel, t.err} }
+
 func isSentinel(err error) bool {
 	switch err {
 	case ErrConfig, ErrCatalog, ErrState, ErrInterrupted:

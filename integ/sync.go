@@ -163,6 +163,11 @@ func (s *Source) Sync(ctx context.Context, o SyncOptions) error {
 		e.opts.CheckpointInterval = defaultCheckpointInterval
 	}
 	e.signpost = e.now().UTC()
+	if len(runs) == 0 {
+		// Not an error (a catalog may deselect everything on purpose), but
+		// an empty output is otherwise silent about why.
+		e.logger.Warn("the catalog selects no stream, so there is nothing to sync")
+	}
 
 	parallel := o.Parallelism
 	if parallel <= 0 {

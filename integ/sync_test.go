@@ -555,3 +555,20 @@ func BenchmarkRecordPath(b *testing.B) {
 		})
 	}
 }
+
+func TestSyncEmptyCatalogWarns(t *testing.T) {
+	src := eventsSource(t)
+	cfg, err := src.ParseConfig(json.RawMessage(`{"base_url":"http://127.0.0.1:1"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, logs bytes.Buffer
+	err = src.Sync(context.Background(), SyncOptions{Config: cfg, Protocol: lineProtocol{}, Output: NewOutput(&out),
+		Logger: slog.New(slog.NewTextHandler(&logs, nil)), Catalog: &Catalog{}})
+	if err != nil || out.Len() != 0 {
+		t.Errorf("err = %v, output %q: an empty catalog syncs nothing and succeeds", err, out.String())
+	}
+	if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "selects no stream") {
+		t.Errorf("logs = %q, want a warning that nothing is selected", logs.String())
+	}
+}

@@ -125,7 +125,7 @@ func TestCheck(t *testing.T) {
 		{"missing required field", f.write("missing.json", `{"api_key":"x"}`), airbyte.StatusFailed, "base_url"},
 		{"wrong type", f.write("type.json", `{"base_url":"http://x","page_size":"ten"}`), airbyte.StatusFailed, "page_size"},
 		{"not JSON", f.write("garbage.json", `{"base_url":`), airbyte.StatusFailed, "not a JSON object"},
-		{"no such file", f.dir + "/nope.json", airbyte.StatusFailed, "cannot read config file"},
+		{"no such file", f.dir + "/nope.json", airbyte.StatusFailed, "cannot read config file \"" + f.dir + "/nope.json\": no such file or directory"},
 		{"no config at all", "", airbyte.StatusFailed, "--config"},
 		{"server unreachable", down.config, airbyte.StatusFailed, "connection check failed"},
 	}
@@ -492,10 +492,10 @@ func TestInvalidCatalog(t *testing.T) {
 		{"another cursor", map[string]any{"streams": []any{entry("events", "incremental", "name")}}, "cursor field"},
 		{"nested cursor", map[string]any{"streams": []any{entry("events", "incremental", "a", "b")}}, "nested"},
 		{"twice", map[string]any{"streams": []any{entry("users", "full_refresh"), entry("users", "full_refresh")}}, "twice"},
-		{"a bare list", []any{entry("users", "full_refresh")}, "not a JSON object"},
+		{"a bare list", []any{entry("users", "full_refresh")}, "expected a JSON object, got an array"},
 		{"no streams", map[string]any{}, `"streams"`},
 		{"stream without name", map[string]any{"streams": []any{map[string]any{"sync_mode": "full_refresh"}}}, "name"},
-		{"not JSON", "{", "not a JSON object"},
+		{"not JSON", "{", "the JSON ends too early"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

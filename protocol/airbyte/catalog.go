@@ -79,7 +79,7 @@ type configuredStream struct {
 func ParseCatalog(data []byte) (*integ.Catalog, Namespaces, error) {
 	var c configuredCatalog
 	if err := wire.StrictObject(data, &c); err != nil {
-		return nil, nil, catalogError("the catalog is not a JSON object: %v", err)
+		return nil, nil, catalogError("%s", wire.Explain(err))
 	}
 	if c.Streams == nil {
 		return nil, nil, catalogError(`the catalog has no "streams" array; build it from the discover command's catalog`)
@@ -103,7 +103,7 @@ func parseConfiguredStream(i int, raw json.RawMessage) (integ.CatalogStream, str
 	var cs integ.CatalogStream
 	var s configuredStream
 	if err := wire.StrictObject(raw, &s); err != nil {
-		return cs, "", catalogError("streams[%d] is not a configured stream: %v", i, err)
+		return cs, "", catalogError("streams[%d] is not a configured stream: %s", i, wire.Explain(err))
 	}
 	if s.Stream == nil || s.Stream.Name == nil || *s.Stream.Name == "" {
 		return cs, "", catalogError(`streams[%d] has no "stream" with a "name"`, i)
@@ -129,7 +129,7 @@ func parseConfiguredStream(i int, raw json.RawMessage) (integ.CatalogStream, str
 	if t := bytes.TrimSpace(s.Stream.JSONSchema); len(t) > 0 && !bytes.Equal(t, []byte("null")) {
 		var schema integ.Schema
 		if err := schema.UnmarshalJSON(t); err != nil {
-			return cs, "", catalogError("stream %q: json_schema: %v", cs.Name, err)
+			return cs, "", catalogError("stream %q: json_schema: %s", cs.Name, wire.Explain(err))
 		}
 		if len(schema.Properties) > 0 {
 			cs.Fields = schema.PropertyNames()

@@ -36,7 +36,7 @@ func TestParseCatalog(t *testing.T) {
 		{"no name", `{"streams":[{"stream":{},"sync_mode":"full_refresh"}]}`, nil, nil, "name"},
 		{"stream not an object", `{"streams":[1]}`, nil, nil, "streams[0]"},
 		{"bad json_schema", `{"streams":[{"stream":{"name":"a","json_schema":{"properties":[]}}}]}`, nil, nil, "json_schema"},
-		{"a bare list", `[{"stream":{"name":"a"}}]`, nil, nil, "not a JSON object"},
+		{"a bare list", `[{"stream":{"name":"a"}}]`, nil, nil, "expected a JSON object, got an array"},
 		{"no streams", `{}`, nil, nil, `no "streams"`},
 		{"trailing data", `{"streams":[]} {}`, nil, nil, "trailing"},
 		{"empty", ``, nil, nil, "empty"},

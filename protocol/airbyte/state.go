@@ -32,7 +32,7 @@ func ParseState(data []byte) (*integ.State, error) {
 	case '[':
 		var msgs []json.RawMessage
 		if err := json.Unmarshal(t, &msgs); err != nil {
-			return nil, stateError("the state is not a JSON array of state messages: %v", err)
+			return nil, stateError("the state is not a JSON array of state messages: %s", wire.Explain(err))
 		}
 		for i, m := range msgs {
 			if err := addMessage(st, m, fmt.Sprintf("state[%d]", i)); err != nil {
@@ -43,7 +43,7 @@ func ParseState(data []byte) (*integ.State, error) {
 	case '{':
 		var doc map[string]json.RawMessage
 		if err := wire.StrictObject(t, &doc); err != nil {
-			return nil, stateError("the state is not a JSON object: %v", err)
+			return nil, stateError("%s", wire.Explain(err))
 		}
 		if isMessage(doc) {
 			return st, addMessage(st, t, "the state message")
@@ -84,7 +84,7 @@ type globalState struct {
 func addMessage(st *integ.State, raw json.RawMessage, where string) error {
 	var m stateMessage
 	if err := wire.StrictObject(raw, &m); err != nil {
-		return stateError("%s is not a state message: %v", where, err)
+		return stateError("%s is not a state message: %s", where, wire.Explain(err))
 	}
 	if m.Type == "" { // no type: LEGACY, says the protocol, unless it is clearly a stream state
 		switch {
@@ -119,7 +119,7 @@ func addMessage(st *integ.State, raw json.RawMessage, where string) error {
 		}
 		var doc map[string]json.RawMessage
 		if err := wire.StrictObject(t, &doc); err != nil {
-			return stateError(`%s: "data" is not a JSON object: %v`, where, err)
+			return stateError(`%s: "data" is not a JSON object: %s`, where, wire.Explain(err))
 		}
 		return addLegacy(st, doc, where+".data")
 	}
@@ -163,7 +163,7 @@ func setStream(st *integ.State, name string, v json.RawMessage) error {
 		}
 		b, err := json.Marshal(m)
 		if err != nil {
-			return stateError("the state of stream %q: %v", name, err)
+			return stateError("the state of stream %q: %s", name, wire.Explain(err))
 		}
 		t = b
 	} else if len(m) == 0 {

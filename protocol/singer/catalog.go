@@ -102,7 +102,7 @@ func ParseCatalog(data []byte) (*integ.Catalog, error) {
 		Streams *[]json.RawMessage `json:"streams"`
 	}
 	if err := wire.StrictObject(data, &c); err != nil {
-		return nil, catalogError("the catalog is not valid JSON: %v", err)
+		return nil, catalogError("%s", wire.Explain(err))
 	}
 	if c.Streams == nil {
 		return nil, catalogError(`the catalog has no "streams" array; write one with --discover`)
@@ -111,7 +111,7 @@ func ParseCatalog(data []byte) (*integ.Catalog, error) {
 	for i, raw := range *c.Streams {
 		var e CatalogEntry
 		if err := json.Unmarshal(raw, &e); err != nil {
-			return nil, catalogError("streams[%d]: %v", i, err)
+			return nil, catalogError("streams[%d]: %s", i, wire.Explain(err))
 		}
 		name := e.TapStreamID
 		if name == "" {

@@ -21,14 +21,14 @@ func ParseState(data []byte) (*integ.State, error) {
 	}
 	var doc map[string]json.RawMessage
 	if err := wire.StrictObject(t, &doc); err != nil {
-		return nil, stateError("the state is not a JSON object: %v", err)
+		return nil, stateError("%s", wire.Explain(err))
 	}
 	if v, ok := doc["value"]; ok {
 		if typ, ok := doc["type"]; ok && string(bytes.TrimSpace(typ)) != `"STATE"` {
 			return nil, stateError(`a state message must have "type": "STATE", got %s`, typ)
 		}
 		if err := wire.StrictObject(v, &doc); err != nil {
-			return nil, stateError(`"value" is not a JSON object: %v`, err)
+			return nil, stateError(`"value" is not a JSON object: %s`, wire.Explain(err))
 		}
 	}
 	raw, ok := doc["bookmarks"]
@@ -37,7 +37,7 @@ func ParseState(data []byte) (*integ.State, error) {
 	}
 	var bookmarks map[string]json.RawMessage
 	if err := wire.StrictObject(raw, &bookmarks); err != nil {
-		return nil, stateError(`"bookmarks" must be an object of stream name to stream state: %v`, err)
+		return nil, stateError(`"bookmarks" must be an object of stream name to stream state: %s`, wire.Explain(err))
 	}
 	for name, v := range bookmarks {
 		if err := st.Set(name, compact(v)); err != nil {

@@ -44,7 +44,7 @@ func TestSingerBadInputGivesOneClearLine(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"missing config file", []string{"--config", "/nonexistent/config.json"}, `cannot read config file "/nonexistent/config.json"`},
+		{"missing config file", []string{"--config", "/nonexistent/config.json"}, `cannot read config file "/nonexistent/config.json": no such file or directory`},
 		{"invalid JSON", []string{"--config", writeFile(t, "c.json", `{"base_url": `)}, "is not a JSON object"},
 		{"wrong type", []string{"--config", writeFile(t, "c.json", `{"page_size": "ten"}`)}, `field "page_size"`},
 		{"not a URL", []string{"--config", writeFile(t, "c.json", `{"base_url": "pokeapi.co"}`)}, `field "base_url"`},

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -38,7 +39,7 @@ func StrictObject(data []byte, v any) error {
 		return errors.New("the document is empty")
 	}
 	if t[0] != '{' {
-		return errors.New("expected a JSON object")
+		return fmt.Errorf("expected a JSON object, got %s", jsonKind(t[0]))
 	}
 	dec := json.NewDecoder(bytes.NewReader(t))
 	if err := dec.Decode(v); err != nil {
@@ -104,3 +105,72 @@ func (h *LogHandler) WithAttrs(as []slog.Attr) slog.Handler {
 
 // WithGroup keeps attributes flat: a log line is one line of text.
 func (h *LogHandler) WithGroup(string) slog.Handler { return h }
+
+// Explain says in plain words what is wrong with a JSON document that
+// failed to decode, for a message a person reads: `"stream" must be a
+// string, got an object` rather than Go's "cannot unmarshal object into Go
+// struct field CatalogEntry.stream of type string".
+func Explain(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		got := te.Value
+		switch {
+		case strings.HasPrefix(got, "number"):
+			got = "a number"
+		case got == "object" || got == "array":
+			got = "an " + got
+		case got == "string":
+			got = "a string"
+		case got == "bool":
+			got = "true or false"
+		}
+		want := kindName(te.Type.Kind().String())
+		if te.Field == "" {
+			return fmt.Sprintf("must be %s, got %s", want, got)
+		}
+		return fmt.Sprintf("%q must be %s, got %s", te.Field, want, got)
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("not valid JSON at byte %d: %s", se.Offset, strings.TrimPrefix(se.Error(), "json: "))
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return "the JSON ends too early (truncated?)"
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+func kindName(kind string) string {
+	switch kind {
+	case "string":
+		return "a string"
+	case "bool":
+		return "true or false"
+	case "slice", "array":
+		return "an array"
+	case "struct", "map":
+		return "an object"
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64":
+		return "an integer"
+	case "float32", "float64":
+		return "a number"
+	}
+	return "a " + kind
+}
+
+// jsonKind names the kind of JSON value that starts with c.
+func jsonKind(c byte) string {
+	switch {
+	case c == '[':
+		return "an array"
+	case c == '"':
+		return "a string"
+	case c == 't' || c == 'f':
+		return "true or false"
+	case c == 'n':
+		return "null"
+	case c == '-' || (c >= '0' && c <= '9'):
+		return "a number"
+	}
+	return fmt.Sprintf("%q, which starts no JSON value", c)
+}

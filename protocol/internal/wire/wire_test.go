@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"encoding/json"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -17,6 +18,41 @@ func TestStrictObject(t *testing.T) {
 		err := StrictObject([]byte(in), &v)
 		if (wantErr == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), wantErr) {
 			t.Errorf("%q: err = %v, want %q", in, err, wantErr)
+		}
+	}
+}
+
+func TestExplain(t *testing.T) {
+	type entry struct {
+		Name     string            `json:"name"`
+		Selected bool              `json:"selected"`
+		Count    int               `json:"count"`
+		Ratio    float64           `json:"ratio"`
+		Streams  []json.RawMessage `json:"streams"`
+		Meta     map[string]any    `json:"meta"`
+	}
+	for _, tc := range []struct{ in, want string }{
+		{`{"name": {"a": 1}}`, `"name" must be a string, got an object`},
+		{`{"selected": "yes"}`, `"selected" must be true or false, got a string`},
+		{`{"count": 1.5}`, `"count" must be an integer, got a number`},
+		{`{"ratio": "1"}`, `"ratio" must be a number, got a string`},
+		{`{"streams": {}}`, `"streams" must be an array, got an object`},
+		{`{"meta": [1]}`, `"meta" must be an object, got an array`},
+		{`{"name": true}`, `"name" must be a string, got true or false`},
+		{`[1]`, `expected a JSON object, got an array`},
+		{`"x"`, `expected a JSON object, got a string`},
+		{`{"name": "a",}`, `not valid JSON at byte 14: invalid character '}' looking for beginning of object key string`},
+		{`{"name": "a"`, `the JSON ends too early (truncated?)`},
+		{`{} x`, `trailing data after the JSON object`},
+	} {
+		var e entry
+		err := StrictObject([]byte(tc.in), &e)
+		if err == nil {
+			t.Errorf("%s: no error", tc.in)
+			continue
+		}
+		if got := Explain(err); got != tc.want {
+			t.Errorf("%s:\n got  %s\n want %s", tc.in, got, tc.want)
 		}
 	}
 }
