@@ -80,6 +80,13 @@ func (s *Source) buildHTTP(cfg *Config, o HTTPOptions) (*httpEnv, error) {
 	if set.maxAttempts > 0 {
 		retry.MaxAttempts = set.maxAttempts
 	}
+	maxBytes := o.MaxResponseBytes
+	if maxBytes == 0 {
+		maxBytes = requests.DefaultMaxResponseBytes
+	}
+	if retry.MaxBodyBytes == 0 {
+		retry.MaxBodyBytes = maxBytes // Retry reads bodies ahead: hold no more than ReadJSON will take
+	}
 	var mws []requests.Middleware
 	mws = append(mws, requests.Retry(retry))
 	rps, burst := s.rps, s.burst
@@ -116,10 +123,6 @@ func (s *Source) buildHTTP(cfg *Config, o HTTPOptions) (*httpEnv, error) {
 		if mw != nil {
 			mws = append(mws, mw)
 		}
-	}
-	maxBytes := o.MaxResponseBytes
-	if maxBytes == 0 {
-		maxBytes = requests.DefaultMaxResponseBytes
 	}
 	return &httpEnv{doer: requests.Chain(base, mws...), maxBytes: maxBytes}, nil
 }

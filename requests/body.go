@@ -1,6 +1,7 @@
 package requests
 
 import (
+	"bytes"
 	"io"
 	"sync"
 )
@@ -13,8 +14,9 @@ var bodyPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return 
 // maxPooled keeps a rare huge page from pinning its memory in the pool.
 const maxPooled = 8 << 20
 
-// readBody reads at most limit+1 bytes (so the caller can tell "too large")
-// into a pooled buffer, presized from Content-Length when the server says it.
+// readBody reads into a pooled buffer, presized from Content-Length when the
+// server says it, until EOF or until it holds more than limit bytes (so the
+// caller can tell "too large"; the bytes past limit are kept).
 func readBody(r io.Reader, contentLength, limit int64) (*[]byte, error) {
 	bp := bodyPool.Get().(*[]byte)
 	b := (*bp)[:0]
@@ -31,8 +33,7 @@ func readBody(r io.Reader, contentLength, limit int64) (*[]byte, error) {
 		n, err := r.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]
 		if int64(len(b)) > limit {
-			b = b[:limit+1]
-			break
+			break // keep every byte read: Retry passes an oversized body on
 		}
 		if err == io.EOF {
 			break
@@ -45,6 +46,51 @@ func readBody(r io.Reader, contentLength, limit int64) (*[]byte, error) {
 	}
 	*bp = b
 	return bp, nil
+}
+
+// bufferedBody is a response body already read by Retry. ReadJSON takes
+// its buffer as the JSONResponse's; any other reader reads it as usual.
+type bufferedBody struct {
+	buf  bytes.Reader // over *bp; a value, so a page costs one allocation here
+	bp   *[]byte
+	rest io.ReadCloser // the unread remainder of a body larger than the read-ahead; nil when complete
+}
+
+func newBufferedBody(bp *[]byte, rest io.ReadCloser) *bufferedBody {
+	b := &bufferedBody{bp: bp, rest: rest}
+	b.buf.Reset(*bp)
+	return b
+}
+
+func (b *bufferedBody) Read(p []byte) (int, error) {
+	n, err := b.buf.Read(p)
+	if err == io.EOF && b.rest != nil {
+		if n > 0 {
+			return n, nil
+		}
+		return b.rest.Read(p)
+	}
+	return n, err
+}
+
+// take hands over the buffer of a complete body; the body must not be read
+// afterwards.
+func (b *bufferedBody) take() (*[]byte, bool) {
+	if b.rest != nil || b.bp == nil {
+		return nil, false
+	}
+	bp := b.bp
+	b.bp = nil
+	return bp, true
+}
+
+func (b *bufferedBody) Close() error {
+	putBody(b.bp)
+	b.bp = nil
+	if b.rest != nil {
+		return b.rest.Close()
+	}
+	return nil
 }
 
 func putBody(bp *[]byte) {

@@ -119,7 +119,7 @@ func ReadJSON(resp *http.Response, maxBytes int64) (*JSONResponse, error) {
 			Header:      h,
 		}
 	}
-	bp, err := readBody(resp.Body, resp.ContentLength, maxBytes)
+	bp, err := readResponseBody(resp, maxBytes)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: read body: %w", method, RedactURL(rawURL), err)
 	}
@@ -139,6 +139,17 @@ func ReadJSON(resp *http.Response, maxBytes int64) (*JSONResponse, error) {
 		return nil, err
 	}
 	return &JSONResponse{Status: resp.StatusCode, Header: resp.Header, URL: rawURL, Body: b, pooled: bp}, nil
+}
+
+// readResponseBody returns the body's buffer: Retry's, when it has read
+// the whole body already, or a new read.
+func readResponseBody(resp *http.Response, maxBytes int64) (*[]byte, error) {
+	if bb, ok := resp.Body.(*bufferedBody); ok {
+		if bp, ok := bb.take(); ok {
+			return bp, nil
+		}
+	}
+	return readBody(resp.Body, resp.ContentLength, maxBytes)
 }
 
 func requestOf(resp *http.Response) (method, rawURL string) {

@@ -38,6 +38,11 @@ type RetryOptions struct {
 	InitialInterval time.Duration // default 1s
 	MaxInterval     time.Duration // backoff cap, default 60s
 	MaxRetryAfter   time.Duration // cap on server-requested waits, default 5m
+	// MaxBodyBytes bounds the 2xx body read inside an attempt (so that a
+	// connection dropped mid-body is retried too); default
+	// DefaultMaxResponseBytes. A larger body is passed on with the rest
+	// unread, for ReadJSON's own limit to judge.
+	MaxBodyBytes int64
 
 	Clock Clock                                            // default: time.Now
 	Sleep func(ctx context.Context, d time.Duration) error // default: timer, interrupted by ctx
@@ -60,6 +65,9 @@ func (o RetryOptions) withDefaults() RetryOptions {
 	}
 	if o.MaxRetryAfter <= 0 {
 		o.MaxRetryAfter = 5 * time.Minute
+	}
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = DefaultMaxResponseBytes
 	}
 	if o.Clock == nil {
 		o.Clock = systemClock{}
@@ -110,7 +118,9 @@ func (e *AttemptsError) Unwrap() error { return e.Err }
 
 // Retry resends requests that failed transiently: 408, 429 and 5xx other
 // than 501 responses; timeouts of a single attempt (but not the end of
-// the caller's context); and dropped or refused connections.
+// the caller's context); and dropped or refused connections, including a
+// connection dropped while a 2xx body arrives: Retry reads that body
+// within the attempt (up to MaxBodyBytes) and ReadJSON adopts the buffer.
 //
 // Waits follow Retry-After (seconds or HTTP date) and, on 429,
 // X-RateLimit-Reset / RateLimit-Reset (seconds, or epoch seconds when
@@ -152,6 +162,14 @@ func (o *RetryOptions) do(next Doer, req *http.Request) (*http.Response, error) 
 			r.Body = body
 		}
 		resp, err := next.Do(r)
+		if err == nil && replayable && resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+			// Read a success's body within the attempt: a reset or an
+			// early EOF mid-body is then retried like one before the headers.
+			if err = o.readAhead(resp); err != nil {
+				resp = nil
+				err = fmt.Errorf("read body: %w", err)
+			}
+		}
 		retry := false
 		var reason string
 		if err != nil {
@@ -209,6 +227,24 @@ func (o *RetryOptions) do(next Doer, req *http.Request) (*http.Response, error) 
 			return nil, fail(attempt, fmt.Errorf("retry interrupted (last: %s): %w", reason, serr))
 		}
 	}
+}
+
+// readAhead replaces resp.Body, once read, with a bufferedBody that
+// ReadJSON adopts without copying. On error the body is closed.
+func (o *RetryOptions) readAhead(resp *http.Response) error {
+	bp, err := readBody(resp.Body, resp.ContentLength, o.MaxBodyBytes)
+	if err != nil {
+		resp.Body.Close()
+		return err
+	}
+	if int64(len(*bp)) > o.MaxBodyBytes {
+		// Too large to hold here: what was read, then the rest.
+		resp.Body = newBufferedBody(bp, resp.Body)
+		return nil
+	}
+	resp.Body.Close()
+	resp.Body = newBufferedBody(bp, nil)
+	return nil
 }
 
 // RetryableStatus reports whether Retry resends on status code.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -176,6 +177,78 @@ func TestRetryConnectionReset(t *testing.T) {
 	}
 	if !resp.Get("ok").Bool() || sc.calls.Load() != 3 || len(ft.Waits()) != 2 {
 		t.Errorf("body %s after %d calls and waits %v", resp.Body, sc.calls.Load(), ft.Waits())
+	}
+}
+
+// cutOff sends a 200 with a Content-Length that promises the whole body,
+// writes only its first half, and then drops the connection: with reset, an
+// RST (ECONNRESET on the client); without, a FIN (an early EOF).
+func cutOff(body string, reset bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		conn, buf, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			panic(err)
+		}
+		fmt.Fprintf(buf, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body[:len(body)/2])
+		_ = buf.Flush()
+		if tc, ok := conn.(*net.TCPConn); ok && reset {
+			_ = tc.SetLinger(0)
+		}
+		conn.Close()
+	}
+}
+
+func TestRetryDroppedMidBody(t *testing.T) {
+	body := `{"results":[` + strings.Repeat(`{"id":1,"name":"a record"},`, 200) + `{"id":2}]}`
+	for _, reset := range []bool{false, true} {
+		t.Run(fmt.Sprintf("reset=%v", reset), func(t *testing.T) {
+			srv, sc := serve(t, cutOff(body, reset), cutOff(body, reset), jsonBody(body))
+			ft := newFakeTime()
+			resp, err := requests.Do(context.Background(), retrying(ft, srv.Client(), requests.RetryOptions{}), requests.New(srv.URL), 0)
+			if err != nil {
+				t.Fatalf("a body cut off twice, then whole: %v", err)
+			}
+			defer resp.Release()
+			if string(resp.Body) != body || sc.calls.Load() != 3 || len(ft.Waits()) != 2 {
+				t.Errorf("got %d bytes after %d calls and waits %v, want the whole body after 3", len(resp.Body), sc.calls.Load(), ft.Waits())
+			}
+		})
+	}
+	t.Run("every attempt cut off", func(t *testing.T) {
+		srv, sc := serve(t, cutOff(body, false))
+		_, err := requests.Do(context.Background(), retrying(newFakeTime(), srv.Client(), requests.RetryOptions{MaxAttempts: 3}), requests.New(srv.URL+"/p?token=s3cret"), 0)
+		var ae *requests.AttemptsError
+		if !errors.As(err, &ae) || ae.Attempts != 3 || sc.calls.Load() != 3 || !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Fatalf("err %v after %d calls, want an *AttemptsError after 3 wrapping io.ErrUnexpectedEOF", err, sc.calls.Load())
+		}
+		if msg := err.Error(); !strings.Contains(msg, "/p?token=REDACTED: after 3 attempts: read body: unexpected EOF") {
+			t.Errorf("message = %q", msg)
+		}
+	})
+}
+
+func TestRetryBodyLargerThanReadAhead(t *testing.T) {
+	body := `{"data":"` + strings.Repeat("x", 5000) + `"}`
+	srv, _ := serve(t, jsonBody(body))
+	d := retrying(newFakeTime(), srv.Client(), requests.RetryOptions{MaxBodyBytes: 1000})
+	for _, tc := range []struct {
+		maxBytes int64
+		tooLarge bool
+	}{{0, false}, {1 << 20, false}, {4000, true}, {500, true}} {
+		resp, err := requests.Do(context.Background(), d, requests.New(srv.URL), tc.maxBytes)
+		if tc.tooLarge {
+			if !errors.Is(err, requests.ErrTooLarge) {
+				t.Errorf("maxBytes %d: err = %v, want ErrTooLarge", tc.maxBytes, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("maxBytes %d: %v", tc.maxBytes, err)
+		}
+		if string(resp.Body) != body {
+			t.Errorf("maxBytes %d: %d bytes, want %d: a body past the read-ahead must still arrive whole", tc.maxBytes, len(resp.Body), len(body))
+		}
+		resp.Release()
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -174,6 +175,47 @@ func TestThrottlingAndErrorBurstsAreRetried(t *testing.T) {
 			}
 			if w := sl.waits[4]; w < time.Second || w > 3*time.Second {
 				t.Errorf("HTTP-date Retry-After gave a wait of %v", w)
+			}
+		})
+	}
+}
+
+// TestConnectionsDroppedMidBodyAreRetried: the server sends a page's
+// headers and half its body, then drops the connection, with a FIN (an
+// early EOF) or an RST (a reset). The page is fetched again.
+func TestConnectionsDroppedMidBodyAreRetried(t *testing.T) {
+	for _, tg := range targets() {
+		t.Run(tg.name, func(t *testing.T) {
+			api := tg.api()
+			srv := httptest.NewServer(faulty(api, func(n int64, w http.ResponseWriter, r *http.Request) bool {
+				if n != 2 && n != 5 && n != 6 {
+					return false
+				}
+				page := httptest.NewRecorder()
+				api.ServeHTTP(page, r)
+				body := page.Body.Bytes()
+				conn, buf, err := w.(http.Hijacker).Hijack()
+				if err != nil {
+					panic(err)
+				}
+				fmt.Fprintf(buf, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", len(body))
+				buf.Write(body[:len(body)/2])
+				buf.Flush()
+				if tc, ok := conn.(*net.TCPConn); ok && n == 5 {
+					tc.SetLinger(0) // an RST: "connection reset by peer"
+				}
+				conn.Close()
+				return true
+			}))
+			defer srv.Close()
+			sl := &sleeps{}
+			res := runSinger(t, tg, srv.URL, sl, "")
+			if res.err != nil {
+				t.Fatalf("sync failed: %v\n%s", res.err, res.stderr)
+			}
+			exactlyOnce(t, recordKeys(t, res.stdout), tg.total)
+			if len(sl.waits) != 3 {
+				t.Errorf("waits = %v, want 3 retries", sl.waits)
 			}
 		})
 	}
