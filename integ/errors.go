@@ -70,8 +70,7 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // tagged is err marked with a sentinel for errors.Is, without the
-// sentinel's words in its text: "cannot read config file: no such file",
-// not "...: invalid config\nno such file".
+// sentinel's words in its text (errors.Join would print both, on two lines).
 type tagged struct{ sentinel, err error }
 
 func (t tagged) Error() string   { return t.err.Error() }
