@@ -142,12 +142,28 @@ func exactlyOnce(t *testing.T, keys []string, total int) {
 	}
 }
 
+// syncsDespite runs a Singer sync of tg against its API behind h, which
+// injects faults, and requires it to succeed with every record exactly
+// once. It returns the retry waits asked for.
+func syncsDespite(t *testing.T, tg target, h http.Handler) *sleeps {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	sl := &sleeps{}
+	res := runSinger(t, tg, srv.URL, sl, "")
+	if res.err != nil {
+		t.Fatalf("sync failed: %v\n%s", res.err, res.stderr)
+	}
+	exactlyOnce(t, recordKeys(t, res.stdout), tg.total)
+	return sl
+}
+
 func TestThrottlingAndErrorBurstsAreRetried(t *testing.T) {
 	for _, tg := range targets() {
 		t.Run(tg.name, func(t *testing.T) {
 			// Request 2 is throttled with Retry-After: 7, requests 4-6 are a
 			// burst of 500s, request 9 a 503 with an HTTP-date Retry-After.
-			srv := httptest.NewServer(faulty(tg.api(), func(n int64, w http.ResponseWriter, r *http.Request) bool {
+			srv := faulty(tg.api(), func(n int64, w http.ResponseWriter, r *http.Request) bool {
 				switch {
 				case n == 2:
 					w.Header().Set("Retry-After", "7")
@@ -162,14 +178,8 @@ func TestThrottlingAndErrorBurstsAreRetried(t *testing.T) {
 					return false
 				}
 				return true
-			}))
-			defer srv.Close()
-			sl := &sleeps{}
-			res := runSinger(t, tg, srv.URL, sl, "")
-			if res.err != nil {
-				t.Fatalf("sync failed: %v\n%s", res.err, res.stderr)
-			}
-			exactlyOnce(t, recordKeys(t, res.stdout), tg.total)
+			})
+			sl := syncsDespite(t, tg, srv)
 			if len(sl.waits) != 5 || sl.waits[0] != 7*time.Second {
 				t.Errorf("waits = %v, want 5 retries, the first honouring Retry-After: 7", sl.waits)
 			}
@@ -187,7 +197,7 @@ func TestConnectionsDroppedMidBodyAreRetried(t *testing.T) {
 	for _, tg := range targets() {
 		t.Run(tg.name, func(t *testing.T) {
 			api := tg.api()
-			srv := httptest.NewServer(faulty(api, func(n int64, w http.ResponseWriter, r *http.Request) bool {
+			srv := faulty(api, func(n int64, w http.ResponseWriter, r *http.Request) bool {
 				if n != 2 && n != 5 && n != 6 {
 					return false
 				}
@@ -206,14 +216,8 @@ func TestConnectionsDroppedMidBodyAreRetried(t *testing.T) {
 				}
 				conn.Close()
 				return true
-			}))
-			defer srv.Close()
-			sl := &sleeps{}
-			res := runSinger(t, tg, srv.URL, sl, "")
-			if res.err != nil {
-				t.Fatalf("sync failed: %v\n%s", res.err, res.stderr)
-			}
-			exactlyOnce(t, recordKeys(t, res.stdout), tg.total)
+			})
+			sl := syncsDespite(t, tg, srv)
 			if len(sl.waits) != 3 {
 				t.Errorf("waits = %v, want 3 retries", sl.waits)
 			}
