@@ -30,6 +30,7 @@ type Source struct {
 	burst        int
 	userAgent    string
 	dynamic      StreamsFunc
+	onError      ErrorPolicy
 	err          error
 }
 

@@ -37,6 +37,7 @@ type Stream struct {
 	Parent string
 	Runner Runner
 
+	onError   ErrorPolicy
 	schemaErr error
 }
 
