@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -41,7 +42,17 @@ type Checkpoint struct {
 }
 
 // String names the run in failure messages.
-func (r *Result) String() string { return "tap " + strings.Join(r.Args, " ") }
+// Files are shown by their base name.
+func (r *Result) String() string {
+	args := make([]string, len(r.Args))
+	for i, a := range r.Args {
+		if filepath.IsAbs(a) {
+			a = filepath.Base(a)
+		}
+		args[i] = a
+	}
+	return "tap " + strings.Join(args, " ")
+}
 
 // Records returns the stream's records, raw, in output order.
 func (r *Result) Records(stream string) []json.RawMessage {

@@ -21,7 +21,7 @@ import (
 
 // stopGrace is how long a run whose deadline passed may take to stop
 // before the kit gives up on it.
-const stopGrace = 2 * time.Second
+const stopGrace = time.Second
 
 // Run runs one command of src's binary in process (cmd/cli.Execute) with
 // args, e.g. {"spec"}, {"--about"} or {"check", "--config", path}, and
@@ -65,14 +65,14 @@ func run(t testing.TB, src *integ.Source, args []string, o options) *Result {
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
 		r.ExitCode = -1
-		t.Errorf("%s: still running %v after its %v deadline was cancelled: the connector ignores its context (a loop?)", r, stopGrace, o.timeout)
+		t.Fatalf("%s: still running %v after its %v deadline was cancelled: the connector ignores its context (a loop?)", r, stopGrace, o.timeout)
 		return r
 	case err != nil: // a panic in the command tree
 		r.ExitCode = -1
 		t.Errorf("%s: %v", r, err)
 		return r
 	case ctx.Err() != nil:
-		t.Errorf("%s: did not finish within %v (a loop? raise WithTimeout if the fixture is big)", r, o.timeout)
+		t.Fatalf("%s: did not finish within %v (a loop? raise WithTimeout if the fixture is big)", r, o.timeout)
 	}
 	r.ExitCode = code
 	r.parse(t)
