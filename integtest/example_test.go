@@ -44,9 +44,12 @@ type exampleT struct {
 	cleanups []func()
 }
 
-func (t *exampleT) Helper()                           {}
-func (t *exampleT) Logf(format string, args ...any)   {}
-func (t *exampleT) Errorf(format string, args ...any) { t.failed = true; fmt.Printf(format+"\n", args...) }
+func (t *exampleT) Helper()                         {}
+func (t *exampleT) Logf(format string, args ...any) {}
+func (t *exampleT) Errorf(format string, args ...any) {
+	t.failed = true
+	fmt.Printf(format+"\n", args...)
+}
 func (t *exampleT) Fatalf(format string, args ...any) { t.Errorf(format, args...); panic("fatal") }
 func (t *exampleT) Cleanup(f func())                  { t.cleanups = append(t.cleanups, f) }
 func (t *exampleT) TempDir() string {
