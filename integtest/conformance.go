@@ -56,8 +56,36 @@ func Conformance(t testing.TB, src *integ.Source, config any, opts ...Option) {
 	if names(singerSchemas) != names(airbyteSchemas) {
 		t.Errorf("conformance: discover gives streams %s in Singer but %s in Airbyte", names(singerSchemas), names(airbyteSchemas))
 	}
-	c.read(Singer, singerSchemas)
-	c.read(Airbyte, airbyteSchemas)
+	singer := c.read(Singer, singerSchemas)
+	airbyte := c.read(Airbyte, airbyteSchemas)
+	if singer != nil && airbyte != nil {
+		c.compare(singer, airbyte)
+	}
+}
+
+// compare fails when the two protocols' syncs differ in their records
+// (told apart as in the resume check, so a field that changes from run to
+// run, such as a sync time, does not count).
+func (c *conformance) compare(a, b *Result) {
+	c.t.Helper()
+	streams := map[string]bool{}
+	for _, r := range append(a.AllRecords(), b.AllRecords()...) {
+		streams[r.Stream] = true
+	}
+	for _, s := range sortedKeys(streams) {
+		x, y := a.Records(s), b.Records(s)
+		if len(x) != len(y) {
+			c.t.Errorf("conformance: stream %q has %d records in Singer but %d in Airbyte", s, len(x), len(y))
+			continue
+		}
+		for i := range x {
+			kx, ky := c.key(Record{s, x[i]}), c.key(Record{s, y[i]})
+			if kx != ky {
+				c.t.Errorf("conformance: stream %q record %d is %.300s in Singer but %.300s in Airbyte", s, i+1, kx, ky)
+				break
+			}
+		}
+	}
 }
 
 type conformance struct {
@@ -210,11 +238,11 @@ func (c *conformance) discoverAirbyte() streamSchemas {
 
 // read syncs in p, validates every record, then resumes from every
 // checkpoint.
-func (c *conformance) read(p Protocol, schemas streamSchemas) {
+func (c *conformance) read(p Protocol, schemas streamSchemas) *Result {
 	c.t.Helper()
 	full := c.sync(p, nil)
 	if full.ExitCode != 0 {
-		return
+		return nil
 	}
 	invalid := map[string]int{}
 	for _, rec := range full.AllRecords() {
@@ -264,6 +292,7 @@ func (c *conformance) read(p Protocol, schemas streamSchemas) {
 			}
 		}
 	}
+	return full
 }
 
 func (c *conformance) sync(p Protocol, state json.RawMessage) *Result {

@@ -1,9 +1,12 @@
 package integtest
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/integ/integ/integ"
 )
 
 // recorder is a testing.TB that keeps failures.
@@ -91,4 +94,53 @@ func TestParse(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestCompareProtocols(t *testing.T) {
+	src := integ.NewSource("x", struct{}{}, integ.WithStreams(
+		integ.NewStream("a", struct {
+			ID int `json:"id"`
+		}{}, func(*integ.HttpContext) error { return nil }, integ.PrimaryKey("id"))))
+	res := func(recs ...string) *Result {
+		r := &Result{}
+		for _, d := range recs {
+			r.records = append(r.records, Record{Stream: "a", Data: json.RawMessage(d)})
+		}
+		return r
+	}
+	tests := []struct {
+		name    string
+		a, b    *Result
+		wantErr string
+	}{
+		{"same", res(`{"id":1,"at":1}`, `{"id":2}`), res(`{"id":1,"at":2}`, `{"id":2}`), ""},
+		{"missing", res(`{"id":1}`, `{"id":2}`), res(`{"id":1}`), "2 records in Singer but 1"},
+		{"other", res(`{"id":1}`, `{"id":2}`), res(`{"id":1}`, `{"id":3}`), "record 2 is id=2 in Singer but id=3"},
+	}
+	for _, tt := range tests {
+		rec := &recorder{TB: t}
+		(&conformance{t: rec, src: src}).compare(tt.a, tt.b)
+		got := strings.Join(rec.errs, "\n")
+		if (tt.wantErr == "") != (got == "") || !strings.Contains(got, tt.wantErr) {
+			t.Errorf("%s: failures %q, want %q", tt.name, got, tt.wantErr)
+		}
+	}
+}
+
+// FuzzParse: whatever a connector writes, the kit reports it, never panics.
+func FuzzParse(f *testing.F) {
+	f.Add(true, []byte(`{"type":"RECORD","record":{"stream":"a","data":{"id":1},"emitted_at":1}}`+"\n"+`{"type":"STATE","state":{"type":"STREAM","stream":{"stream_descriptor":{"name":"a"}}}}`+"\n"))
+	f.Add(false, []byte(`{"type":"STATE","value":{"bookmarks":{}}}`+"\n"+`{"type":"RECORD","stream":"a","record":[1]}`+"\n"))
+	f.Add(true, []byte(`{"type":"STATE","state":{"type":"GLOBAL","global":{}}}`+"\n{\n"))
+	f.Fuzz(func(t *testing.T, airbyte bool, stdout []byte) {
+		p := Singer
+		if airbyte {
+			p = Airbyte
+		}
+		r := &Result{Protocol: p, Stdout: stdout, Stderr: stdout}
+		r.parse(&recorder{TB: t})
+		if len(r.States()) != len(r.Checkpoints()) || (len(r.States()) > 0 && r.FinalState() == nil && p == Airbyte) {
+			t.Errorf("states %d checkpoints %d", len(r.States()), len(r.Checkpoints()))
+		}
+	})
 }

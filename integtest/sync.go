@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/integ/integ/integ"
+	"github.com/integ/integ/internal/airbyteschema"
 )
 
 // Sync runs a whole sync of src with config (a JSON document: string,
@@ -147,5 +148,8 @@ func buildCatalog(t testing.TB, src *integ.Source, cfgPath string, o options) js
 		configured = append(configured, cs)
 	}
 	b, _ := json.Marshal(map[string]any{"streams": configured})
+	if err := airbyteschema.Validate("ConfiguredAirbyteCatalog", b); err != nil {
+		t.Fatalf("integtest: the configured catalog built from %s: %v", res, err)
+	}
 	return b
 }
