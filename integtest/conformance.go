@@ -81,7 +81,7 @@ func (c *conformance) compare(a, b *Result) {
 		for i := range x {
 			kx, ky := c.key(Record{s, x[i]}), c.key(Record{s, y[i]})
 			if kx != ky {
-				c.t.Errorf("conformance: stream %q record %d is %.300s in Singer but %.300s in Airbyte", s, i+1, kx, ky)
+				c.t.Errorf("conformance: stream %q record %d is %.300s in Singer but %.300s in Airbyte", s, i+1, a.quote([]byte(kx)), b.quote([]byte(ky)))
 				break
 			}
 		}
@@ -253,7 +253,7 @@ func (c *conformance) read(p Protocol, schemas streamSchemas) *Result {
 		}
 		if err := validateRecord(sch, rec.Data); err != nil {
 			if invalid[rec.Stream]++; invalid[rec.Stream] <= 3 {
-				c.t.Errorf("conformance: %s: a %q record does not match its stream's schema: %v\n%.500s", full, rec.Stream, err, rec.Data)
+				c.t.Errorf("conformance: %s: a %q record does not match its stream's schema: %v\n%.500s", full, rec.Stream, err, full.quote(rec.Data))
 			}
 		}
 	}
@@ -288,7 +288,7 @@ func (c *conformance) read(p Protocol, schemas streamSchemas) *Result {
 			}
 			if len(lost) > 0 {
 				c.t.Errorf("conformance: %s: resuming from checkpoint %d of %d (state %.300s) loses %d %q records, e.g. %.300s",
-					p, i+1, len(full.Checkpoints()), cp.State, len(lost), stream, lost[0])
+					p, i+1, len(full.Checkpoints()), full.quote(cp.State), len(lost), stream, full.quote([]byte(lost[0])))
 			}
 		}
 	}

@@ -18,7 +18,7 @@ const (
 
 // DefaultTimeout bounds every run unless WithTimeout says otherwise: a
 // connector that loops fails its test in seconds, not at go test's timeout.
-const DefaultTimeout = 30 * time.Second
+const DefaultTimeout = 10 * time.Second
 
 // Option tunes a Sync, a Run or a Conformance suite.
 type Option func(*options)

@@ -25,6 +25,7 @@ type Result struct {
 	logs        []string
 	failure     string
 	failureType string
+	secrets     []string // masked in the kit's own failure messages
 }
 
 // Record is one record in output order.
@@ -144,17 +145,17 @@ func (r *Result) parse(t testing.TB) {
 		}
 	}
 	if len(r.Stdout) > 0 && r.Stdout[len(r.Stdout)-1] != '\n' {
-		t.Errorf("%s: stdout ends with a partial line: %q", r, tailOf(r.Stdout))
+		t.Errorf("%s: stdout ends with a partial line: %q", r, r.quote(tailOf(r.Stdout)))
 	}
 	if r.document() {
 		if !json.Valid(r.Stdout) {
-			t.Errorf("%s: stdout is not one JSON document: %.300s", r, r.Stdout)
+			t.Errorf("%s: stdout is not one JSON document: %.300s", r, r.quote(r.Stdout))
 		}
 		return
 	}
 	if r.Protocol == Airbyte {
 		if _, err := airbyteschema.ValidateStdout(r.Stdout); err != nil {
-			t.Errorf("%s: %v", r, err)
+			t.Errorf("%s: %s", r, r.quote([]byte(err.Error())))
 		}
 	}
 	var streamStates []json.RawMessage // Airbyte: the last state of each stream
@@ -165,11 +166,11 @@ func (r *Result) parse(t testing.TB) {
 		line := json.RawMessage(bytes.Clone(sc.Bytes()))
 		var m message
 		if err := json.Unmarshal(line, &m); err != nil {
-			t.Errorf("%s: stdout line is not JSON: %.300s", r, line)
+			t.Errorf("%s: stdout line is not JSON: %.300s", r, r.quote(line))
 			continue
 		}
 		if m.Type == "" {
-			t.Errorf("%s: stdout line is not a protocol message: %.300s", r, line)
+			t.Errorf("%s: stdout line is not a protocol message: %.300s", r, r.quote(line))
 			continue
 		}
 		r.messages = append(r.messages, line)
@@ -273,6 +274,18 @@ func (m *message) UnmarshalJSON(b []byte) error {
 		}
 	}
 	return nil
+}
+
+// quote returns output for a failure message with the run's secrets
+// masked: the kit's report must not print what it looks for.
+func (r *Result) quote(b []byte) string {
+	s := string(b)
+	for _, sec := range r.secrets {
+		if sec != "" {
+			s = strings.ReplaceAll(s, sec, "<SECRET>")
+		}
+	}
+	return s
 }
 
 func indexOf(s []string, v string) int {

@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -38,7 +38,7 @@ func Run(t testing.TB, src *integ.Source, args []string, opts ...Option) *Result
 func run(t testing.TB, src *integ.Source, args []string, o options) *Result {
 	t.Helper()
 	args = append(append(append([]string{}, args...), "--log-level", o.logLevel), o.args...)
-	r := &Result{Protocol: protocolOf(args), Args: args}
+	r := &Result{Protocol: protocolOf(args), Args: args, secrets: o.secrets}
 
 	tuning := integ.SyncOptions{
 		HTTP: integ.HTTPOptions{Retry: requests.RetryOptions{
@@ -83,16 +83,11 @@ func run(t testing.TB, src *integ.Source, args []string, o options) *Result {
 	return r
 }
 
-// protocolOf tells which protocol a command line speaks.
+// protocolOf tells which protocol a command line speaks: the Airbyte
+// commands are subcommands, the Singer tap is the root command.
 func protocolOf(args []string) Protocol {
-	for _, a := range args {
-		switch a {
-		case "spec", "check", "discover", "read":
-			return Airbyte
-		}
-		if strings.HasPrefix(a, "-") {
-			continue
-		}
+	if len(args) > 0 && slices.Contains([]string{"spec", "check", "discover", "read"}, args[0]) {
+		return Airbyte
 	}
 	return Singer
 }
