@@ -145,6 +145,11 @@ func TestConformanceReportsBrokenSources(t *testing.T) {
 			want: `loses 1 "items" records`,
 		},
 		{
+			name: "stream schema that is not a JSON Schema",
+			src:  memSource(items(false, next, emitItem), integ.WithSchema([]byte(`{"type":"objekt"}`))),
+			want: `stream "items": not a valid JSON Schema`,
+		},
+		{
 			// Logs redact config secrets by themselves; a record does not.
 			name: "config secret in a record",
 			src: memSource(items(false, next, func(c *integ.HttpContext, id int) error {
