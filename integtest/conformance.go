@@ -300,9 +300,7 @@ func (c *conformance) sync(p Protocol, state json.RawMessage) *Result {
 	c.t.Helper()
 	o := c.o
 	o.protocol, o.state, o.expectFailure = p, state, false
-	var opts []Option
-	opts = append(opts, func(x *options) { *x = o })
-	return Sync(c.t, c.src, c.config, opts...)
+	return syncWith(c.t, c.src, c.config, o)
 }
 
 // key tells records apart: the primary key's values, or the whole record.

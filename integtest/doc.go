@@ -43,8 +43,8 @@
 // ([DefaultTimeout], or [WithTimeout]), writes anything but whole protocol
 // messages to stdout, or prints a secret: the config's secret fields, and
 // values obtained at run time named with [WithSecrets]. Give fixtures
-// realistic secrets ("test-key-1234", not "k"): they are looked for as
-// plain substrings.
+// realistic secrets ("test-key-1234", not "tok"): they are looked for as
+// plain substrings, and values shorter than 4 bytes are not looked for.
 //
 // Runs go through the cmd/cli command tree, retrying 3 times without
 // sleeping (see [WithHTTP]); checkpoints follow the engine's defaults unless

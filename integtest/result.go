@@ -281,7 +281,7 @@ func (m *message) UnmarshalJSON(b []byte) error {
 func (r *Result) quote(b []byte) string {
 	s := string(b)
 	for _, sec := range r.secrets {
-		if sec != "" {
+		if len(sec) >= minSecret {
 			s = strings.ReplaceAll(s, sec, "<SECRET>")
 		}
 	}

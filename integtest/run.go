@@ -92,11 +92,15 @@ func protocolOf(args []string) Protocol {
 	return Singer
 }
 
+// minSecret is the shortest value looked for: "k" would be found in every
+// output and prove nothing (integ's redaction has the same floor).
+const minSecret = 4
+
 // checkSecrets fails the test when stdout or stderr holds a secret.
 func (r *Result) checkSecrets(t testing.TB, secrets []string) {
 	t.Helper()
 	for _, s := range secrets {
-		if s == "" {
+		if len(s) < minSecret {
 			continue
 		}
 		for _, out := range []struct {

@@ -19,7 +19,11 @@ import (
 // protocol schema rejects) or prints one of the config's secrets.
 func Sync(t testing.TB, src *integ.Source, config any, opts ...Option) *Result {
 	t.Helper()
-	o := newOptions(opts)
+	return syncWith(t, src, config, newOptions(opts))
+}
+
+func syncWith(t testing.TB, src *integ.Source, config any, o options) *Result {
+	t.Helper()
 	f := newFiles(t)
 	cfgPath := f.write("config.json", config)
 	o.secrets = append(o.secrets, configSecrets(t, src, config)...)
