@@ -270,7 +270,7 @@ func configProblems(ve *jsonschema.ValidationError, schema *Schema, doc map[stri
 			if s != nil && len(s.OneOf) > 0 && obj != nil {
 				if i := chosenAlternative(s, obj); i >= 0 && ok.Subschemas == nil {
 					for _, c := range e.Causes {
-						if branchOf(c.SchemaURL) == i {
+						if branchOf(e.SchemaURL, c.SchemaURL) == i {
 							walk(c)
 						}
 					}
@@ -278,7 +278,12 @@ func configProblems(ve *jsonschema.ValidationError, schema *Schema, doc map[stri
 				}
 				key, methods := discriminator(s)
 				if key != "" {
-					out = append(out, fmt.Sprintf("field %q: %q must name one of the methods %s", field, key, strings.Join(methods, ", ")))
+					got := "it is missing"
+					if v, ok := obj[key]; ok {
+						b, _ := json.Marshal(v)
+						got = "got " + string(b)
+					}
+					out = append(out, fmt.Sprintf("field %q: %q must name one of the methods %s; %s", field, key, strings.Join(methods, ", "), got))
 					return
 				}
 			}
@@ -323,13 +328,14 @@ func secretProblem(k jsonschema.ErrorKind) string {
 	return "the secret value is invalid (" + strings.Join(k.KeywordPath(), "/") + ")"
 }
 
-// branchOf returns i for a schema location ending in /oneOf/i, else -1.
-func branchOf(url string) int {
-	i := strings.LastIndex(url, "/oneOf/")
-	if i < 0 {
+// branchOf returns i when url is at or under parent/oneOf/i, else -1.
+func branchOf(parent, url string) int {
+	rest, ok := strings.CutPrefix(url, parent+"/oneOf/")
+	if !ok {
 		return -1
 	}
-	n, err := strconv.Atoi(url[i+len("/oneOf/"):])
+	rest, _, _ = strings.Cut(rest, "/")
+	n, err := strconv.Atoi(rest)
 	if err != nil {
 		return -1
 	}
