@@ -31,6 +31,7 @@ type Source struct {
 	userAgent    string
 	dynamic      StreamsFunc
 	onError      ErrorPolicy
+	oauth        *OAuthSpec
 	err          error
 }
 
@@ -68,6 +69,11 @@ func NewSource(name string, config any, opts ...SourceOption) *Source {
 		s.configSchema = schema
 		if s.validator, err = newConfigValidator(schema); err != nil {
 			errs = append(errs, fmt.Errorf("config schema: %w", err))
+		}
+		if s.oauth != nil {
+			if _, err := s.oauth.resolve(schema); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	seen := map[string]bool{}
