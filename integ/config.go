@@ -280,8 +280,10 @@ func configProblems(ve *jsonschema.ValidationError, schema *Schema, doc map[stri
 				if key != "" {
 					got := "it is missing"
 					if v, ok := obj[key]; ok {
-						b, _ := json.Marshal(v)
-						got = "got " + string(b)
+						got = "got another value"
+						if str, ok := v.(string); ok && plainWord(str) {
+							got = fmt.Sprintf("got %q", str)
+						}
 					}
 					out = append(out, fmt.Sprintf("field %q: %q must name one of the methods %s; %s", field, key, strings.Join(methods, ", "), got))
 					return
@@ -303,6 +305,20 @@ func configProblems(ve *jsonschema.ValidationError, schema *Schema, doc map[stri
 	walk(ve)
 	sort.Strings(out)
 	return slices.Compact(out)
+}
+
+// plainWord reports whether s is short and shows the same in JSON, Go
+// quoting and redaction, so an error may quote it.
+func plainWord(s string) bool {
+	if s == "" || len(s) > 40 {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '_' || r == '-' || r == '.' || '0' <= r && r <= '9' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z') {
+			return false
+		}
+	}
+	return true
 }
 
 // secretProblem says what is wrong with a secret field's value without
