@@ -335,7 +335,11 @@ func secretProblem(k jsonschema.ErrorKind) string {
 	case *kind.Format:
 		return "the secret value is not a valid " + k.Want
 	case *kind.Type:
-		return fmt.Sprintf("the secret value is a %s, want %s", k.Got, strings.Join(k.Want, " or "))
+		article := "a"
+		if strings.ContainsRune("aeiou", rune(k.Got[0])) {
+			article = "an"
+		}
+		return fmt.Sprintf("the secret value is %s %s, want %s", article, k.Got, strings.Join(k.Want, " or "))
 	case *kind.MinLength:
 		return fmt.Sprintf("the secret value is too short: want at least %d characters", k.Want)
 	case *kind.MaxLength:

@@ -140,6 +140,10 @@ func TestConfigErrorsNeverShowSecrets(t *testing.T) {
 			if KindOf(err) != ConfigFailure {
 				t.Errorf("kind = %v", KindOf(err))
 			}
+			// Only the chosen method's problems: nothing about the others.
+			if strings.Contains(c.in, `"auth_type":"access_token"`) && strings.Contains(msg, "client_id") {
+				t.Errorf("error mentions another method's fields: %s", msg)
+			}
 		})
 	}
 }
