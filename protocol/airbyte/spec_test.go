@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/integ/integ/integ"
 	"github.com/integ/integ/protocol/airbyte"
@@ -35,7 +37,7 @@ type authConfig struct {
 	Credentials creds  `json:"credentials" oneof:"auth_type" title:"Authentication" description:"How to sign in."`
 }
 
-func authSource(t *testing.T, opts ...integ.SourceOption) *integ.Source {
+func authSource(t testing.TB, opts ...integ.SourceOption) *integ.Source {
 	t.Helper()
 	type rec struct {
 		ID int `json:"id"`
@@ -56,7 +58,7 @@ var oauthSpec = integ.WithOAuthSpec(integ.OAuthSpec{
 	UserInputFields: []string{"subdomain"},
 })
 
-func runAirbyte(t *testing.T, src *integ.Source, cmd airbyte.Command, config string) []byte {
+func runAirbyte(t testing.TB, src *integ.Source, cmd airbyte.Command, config string) []byte {
 	t.Helper()
 	o := airbyte.Options{Command: cmd, Stdout: new(bytes.Buffer)}
 	if config != "" {
@@ -139,4 +141,45 @@ func TestCheckNeverEchoesSecrets(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzCheckHidesSecrets runs check on configs whose secrets are wrong in
+// every way and asserts no line of output shows the secret, raw or escaped.
+func FuzzCheckHidesSecrets(f *testing.F) {
+	shapes := []string{
+		`{"subdomain":"acme","credentials":{"auth_type":"api_token","api_token":%[1]s}}`,
+		`{"subdomain":"acme","credentials":{"auth_type":%[1]s,"api_token":%[1]s}}`,
+		`{"subdomain":"acme","credentials":{"auth_type":"oauth2.0","client_id":"c","client_secret":%[1]s,"refresh_token":[%[1]s]}}`,
+		`{"subdomain":%[1]s,"credentials":{"api_token":%[1]s}}`,
+		`{"subdomain":"acme","credentials":{"auth_type":"api_token","api_token":%[1]s},%[1]s:1}`,
+	}
+	for _, s := range []string{"pk_live_51HxYz", "x", `q"<>&`, "line\nbreak", "oauth2.0", "sk_live_ok"} {
+		for i := range shapes {
+			f.Add(s, uint8(i))
+		}
+	}
+	src := authSource(f, oauthSpec)
+	check := func(t *testing.T, shape, secret string) string {
+		quoted, _ := json.Marshal(secret)
+		return string(runAirbyte(t, src, airbyte.CommandCheck, fmt.Sprintf(shape, quoted)))
+	}
+	f.Fuzz(func(t *testing.T, secret string, n uint8) {
+		if secret == "" || !utf8.ValidString(secret) {
+			t.Skip()
+		}
+		shape := shapes[int(n)%len(shapes)]
+		// Text the output holds whatever the secret is proves nothing.
+		if fixed := check(t, shape, "pk_placeholder_value"); leaks(fixed, secret) {
+			t.Skip()
+		}
+		if out := check(t, shape, secret); leaks(out, secret) {
+			t.Fatalf("check output shows the secret %q:\n%s", secret, out)
+		}
+	})
+}
+
+// leaks reports whether text shows secret, raw or JSON-escaped.
+func leaks(text, secret string) bool {
+	j, _ := json.Marshal(secret)
+	return strings.Contains(text, secret) || strings.Contains(text, string(j[1:len(j)-1]))
 }
