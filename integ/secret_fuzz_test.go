@@ -19,7 +19,9 @@ var secretShapes = []func(secret string) any{
 		return obj("credentials", obj("auth_type", "access_token", "access_token", "sk_ok"), "api_key", s)
 	},
 	func(s string) any { return obj("credentials", obj("auth_type", "basic", "access_token", s)) },
-	func(s string) any { return obj("credentials", obj("auth_type", "access_token", "access_token", []any{s})) },
+	func(s string) any {
+		return obj("credentials", obj("auth_type", "access_token", "access_token", []any{s}))
+	},
 	func(s string) any { return obj("credentials", obj("client_secret", s, "refresh_token", s)) },
 	func(s string) any {
 		return obj("credentials", obj("auth_type", "access_token", "access_token", s), s, 1, "region", 7)
