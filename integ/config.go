@@ -24,41 +24,25 @@ import (
 // the source's config schema. Integrations read it through HttpContext.Load.
 type Config struct {
 	raw     json.RawMessage
-	secrets *requests.SecretSet
+	secrets []string
 }
 
 // Raw returns the validated config JSON, defaults included. It holds secrets:
 // never log it.
 func (c *Config) Raw() json.RawMessage { return c.raw }
 
-// Secrets lists the values to redact: every secret field of the config,
-// and the run-time secrets added since with AddSecret.
-func (c *Config) Secrets() []string { return c.secrets.Values() }
+// Secrets lists the values of every secret field (in any oneof
+// alternative, whatever their JSON type), for redaction.
+func (c *Config) Secrets() []string { return c.secrets }
 
-// AddSecret registers values obtained at run time (an access token, a
-// session id) so that everything redacted through the config's SecretSet
-// hides them from then on. Call it as soon as the value is known.
-func (c *Config) AddSecret(values ...string) {
-	if c.secrets == nil {
-		c.secrets = requests.NewSecretSet()
-	}
-	c.secrets.Add(values...)
-}
-
-// SecretSet is the live set behind Secrets: a log handler or error path that
-// holds it also hides secrets added later with AddSecret.
-func (c *Config) SecretSet() *requests.SecretSet {
-	if c.secrets == nil {
-		c.secrets = requests.NewSecretSet()
-	}
-	return c.secrets
-}
+// redact hides the config's secrets in text.
+func (c *Config) redact(text string) string { return requests.Redact(text, c.secrets...) }
 
 // Decode unmarshals the config into v (a pointer to the config struct).
 // oneof fields fill the chosen alternative (see [OneOf]).
 func (c *Config) Decode(v any) error {
 	if err := decodeConfig(c.raw, v); err != nil {
-		return fmt.Errorf("%w: %s", ErrConfig, c.secrets.Redact(err.Error()))
+		return fmt.Errorf("%w: %s", ErrConfig, c.redact(err.Error()))
 	}
 	return nil
 }
@@ -185,25 +169,27 @@ func (v *configValidator) Validate(raw json.RawMessage) (*Config, error) {
 		}
 		return nil, &Error{Kind: ConfigFailure, Msg: "config is not a JSON object: " + jsonErrorText(raw, err), Err: ErrConfig}
 	}
-	secrets := requests.NewSecretSet(collectSecrets(v.schema, doc, nil)...)
+	secrets := uniqueSecrets(collectSecrets(v.schema, doc, nil))
+	cfg := &Config{secrets: secrets}
 	applyDefaults(v.schema, doc)
 	withDefaults, err := json.Marshal(doc)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrConfig, secrets.Redact(err.Error()))
+		return nil, fmt.Errorf("%w: %s", ErrConfig, cfg.redact(err.Error()))
 	}
 	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(withDefaults))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrConfig, secrets.Redact(err.Error()))
+		return nil, fmt.Errorf("%w: %s", ErrConfig, cfg.redact(err.Error()))
 	}
 	if err := v.compiled.Validate(inst); err != nil {
 		var ve *jsonschema.ValidationError
 		if errors.As(err, &ve) {
 			problems := configProblems(ve, v.schema, doc)
-			return nil, &Error{Kind: ConfigFailure, Msg: secrets.Redact("config is invalid: " + strings.Join(problems, "; ")), Err: ErrConfig}
+			return nil, &Error{Kind: ConfigFailure, Msg: cfg.redact("config is invalid: " + strings.Join(problems, "; ")), Err: ErrConfig}
 		}
-		return nil, fmt.Errorf("%w: %s", ErrConfig, secrets.Redact(err.Error()))
+		return nil, fmt.Errorf("%w: %s", ErrConfig, cfg.redact(err.Error()))
 	}
-	return &Config{raw: withDefaults, secrets: secrets}, nil
+	cfg.raw = withDefaults
+	return cfg, nil
 }
 
 // checkType decodes the config into a new value of type t, since the schema
@@ -224,7 +210,7 @@ func (c *Config) checkType(t reflect.Type) error {
 		got, _, _ := strings.Cut(te.Value, " ") // "number 1e400": the kind, not the value
 		return &Error{Kind: ConfigFailure, Msg: fmt.Sprintf("config is invalid: field %q: this %s does not fit a %s", te.Field, got, te.Type), Err: ErrConfig}
 	}
-	return &Error{Kind: ConfigFailure, Msg: "config is invalid: " + c.secrets.Redact(err.Error()), Err: ErrConfig}
+	return &Error{Kind: ConfigFailure, Msg: "config is invalid: " + c.redact(err.Error()), Err: ErrConfig}
 }
 
 // UnknownKeys lists top-level config keys the schema does not declare, so a
@@ -237,7 +223,7 @@ func (v *configValidator) UnknownKeys(c *Config) []string {
 	}
 	var out []string
 	for k := range doc {
-		if v.schema.Property(k) == nil && c.secrets.Redact(k) == k {
+		if v.schema.Property(k) == nil && c.redact(k) == k {
 			out = append(out, k)
 		}
 	}
@@ -502,6 +488,17 @@ func declared(s *Schema, key string) bool {
 		}
 	}
 	return false
+}
+
+// uniqueSecrets drops repeats, keeping the first of each.
+func uniqueSecrets(s []string) []string {
+	var out []string
+	for _, v := range s {
+		if !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // allScalars appends every string and number in v.

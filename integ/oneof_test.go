@@ -198,15 +198,3 @@ func TestOneOfDeclarationErrors(t *testing.T) {
 		})
 	}
 }
-
-func TestConfigAddSecret(t *testing.T) {
-	cfg, err := authSource(t).ParseConfig(json.RawMessage(`{"credentials":{"auth_type":"access_token","access_token":"sk_cfg_1"}}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	set := cfg.SecretSet()
-	cfg.AddSecret("runtime-access-token")
-	if got := set.Redact("sk_cfg_1 runtime-access-token"); got != "REDACTED REDACTED" {
-		t.Errorf("Redact = %q", got)
-	}
-}

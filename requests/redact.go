@@ -4,7 +4,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -222,56 +221,4 @@ func stripURLError(err error) error {
 		return ue.Err
 	}
 	return err
-}
-
-// SecretSet is the set of values a run must never show: the config's secret
-// fields, then tokens obtained at run time (an OAuth access token, a session
-// id). It is safe for concurrent use; Add a value as soon as it is known, and
-// everything redacted through the set from then on hides it.
-type SecretSet struct {
-	mu     sync.RWMutex
-	values []string // longest first
-}
-
-// NewSecretSet returns a set holding values.
-func NewSecretSet(values ...string) *SecretSet {
-	s := &SecretSet{}
-	s.Add(values...)
-	return s
-}
-
-// Add registers values (empty ones and repeats are ignored).
-func (s *SecretSet) Add(values ...string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, v := range values {
-		if v != "" && !slices.Contains(s.values, v) {
-			s.values = append(s.values, v)
-		}
-	}
-	slices.SortStableFunc(s.values, func(a, b string) int { return len(b) - len(a) })
-}
-
-// Values returns a copy of the registered values, longest first.
-func (s *SecretSet) Values() []string {
-	if s == nil {
-		return nil
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return slices.Clone(s.values)
-}
-
-// Redact hides every registered value in text, as [Redact] does. A nil set
-// hides nothing.
-func (s *SecretSet) Redact(text string) string {
-	if s == nil {
-		return text
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	for _, v := range s.values {
-		text = redactOne(text, v)
-	}
-	return text
 }

@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/integ/integ/internal/conc"
 	"github.com/integ/integ/requests"
 )
 
@@ -41,28 +40,6 @@ func TestRedactWholeTokens(t *testing.T) {
 				t.Errorf("Redact(%q, %q) = %q, want %q", tt.in, tt.secret, got, tt.want)
 			}
 		})
-	}
-}
-
-func TestSecretSetGrowsAtRunTime(t *testing.T) {
-	set := requests.NewSecretSet("config-secret-1")
-	readers := make([]func() error, 4)
-	for i := range readers {
-		readers[i] = func() error { _ = set.Redact("config-secret-1 and access-token-2"); return nil }
-	}
-	readers = append(readers, func() error { set.Add("access-token-2", "", "access-token-2"); return nil })
-	if err := conc.Do(len(readers), readers...); err != nil {
-		t.Fatal(err)
-	}
-	if got := set.Redact("config-secret-1 and access-token-2"); got != "REDACTED and REDACTED" {
-		t.Errorf("Redact = %q", got)
-	}
-	if got := set.Values(); len(got) != 2 {
-		t.Errorf("Values = %q, want two", got)
-	}
-	var nilSet *requests.SecretSet
-	if nilSet.Redact("a") != "a" || nilSet.Values() != nil {
-		t.Error("a nil set must hide nothing")
 	}
 }
 
