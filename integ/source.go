@@ -23,6 +23,7 @@ type Source struct {
 
 	configSchema *Schema
 	configType   reflect.Type
+	oauth        *OAuthSpec
 	validator    *configValidator
 	check        RunnerFunc
 	middleware   []func(*Config) (requests.Middleware, error)
@@ -31,7 +32,6 @@ type Source struct {
 	userAgent    string
 	dynamic      StreamsFunc
 	onError      ErrorPolicy
-	oauth        *OAuthSpec
 	err          error
 }
 
