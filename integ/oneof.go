@@ -24,8 +24,11 @@ import (
 //
 // The schema says "oneOf" with one object per alternative, each with
 // "auth_type": {"const": "oauth2.0"} first; the user's config is flat
-// ({"auth_type": "oauth2.0", "client_id": ...}); decoding fills the chosen
-// alternative's pointer (the others stay nil) and Method names it.
+// ({"auth_type": "oauth2.0", "client_id": ...}); decoding with
+// Config.Decode (or HttpContext.Load) fills the chosen alternative's pointer,
+// the others stay nil, and Method names it. Config.Raw keeps the flat shape.
+// Defaults and secrets inside alternatives work as anywhere else; a config
+// naming no method, or a wrong one, is told which methods there are.
 type OneOf struct {
 	method string
 }

@@ -2,6 +2,7 @@ package integ
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -196,5 +197,45 @@ func TestOneOfDeclarationErrors(t *testing.T) {
 				t.Errorf("err = %v, want it to contain %q", err, c.want)
 			}
 		})
+	}
+}
+
+func TestOneOfOptionalPointer(t *testing.T) {
+	type cfgT struct {
+		Creds *creds `json:"creds,omitempty" oneof:"kind"`
+		Name  string `json:"name"`
+	}
+	type rec struct {
+		ID int `json:"id"`
+	}
+	src := NewSource("opt", cfgT{}, WithStreams(NewStream("items", rec{}, func(*HttpContext) error { return nil })))
+	if err := src.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(src.ConfigSchema().Required, "creds") {
+		t.Error("a pointer oneof field must be optional")
+	}
+	for _, c := range []struct {
+		in     string
+		method string
+	}{
+		{`{"name":"n"}`, ""},
+		{`{"name":"n","creds":{"kind":"access_token","access_token":"sk_1"}}`, "access_token"},
+	} {
+		cfg, err := src.ParseConfig(json.RawMessage(c.in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v cfgT
+		if err := cfg.Decode(&v); err != nil {
+			t.Fatal(err)
+		}
+		got := ""
+		if v.Creds != nil {
+			got = v.Creds.Method()
+		}
+		if got != c.method {
+			t.Errorf("%s: method %q, want %q", c.in, got, c.method)
+		}
 	}
 }
