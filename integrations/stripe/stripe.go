@@ -1,0 +1,163 @@
+// Package stripe is the Stripe connector: customers, charges, invoices,
+// subscriptions, payment intents, balance transactions and events, read from
+// Stripe's REST API (v1) with the API version pinned to [APIVersion].
+//
+// # Streams and sync modes
+//
+// Every stream reads one list endpoint, GET /v1/<object>?limit=<page_size>,
+// newest first, paged with starting_after=<last id of the page> until the
+// list says has_more=false (no extra, empty request). The config's
+// start_date becomes created[gte]=<Unix seconds>.
+//
+//   - balance_transactions and events never change once created: they are
+//     incremental on "created" (Unix seconds). A sync sends
+//     created[gte]=<bookmark>, so the records of the bookmark's second are
+//     read again (the bookmark is inclusive; Stripe's clock has one-second
+//     steps, so created[gt] could miss an object created in that second
+//     after the last sync read it). Records are told apart by "id".
+//   - customers, charges, invoices, subscriptions (status=all, so canceled
+//     ones too) and payment_intents change after they are created (a charge
+//     is refunded, an invoice paid): they are full refresh, since a bookmark
+//     on "created" would never see those changes.
+//
+// To keep the mutable objects current without re-reading them all, sync the
+// events stream incrementally: every change is an event (customer.updated,
+// charge.refunded, invoice.paid, ...) whose data.object is the whole object
+// after the change, keyed by data.object.id. Stripe keeps events for 30
+// days, so run it at least that often; a full refresh of the object streams
+// resets the picture whenever it is needed. Events render data.object in
+// the account's API version at the time of the event (its api_version).
+//
+// payment_intents records go out without their client_secret, a key for
+// completing the payment in a browser that has no place in a warehouse.
+//
+// # Keys, limits and errors
+//
+// The api_key is a secret key (sk_live_..., sk_test_...) or a restricted key
+// (rk_...), sent as "Authorization: Bearer <key>". A restricted key needs
+// read access to each object synced: a stream whose object it cannot read
+// (403) fails with Stripe's explanation, naming the permission, while the
+// other streams sync. A refused key (401) ends the sync as a config error.
+// Requests are limited to 25 per second by default, Stripe's per-endpoint
+// default and its whole test-mode budget (live mode allows 100 per second:
+// raise requests_per_second). 429s and 5xx are retried with backoff,
+// honouring Retry-After and Stripe-Should-Retry.
+//
+// # Pages followed
+//
+//   - https://docs.stripe.com/api/pagination (list shape, limit, starting_after, has_more)
+//   - https://docs.stripe.com/api-versions and https://docs.stripe.com/sdks/set-version (Stripe-Version)
+//   - https://docs.stripe.com/api/authentication, https://docs.stripe.com/keys (Bearer secret and restricted keys)
+//   - https://docs.stripe.com/rate-limits (100/s live, 25/s sandbox, 25/s per endpoint, 429)
+//   - https://docs.stripe.com/error-low-level and https://docs.stripe.com/api/errors (error body, 401, 403, Stripe-Should-Retry)
+//   - https://docs.stripe.com/api/{customers,charges,invoices,subscriptions,payment_intents,balance_transactions,events}/list
+//   - https://docs.stripe.com/api/subscriptions/list (canceled ones only with status=canceled or status=all)
+package stripe
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/integ/integ/integ"
+	"github.com/integ/integ/requests"
+)
+
+// APIVersion is the Stripe API version every request asks for (the
+// Stripe-Version header), so that record shapes do not change with the
+// account's default version. 2026-09-30.endive was the current version when
+// this connector was written (https://docs.stripe.com/api-versions).
+const APIVersion = "2026-09-30.endive"
+
+// Config is the connector's config.
+type Config struct {
+	APIKey    integ.Secret `json:"api_key" title:"API key" description:"A secret key (sk_live_..., sk_test_...) or a restricted key (rk_...) with read access to the objects to sync; not the publishable key (pk_...). Dashboard: Developers, API keys." pattern:"^(sk|rk)_"`
+	StartDate *time.Time   `json:"start_date,omitempty" title:"Start date" description:"Only objects created at or after this time are synced (RFC 3339). Empty: all of them." format:"date-time" examples:"2024-01-01T00:00:00Z"`
+	BaseURL   string       `json:"base_url" title:"Base URL" description:"Root of the Stripe API, or of a proxy in front of it." default:"https://api.stripe.com" format:"uri" pattern:"^https?://" examples:"https://api.stripe.com"`
+	PageSize  int          `json:"page_size" title:"Page size" description:"Objects asked for per request (Stripe's limit parameter)." default:"100" minimum:"1" maximum:"100"`
+}
+
+// Source declares the connector.
+func Source() *integ.Source {
+	return integ.NewSource("stripe", Config{},
+		integ.WithTitle("Stripe"),
+		integ.WithDescription("Customers, charges, invoices, subscriptions, payment intents, balance transactions and events from Stripe."),
+		integ.WithDocumentationURL("https://docs.stripe.com/api"),
+		integ.WithRateLimit(25, 5),
+		integ.WithMiddleware(bearer),
+		integ.WithStreams(
+			integ.NewStream("customers", Customer{}, list("customers"), integ.PrimaryKey("id"),
+				integ.Description("Customers (full refresh: they change; see events).")),
+			integ.NewStream("charges", Charge{}, list("charges"), integ.PrimaryKey("id"),
+				integ.Description("Charges (full refresh: they are captured, refunded, disputed; see events).")),
+			integ.NewStream("invoices", Invoice{}, list("invoices"), integ.PrimaryKey("id"),
+				integ.Description("Invoices (full refresh: they are finalized, paid, voided; see events).")),
+			integ.NewStream("subscriptions", Subscription{}, list("subscriptions", "status", "all"), integ.PrimaryKey("id"),
+				integ.Description("Subscriptions of every status, canceled ones included (full refresh; see events).")),
+			integ.NewStream("payment_intents", PaymentIntent{}, list("payment_intents"), integ.PrimaryKey("id"),
+				integ.Description("PaymentIntents without their client_secret (full refresh; see events).")),
+			integ.NewStream("balance_transactions", BalanceTransaction{}, list("balance_transactions"), integ.PrimaryKey("id"),
+				integ.Incremental("created"),
+				integ.Description("Every movement of funds in the balance.")),
+			integ.NewStream("events", Event{}, list("events"), integ.PrimaryKey("id"),
+				integ.Incremental("created"),
+				integ.Description("Changes to every object in the last 30 days: the incremental way to keep the other streams current.")),
+		),
+	)
+}
+
+// pages follows Stripe's lists: the next page starts after the last id of
+// this one, and has_more=false ends the list without asking for an empty page.
+var pages = requests.PaginatorFunc(func(prev *requests.Request, resp *requests.JSONResponse, count int) (*requests.Request, error) {
+	if count == 0 || !resp.Get("has_more").Bool() {
+		return nil, nil
+	}
+	last := resp.Get("data." + strconv.Itoa(count-1) + ".id").String()
+	if last == "" {
+		return nil, nil
+	}
+	return prev.Clone().SetQuery("starting_after", strings.Clone(last)), nil
+})
+
+// list reads GET {base_url}/v1/{name}?limit=&created[gte]= and its pages.
+func list(name string, params ...string) integ.RunnerFunc {
+	return func(c *integ.HttpContext) error {
+		var cfg Config
+		if err := c.Load(&cfg, nil); err != nil {
+			return err
+		}
+		req := requests.New(strings.TrimRight(cfg.BaseURL, "/")+"/v1/"+name).
+			Header("Stripe-Version", APIVersion).
+			Query("limit", strconv.Itoa(cfg.PageSize))
+		for i := 0; i+1 < len(params); i += 2 {
+			req.Query(params[i], params[i+1])
+		}
+		if from, ok := createdFrom(c, cfg); ok {
+			req.Query("created[gte]", strconv.FormatInt(from, 10))
+		}
+		return c.EmitPages(req, pages, "data")
+	}
+}
+
+// createdFrom is the earliest creation time to read: the bookmark of an
+// incremental run, or the start date, whichever is later.
+func createdFrom(c *integ.HttpContext, cfg Config) (int64, bool) {
+	var from int64
+	ok := cfg.StartDate != nil
+	if ok {
+		from = cfg.StartDate.Unix()
+	}
+	if b := c.Bookmark(); b.Exists() && (!ok || b.Int() > from) {
+		from, ok = b.Int(), true
+	}
+	return from, ok
+}
+
+// bearer sends the key as Stripe documents it.
+func bearer(cfg *integ.Config) (requests.Middleware, error) {
+	var c Config
+	if err := cfg.Decode(&c); err != nil {
+		return nil, err
+	}
+	return requests.Header("Authorization", "Bearer "+c.APIKey.Reveal()), nil
+}
