@@ -2,6 +2,9 @@ package integ
 
 import (
 	"errors"
+	"log/slog"
+	"net"
+	"net/http"
 	"slices"
 
 	"github.com/integ/integ/requests"
@@ -77,4 +80,46 @@ func (s *Source) decide(st *Stream, err error) ErrorAction {
 		return Abort
 	}
 	return Fail
+}
+
+// settle applies the error policy to the error a top-level stream ended
+// with, before the stream's end is written: Skip turns it into a warning
+// (the stream ends well), Abort also stops the streams not yet started,
+// Fail (the default) fails this stream alone. Interruptions are not the
+// API's answer, so no policy is asked about them.
+func (e *engine) settle(run *StreamRun, logger *slog.Logger, err error) (_ error, skipped bool) {
+	if err == nil || errors.Is(err, ErrInterrupted) {
+		return err, false
+	}
+	action := e.src.decide(run.Stream, err)
+	err = explain(run.Stream.Name, err)
+	switch action {
+	case Skip:
+		logger.Warn("stream skipped: " + UserMessage(err) + "; the records read before stay written and the sync goes on")
+		return nil, true
+	case Abort:
+		e.aborted.CompareAndSwap(nil, &err)
+	}
+	return err, false
+}
+
+// abortedBy returns the error that aborted the sync, or nil.
+func (e *engine) abortedBy() error {
+	if p := e.aborted.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// unreachable reports failures that no other stream of the same API can get
+// past: the host cannot be reached, or the credentials are refused (401). A
+// 403 is not one: it usually concerns one resource or one scope.
+func unreachable(err error) bool {
+	var opErr *net.OpError
+	var dnsErr *net.DNSError
+	var se *requests.StatusError
+	if errors.As(err, &se) {
+		return se.Status == http.StatusUnauthorized
+	}
+	return errors.As(err, &opErr) || errors.As(err, &dnsErr)
 }
