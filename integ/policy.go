@@ -2,6 +2,7 @@ package integ
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -122,4 +123,13 @@ func unreachable(err error) bool {
 		return se.Status == http.StatusUnauthorized
 	}
 	return errors.As(err, &opErr) || errors.As(err, &dnsErr)
+}
+
+// withRetryLog sends the retry layer's lines (waits for a rate-limit reset,
+// and their end) to the run's logger, unless the caller routed them.
+func withRetryLog(o HTTPOptions, l *slog.Logger) HTTPOptions {
+	if o.Retry.Logf == nil && l != nil {
+		o.Retry.Logf = func(format string, args ...any) { l.Info(fmt.Sprintf(format, args...)) }
+	}
+	return o
 }

@@ -74,7 +74,7 @@ func (s *Source) buildHTTP(cfg *Config, o HTTPOptions) (*httpEnv, error) {
 		base = requests.DefaultClient()
 	}
 	set := cfg.settings()
-	retry := o.Retry
+	retry := o.Retry.Merge(s.retry) // the source knows its API's limits
 	if set.maxAttempts > 0 {
 		retry.MaxAttempts = set.maxAttempts
 	}
@@ -102,6 +102,9 @@ func (s *Source) buildHTTP(cfg *Config, o HTTPOptions) (*httpEnv, error) {
 			burst = 1
 		}
 		mws = append(mws, requests.RateLimit(requests.NewLimiter(rps, burst)))
+	}
+	if s.adaptive != nil {
+		mws = append(mws, requests.AdaptiveLimit(s.adaptive()))
 	}
 	timeout := o.Timeout
 	if timeout == 0 {
@@ -143,7 +146,7 @@ func (s *Source) Sync(ctx context.Context, o SyncOptions) error {
 	if err := s.checkState(o.State, runs); err != nil {
 		return err
 	}
-	env, err := s.buildHTTP(o.Config, o.HTTP)
+	env, err := s.buildHTTP(o.Config, withRetryLog(o.HTTP, o.Logger))
 	if err != nil {
 		return err
 	}
