@@ -1,0 +1,281 @@
+package integ
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/integ/integ/requests"
+)
+
+// Bodies as the vendors document them.
+const (
+	hubspotMissingScopes = `{"status":"error","message":"This app hasn't been granted all required scopes to make this call. Read more about required scopes here: https://developers.hubspot.com/scopes.","correlationId":"b1b2c3d4","errors":[{"message":"One or more of the following scopes are required.","context":{"requiredGranularScopes":["crm.objects.deals.read"]}}],"category":"MISSING_SCOPES"}`
+	githubNotFound       = `{"message":"Not Found","documentation_url":"https://docs.github.com/rest/issues/issues#list-repository-issues","status":"404"}`
+	githubBadCredentials = `{"message":"Bad credentials","documentation_url":"https://docs.github.com/rest","status":"401"}`
+	salesforceLimit      = `[{"message":"TotalRequests Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}]`
+)
+
+// policyAPI answers /<name> with one page of two records, or with the
+// status and body configured for that name.
+func policyAPI(t *testing.T, refusals map[string]func(w http.ResponseWriter)) (*httptest.Server, *atomic.Int32) {
+	t.Helper()
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		name := strings.TrimPrefix(r.URL.Path, "/")
+		if refuse, ok := refusals[name]; ok {
+			refuse(w)
+			return
+		}
+		fmt.Fprint(w, `{"data":[{"id":1},{"id":2}]}`)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &hits
+}
+
+func refuse(status int, body string, hdr ...string) func(w http.ResponseWriter) {
+	return func(w http.ResponseWriter) {
+		for i := 0; i+1 < len(hdr); i += 2 {
+			w.Header().Set(hdr[i], hdr[i+1])
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		fmt.Fprint(w, body)
+	}
+}
+
+func listStream(name string, opts ...StreamOption) *Stream {
+	return NewStream(name, struct {
+		ID int `json:"id"`
+	}{}, func(c *HttpContext) error {
+		var cfg eventsConfig
+		if err := c.Load(&cfg, nil); err != nil {
+			return err
+		}
+		return c.EmitPages(requests.New(cfg.BaseURL+"/"+name), requests.NextURL("next"), "data")
+	}, append([]StreamOption{PrimaryKey("id")}, opts...)...)
+}
+
+// syncStreams runs the streams one after the other and returns the output,
+// the log and the error.
+func syncStreams(t *testing.T, srv *httptest.Server, opts []SourceOption, streams ...*Stream) (string, string, error) {
+	t.Helper()
+	src := NewSource("policy", eventsConfig{}, append([]SourceOption{WithStreams(streams...)}, opts...)...)
+	if err := src.Err(); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := src.ParseConfig(json.RawMessage(`{"base_url":"` + srv.URL + `"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, log bytes.Buffer
+	err = src.Sync(context.Background(), SyncOptions{
+		Config: cfg, Protocol: lineProtocol{}, Output: NewOutput(&out), Parallelism: 1,
+		Logger: slog.New(slog.NewTextHandler(&log, nil)),
+		HTTP:   HTTPOptions{Retry: requests.RetryOptions{MaxAttempts: 1}},
+	})
+	return out.String(), log.String(), err
+}
+
+func TestSyncForbiddenStreamFailsAloneWithAScopeMessage(t *testing.T) {
+	srv, _ := policyAPI(t, map[string]func(http.ResponseWriter){"deals": refuse(403, hubspotMissingScopes)})
+	out, _, err := syncStreams(t, srv, nil, listStream("contacts"), listStream("deals"), listStream("companies"))
+	if err == nil {
+		t.Fatal("a sync with a refused stream succeeded")
+	}
+	for _, want := range []string{"END contacts ok records=2", "END deals failed", "END companies ok records=2"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	msg := UserMessage(err)
+	for _, want := range []string{`stream "deals"`, "403 Forbidden", "hasn't been granted all required scopes", "permission or scope"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message lacks %q: %s", want, msg)
+		}
+	}
+	if KindOf(err) != ConfigFailure {
+		t.Errorf("kind %v, want config_error", KindOf(err))
+	}
+}
+
+func TestSyncBadCredentialsAbortLaterStreams(t *testing.T) {
+	srv, hits := policyAPI(t, map[string]func(http.ResponseWriter){"issues": refuse(401, githubBadCredentials)})
+	out, log, err := syncStreams(t, srv, nil, listStream("issues"), listStream("pulls"), listStream("commits"))
+	if err == nil || !strings.Contains(UserMessage(err), "refused the credentials") || !strings.Contains(UserMessage(err), "Bad credentials") {
+		t.Fatalf("error %v", err)
+	}
+	if strings.Contains(out, "START pulls") || strings.Contains(out, "START commits") || hits.Load() != 1 {
+		t.Errorf("streams after a refused credential ran (%d requests):\n%s", hits.Load(), out)
+	}
+	if !strings.Contains(log, "stream not started") {
+		t.Errorf("no warning for the streams not started:\n%s", log)
+	}
+}
+
+func TestSyncSkipPolicyEndsTheStreamWithAWarning(t *testing.T) {
+	srv, _ := policyAPI(t, map[string]func(http.ResponseWriter){"issues": refuse(404, githubNotFound)})
+	out, log, err := syncStreams(t, srv, []SourceOption{WithErrorPolicy(SkipOn(http.StatusNotFound))},
+		listStream("repos"), listStream("issues"), listStream("pulls"))
+	if err != nil {
+		t.Fatalf("a skipped stream failed the sync: %v", err)
+	}
+	if !strings.Contains(out, "END issues ok records=0") || !strings.Contains(out, "END pulls ok records=2") {
+		t.Errorf("output:\n%s", out)
+	}
+	if !strings.Contains(log, "stream skipped") || !strings.Contains(log, "404 Not Found: Not Found") {
+		t.Errorf("no skip warning:\n%s", log)
+	}
+}
+
+func TestSyncStreamPolicyOverridesSource(t *testing.T) {
+	srv, hits := policyAPI(t, map[string]func(http.ResponseWriter){"deals": refuse(403, hubspotMissingScopes)})
+	abortOn403 := func(err error) ErrorAction {
+		var se *requests.StatusError
+		if errors.As(err, &se) && se.Status == 403 {
+			return Abort
+		}
+		return Default
+	}
+	_, _, err := syncStreams(t, srv, []SourceOption{WithErrorPolicy(abortOn403)},
+		listStream("deals", OnError(SkipOn(403))), listStream("contacts"))
+	if err != nil || hits.Load() != 2 {
+		t.Errorf("the stream's Skip must win over the source's Abort: %v, %d requests", err, hits.Load())
+	}
+	_, _, err = syncStreams(t, srv, []SourceOption{WithErrorPolicy(abortOn403)}, listStream("deals"), listStream("contacts"))
+	if err == nil || hits.Load() != 3 {
+		t.Errorf("the source's Abort must stop contacts: %v, %d requests", err, hits.Load())
+	}
+}
+
+func TestDecideTable(t *testing.T) {
+	st := func(code int, body string) error {
+		return fmt.Errorf("stream %q: %w", "s", &requests.StatusError{Method: "GET", URL: "https://api.test/x", Status: code, Attempts: 1, BodyExcerpt: body})
+	}
+	opErr := &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}
+	skip404 := SkipOn(404)
+	failAll := func(error) ErrorAction { return Fail }
+	tests := []struct {
+		name           string
+		stream, source ErrorPolicy
+		err            error
+		want           ErrorAction
+		kind           FailureKind
+		msgHas         string
+	}{
+		{"401 aborts", nil, nil, st(401, githubBadCredentials), Abort, ConfigFailure, "refused the credentials"},
+		{"403 fails its stream", nil, nil, st(403, hubspotMissingScopes), Fail, ConfigFailure, "permission or scope"},
+		{"404 fails, not the user's config", nil, nil, st(404, githubNotFound), Fail, SystemFailure, "may have been deleted"},
+		{"400 says the server refused", nil, nil, st(400, `{"error":{"message":"Invalid date"}}`), Fail, SystemFailure, "the server refused: GET https://api.test/x answered 400 Bad Request: Invalid date"},
+		{"Salesforce array body", nil, nil, st(403, salesforceLimit), Fail, ConfigFailure, "TotalRequests Limit exceeded. (REQUEST_LIMIT_EXCEEDED)"},
+		{"503 transient", nil, nil, st(503, ""), Fail, TransientFailure, "try again later"},
+		{"unreachable host aborts", nil, nil, fmt.Errorf("GET x: %w", opErr), Abort, TransientFailure, ""},
+		{"rate limit fails its stream", nil, nil, &requests.RateLimitError{Reason: "r", Err: &requests.StatusError{Status: 403}}, Fail, TransientFailure, "rate limit exhausted (r)"},
+		{"source SkipOn", nil, skip404, st(404, ""), Skip, SystemFailure, ""},
+		{"stream wins over source", failAll, skip404, st(404, ""), Fail, SystemFailure, ""},
+		{"stream Default defers to source", skip404, failAll, st(401, ""), Fail, ConfigFailure, ""},
+		{"plain error fails", nil, nil, errors.New("boom"), Fail, SystemFailure, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := &Source{onError: tt.source}
+			s := &Stream{Name: "s", onError: tt.stream}
+			if got := src.decide(s, tt.err); got != tt.want {
+				t.Errorf("decide = %v, want %v", got, tt.want)
+			}
+			e := explain("s", tt.err)
+			if KindOf(e) != tt.kind {
+				t.Errorf("kind %v, want %v", KindOf(e), tt.kind)
+			}
+			if !strings.Contains(UserMessage(e), tt.msgHas) {
+				t.Errorf("message %q lacks %q", UserMessage(e), tt.msgHas)
+			}
+		})
+	}
+}
+
+// githubAPI answers like GitHub out of its primary rate limit: a 403 with
+// x-ratelimit-remaining 0 and the reset in epoch seconds, then a page.
+func TestSyncWaitsOutAGitHubRateLimitReset(t *testing.T) {
+	clock := &fakeClock{now: time.Date(2026, 11, 30, 19, 0, 0, 0, time.UTC)}
+	reset := clock.now.Add(40 * time.Minute)
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hits.Add(1) == 1 {
+			w.Header().Set("x-ratelimit-limit", "5000")
+			w.Header().Set("x-ratelimit-remaining", "0")
+			w.Header().Set("x-ratelimit-used", "5000")
+			w.Header().Set("x-ratelimit-reset", fmt.Sprint(reset.Unix()))
+			w.Header().Set("x-ratelimit-resource", "core")
+			w.WriteHeader(403)
+			fmt.Fprint(w, `{"message":"API rate limit exceeded for user ID 1.","documentation_url":"https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"}`)
+			return
+		}
+		fmt.Fprint(w, `{"data":[{"id":1}]}`)
+	}))
+	defer srv.Close()
+	run := func(maxWait time.Duration) (string, string, error) {
+		hits.Store(0)
+		clock.waits = nil
+		src := NewSource("github", eventsConfig{}, WithStreams(listStream("issues")), WithRetry(requests.RetryOptions{
+			MaxRetryAfter: maxWait,
+			Classifiers:   []requests.RetryClassifier{requests.GitHubRateLimits()},
+		}))
+		cfg, _ := src.ParseConfig(json.RawMessage(`{"base_url":"` + srv.URL + `"}`))
+		var out, log bytes.Buffer
+		err := src.Sync(context.Background(), SyncOptions{
+			Config: cfg, Protocol: lineProtocol{}, Output: NewOutput(&out),
+			Logger: slog.New(slog.NewTextHandler(&log, nil)),
+			HTTP:   HTTPOptions{Retry: requests.RetryOptions{Clock: clock, Sleep: clock.Sleep}},
+		})
+		return out.String(), log.String(), err
+	}
+	out, log, err := run(time.Hour)
+	if err != nil || !strings.Contains(out, "END issues ok records=1") {
+		t.Fatalf("the reset was not waited for: %v\n%s", err, out)
+	}
+	if len(clock.waits) != 1 || clock.waits[0] != 40*time.Minute {
+		t.Errorf("waits %v, want [40m]", clock.waits)
+	}
+	if !strings.Contains(log, "waiting 40m0s, until 2026-11-30T19:40:00Z") || !strings.Contains(log, "resuming after waiting 40m0s") {
+		t.Errorf("the long wait is not logged:\n%s", log)
+	}
+
+	clock.now = reset.Add(-40 * time.Minute)
+	out, _, err = run(5 * time.Minute)
+	if err == nil || hits.Load() != 1 || len(clock.waits) != 0 {
+		t.Fatalf("a reset beyond MaxRetryAfter was waited for: %v, %d requests, waits %v", err, hits.Load(), clock.waits)
+	}
+	msg := UserMessage(err)
+	for _, want := range []string{"rate limit exhausted (GitHub primary rate limit)", "it resets at 2026-11-30T19:40:00Z", "API rate limit exceeded for user ID 1."} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message lacks %q: %s", want, msg)
+		}
+	}
+	if KindOf(err) != TransientFailure || !strings.Contains(out, "END issues failed") {
+		t.Errorf("kind %v\n%s", KindOf(err), out)
+	}
+}
+
+type fakeClock struct {
+	now   time.Time
+	waits []time.Duration
+}
+
+func (c *fakeClock) Now() time.Time { return c.now }
+func (c *fakeClock) Sleep(_ context.Context, d time.Duration) error {
+	c.waits = append(c.waits, d)
+	c.now = c.now.Add(d)
+	return nil
+}
