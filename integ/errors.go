@@ -123,11 +123,11 @@ func KindOf(err error) FailureKind {
 			return ConfigFailure
 		case se.Status == http.StatusTooManyRequests, se.Status == http.StatusRequestTimeout, se.Status >= 500:
 			return TransientFailure
+		case se.Status == http.StatusNotFound, se.Status == http.StatusBadRequest:
+			// Most often a base URL or an ID from the config; once a stream
+			// has read records, explain tells a deletion mid-sync apart.
+			return ConfigFailure
 		}
-		// A 400 or 404 is not necessarily the user's doing (a resource
-		// deleted mid-sync, an API that changed): explain says what the
-		// server answered, and integrations that build requests from the
-		// user's config return a ConfigFailure themselves.
 		return SystemFailure
 	}
 	var dnsErr *net.DNSError
@@ -159,8 +159,10 @@ func UserMessage(err error) string {
 
 // explain gives an error the API answered a message for people: who
 // refused what, the server's own words, and what to do. Errors that already
-// carry a message are left alone.
-func explain(stream string, err error) error {
+// carry a message are left alone. started says the stream read records
+// before: a 400 or 404 is then not the config's fault (a repository
+// deleted mid-sync) but the server's answer to a later request.
+func explain(stream string, err error, started bool) error {
 	var ie *Error
 	if err == nil || errors.As(err, &ie) {
 		return err
@@ -181,19 +183,26 @@ func explain(stream string, err error) error {
 		answer += fmt.Sprintf(" (after %d attempts)", se.Attempts)
 	}
 	var msg string
+	kind := KindOf(err)
 	switch {
 	case se.Status == http.StatusUnauthorized:
 		msg = "the API refused the credentials: " + answer + "; check the token or key in the config"
 	case se.Status == http.StatusForbidden:
 		msg = "the API refused access: " + answer + "; the credentials may lack a permission or scope this stream needs: grant it, or deselect the stream"
+	case (se.Status == http.StatusNotFound || se.Status == http.StatusBadRequest) && !started:
+		msg = "the server refused the stream's first request: " + answer + "; check the config's base URL, IDs and parameters"
 	case se.Status == http.StatusNotFound || se.Status == http.StatusGone:
-		msg = "the server refused: " + answer + "; the resource may have been deleted or moved"
+		msg = "the server refused: " + answer + "; the resource may have been deleted or moved during the sync"
+		kind = SystemFailure
 	case se.Status == http.StatusTooManyRequests || se.Status >= 500:
 		msg = "the server kept failing: " + answer + "; try again later"
 	default:
 		msg = "the server refused: " + answer
+		if started {
+			kind = SystemFailure
+		}
 	}
-	return &Error{Kind: KindOf(err), Msg: fmt.Sprintf("stream %q: %s", stream, msg), Err: err}
+	return &Error{Kind: kind, Msg: fmt.Sprintf("stream %q: %s", stream, msg), Err: err}
 }
 
 // messagePaths are where APIs put a refusal's explanation: GitHub and

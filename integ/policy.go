@@ -88,12 +88,12 @@ func (s *Source) decide(st *Stream, err error) ErrorAction {
 // (the stream ends well), Abort also stops the streams not yet started,
 // Fail (the default) fails this stream alone. Interruptions are not the
 // API's answer, so no policy is asked about them.
-func (e *engine) settle(run *StreamRun, logger *slog.Logger, err error) (_ error, skipped bool) {
+func (e *engine) settle(run *StreamRun, logger *slog.Logger, err error, started bool) (_ error, skipped bool) {
 	if err == nil || errors.Is(err, ErrInterrupted) {
 		return err, false
 	}
 	action := e.src.decide(run.Stream, err)
-	err = explain(run.Stream.Name, err)
+	err = explain(run.Stream.Name, err, started)
 	switch action {
 	case Skip:
 		logger.Warn("stream skipped: " + UserMessage(err) + "; the records read before stay written and the sync goes on")

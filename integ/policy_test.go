@@ -173,19 +173,22 @@ func TestDecideTable(t *testing.T) {
 		want           ErrorAction
 		kind           FailureKind
 		msgHas         string
+		started        bool
 	}{
-		{"401 aborts", nil, nil, st(401, githubBadCredentials), Abort, ConfigFailure, "refused the credentials"},
-		{"403 fails its stream", nil, nil, st(403, hubspotMissingScopes), Fail, ConfigFailure, "permission or scope"},
-		{"404 fails, not the user's config", nil, nil, st(404, githubNotFound), Fail, SystemFailure, "may have been deleted"},
-		{"400 says the server refused", nil, nil, st(400, `{"error":{"message":"Invalid date"}}`), Fail, SystemFailure, "the server refused: GET https://api.test/x answered 400 Bad Request: Invalid date"},
-		{"Salesforce array body", nil, nil, st(403, salesforceLimit), Fail, ConfigFailure, "TotalRequests Limit exceeded. (REQUEST_LIMIT_EXCEEDED)"},
-		{"503 transient", nil, nil, st(503, ""), Fail, TransientFailure, "try again later"},
-		{"unreachable host aborts", nil, nil, fmt.Errorf("GET x: %w", opErr), Abort, TransientFailure, ""},
-		{"rate limit fails its stream", nil, nil, &requests.RateLimitError{Reason: "r", Err: &requests.StatusError{Status: 403}}, Fail, TransientFailure, "rate limit exhausted (r)"},
-		{"source SkipOn", nil, skip404, st(404, ""), Skip, SystemFailure, ""},
-		{"stream wins over source", failAll, skip404, st(404, ""), Fail, SystemFailure, ""},
-		{"stream Default defers to source", skip404, failAll, st(401, ""), Fail, ConfigFailure, ""},
-		{"plain error fails", nil, nil, errors.New("boom"), Fail, SystemFailure, ""},
+		{"401 aborts", nil, nil, st(401, githubBadCredentials), Abort, ConfigFailure, "refused the credentials", false},
+		{"403 fails its stream", nil, nil, st(403, hubspotMissingScopes), Fail, ConfigFailure, "permission or scope", false},
+		{"404 mid-sync fails, not the user's config", nil, nil, st(404, githubNotFound), Fail, SystemFailure, "may have been deleted", true},
+		{"404 on the first request points at the config", nil, nil, st(404, githubNotFound), Fail, ConfigFailure, "check the config's base URL", false},
+		{"400 says the server refused", nil, nil, st(400, `{"error":{"message":"Invalid date"}}`), Fail, SystemFailure, "the server refused: GET https://api.test/x answered 400 Bad Request: Invalid date", true},
+		{"422 says the server refused", nil, nil, st(422, `{"message":"Validation Failed"}`), Fail, SystemFailure, "answered 422 Unprocessable Entity: Validation Failed", false},
+		{"Salesforce array body", nil, nil, st(403, salesforceLimit), Fail, ConfigFailure, "TotalRequests Limit exceeded. (REQUEST_LIMIT_EXCEEDED)", false},
+		{"503 transient", nil, nil, st(503, ""), Fail, TransientFailure, "try again later", false},
+		{"unreachable host aborts", nil, nil, fmt.Errorf("GET x: %w", opErr), Abort, TransientFailure, "", false},
+		{"rate limit fails its stream", nil, nil, &requests.RateLimitError{Reason: "r", Err: &requests.StatusError{Status: 403}}, Fail, TransientFailure, "rate limit exhausted (r)", false},
+		{"source SkipOn", nil, skip404, st(404, ""), Skip, SystemFailure, "", true},
+		{"stream wins over source", failAll, skip404, st(404, ""), Fail, ConfigFailure, "", false},
+		{"stream Default defers to source", skip404, failAll, st(401, ""), Fail, ConfigFailure, "", false},
+		{"plain error fails", nil, nil, errors.New("boom"), Fail, SystemFailure, "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -194,7 +197,7 @@ func TestDecideTable(t *testing.T) {
 			if got := src.decide(s, tt.err); got != tt.want {
 				t.Errorf("decide = %v, want %v", got, tt.want)
 			}
-			e := explain("s", tt.err)
+			e := explain("s", tt.err, tt.started)
 			if KindOf(e) != tt.kind {
 				t.Errorf("kind %v, want %v", KindOf(e), tt.kind)
 			}

@@ -308,7 +308,7 @@ func (e *engine) runStream(ctx context.Context, run *StreamRun, silent bool, chi
 	if runErr != nil && ctx.Err() != nil {
 		runErr = fmt.Errorf("stream %q: %w: %w", run.Stream.Name, ErrInterrupted, context.Cause(ctx))
 	}
-	runErr, r.partial = e.settle(run, r.logger, runErr)
+	runErr, r.partial = e.settle(run, r.logger, runErr, r.total > 0)
 	for _, cr := range r.children {
 		childErr := cr.failed
 		if childErr == nil && runErr != nil {
