@@ -282,3 +282,37 @@ func (c *fakeClock) Sleep(_ context.Context, d time.Duration) error {
 	c.now = c.now.Add(d)
 	return nil
 }
+
+func TestEmitPagesRefusesARepeatedRequestFromAnyPaginator(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		fmt.Fprint(w, `{"data":[{"id":1}],"page":"`+r.URL.Query().Get("page")+`"}`)
+	}))
+	defer srv.Close()
+	// A custom paginator that goes 1, 2, 3, 2: the API's "next" cycles.
+	cycle := map[string]string{"": "1", "1": "2", "2": "3", "3": "2"}
+	p := requests.PaginatorFunc(func(prev *requests.Request, resp *requests.JSONResponse, count int) (*requests.Request, error) {
+		return prev.Clone().SetQuery("page", cycle[resp.Get("page").String()]), nil
+	})
+	st := NewStream("loop", struct {
+		ID int `json:"id"`
+	}{}, func(c *HttpContext) error {
+		return c.EmitPages(requests.New(srv.URL+"/items"), p, "data")
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	src := NewSource("loop", eventsConfig{}, WithStreams(st))
+	cfg, err := src.ParseConfig(json.RawMessage(`{"base_url":"` + srv.URL + `"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	err = src.Sync(ctx, SyncOptions{Config: cfg, Protocol: lineProtocol{}, Output: NewOutput(&out)})
+	if !errors.Is(err, requests.ErrPaginationLoop) || !strings.Contains(err.Error(), "page=2") {
+		t.Fatalf("err = %v", err)
+	}
+	if hits.Load() != 4 || !strings.Contains(out.String(), "END loop failed records=4") {
+		t.Errorf("%d requests, want 4:\n%s", hits.Load(), out.String())
+	}
+}
