@@ -125,7 +125,7 @@ func hubspotSearch(t *testing.T, n int) (*httptest.Server, *atomic.Int32) {
 
 func TestHubSpotSearchPostsTheBodyCursor(t *testing.T) {
 	srv, hits := hubspotSearch(t, 5)
-	first := requests.New(srv.URL+"/crm/v3/objects/deals/search").Method(http.MethodPost).
+	first := requests.New(srv.URL + "/crm/v3/objects/deals/search").Method(http.MethodPost).
 		JSONBody(map[string]any{"filterGroups": []any{map[string]any{"filters": []any{}}}, "limit": 2})
 	before := first.Fingerprint()
 	got, err := follow(t, srv.Client(), first, requests.BodyCursor("paging.next.after", "after"), "results")
