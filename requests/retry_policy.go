@@ -67,7 +67,11 @@ func (e *RateLimitError) Error() string {
 			fmt.Fprintf(&sb, ", later than this source waits (%s)", e.MaxWait)
 		}
 	}
-	sb.WriteString("; try again then")
+	if e.ResetAt.IsZero() {
+		sb.WriteString("; try again later")
+	} else {
+		sb.WriteString("; try again then")
+	}
 	if e.Err != nil {
 		sb.WriteString(": ")
 		sb.WriteString(e.Err.Error())
