@@ -316,3 +316,14 @@ func TestEmitPagesRefusesARepeatedRequestFromAnyPaginator(t *testing.T) {
 		t.Errorf("%d requests, want 4:\n%s", hits.Load(), out.String())
 	}
 }
+
+// FuzzAPIMessage: any error body (server-controlled, possibly cut short)
+// gives a one-line message or none, never a panic.
+func FuzzAPIMessage(f *testing.F) {
+	for _, s := range []string{hubspotMissingScopes, githubNotFound, salesforceLimit, `{"error":{"message":"x"}}`, `{"error":"invalid_grant","error_description":"expired"}`, `[{"message":`, `<html>`, ``} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		_ = APIMessage(body)
+	})
+}

@@ -181,15 +181,24 @@ func AdaptiveLimit(a *Adaptive) Middleware {
 	}
 }
 
+// parseCount reads a request count a server sent: finite, 0 to 1e12.
+func parseCount(v string) (float64, bool) {
+	n, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if err != nil || !(n >= 0 && n <= 1e12) { // also rejects NaN
+		return 0, false
+	}
+	return n, true
+}
+
 // parseFraction reads "used/limit".
 func parseFraction(v string) (used, limit float64, ok bool) {
 	u, l, found := strings.Cut(strings.TrimSpace(v), "/")
 	if !found {
 		return 0, 0, false
 	}
-	used, err1 := strconv.ParseFloat(strings.TrimSpace(u), 64)
-	limit, err2 := strconv.ParseFloat(strings.TrimSpace(l), 64)
-	if err1 != nil || err2 != nil || used < 0 || limit <= 0 || used > 1e12 || limit > 1e12 {
+	used, ok1 := parseCount(u)
+	limit, ok2 := parseCount(l)
+	if !ok1 || !ok2 || limit <= 0 {
 		return 0, 0, false
 	}
 	return used, limit, true
@@ -214,16 +223,16 @@ func ShopifyCallLimit(leak float64) BudgetReader {
 // stands in for it.
 func RateLimitRemaining() BudgetReader {
 	return func(h http.Header, now time.Time) (Budget, bool) {
-		rem, err := strconv.ParseFloat(strings.TrimSpace(h.Get("X-RateLimit-Remaining")), 64)
-		if err != nil || rem < 0 || rem > 1e12 {
+		rem, ok := parseCount(h.Get("X-RateLimit-Remaining"))
+		if !ok {
 			return Budget{}, false
 		}
 		d, ok := parseReset(h.Get("X-RateLimit-Reset"), now)
 		if !ok {
 			return Budget{}, false
 		}
-		limit, err := strconv.ParseFloat(strings.TrimSpace(h.Get("X-RateLimit-Limit")), 64)
-		if err != nil || limit < rem || limit > 1e12 {
+		limit, ok := parseCount(h.Get("X-RateLimit-Limit"))
+		if !ok || limit <= 0 || limit < rem {
 			limit = rem + 1
 		}
 		return Budget{Used: limit - rem, Limit: limit, Reset: now.Add(d)}, true

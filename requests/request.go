@@ -26,6 +26,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 )
 
 // Request describes an HTTP request before it is built. The chainable
@@ -165,8 +166,8 @@ func (r *Request) Clone() *Request {
 // fields and their order. An empty body becomes an object. A body that is
 // not a JSON object is an error, reported by Build.
 func (r *Request) SetBodyField(field string, value json.RawMessage) *Request {
-	if !json.Valid(value) {
-		r.err = fmt.Errorf("requests: body field %q: value is not JSON", field)
+	if !json.Valid(value) || !utf8.ValidString(field) {
+		r.err = fmt.Errorf("requests: body field %q: value is not JSON, or the name is not UTF-8", field)
 		return r
 	}
 	body := bytes.TrimSpace(r.body)

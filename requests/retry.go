@@ -391,7 +391,7 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 		return 0, false
 	}
 	if secs, err := strconv.ParseFloat(v, 64); err == nil {
-		if secs < 0 || secs > 1e9 {
+		if !(secs >= 0 && secs <= 1e9) { // also rejects NaN
 			return 0, false
 		}
 		return time.Duration(secs * float64(time.Second)), true
@@ -408,7 +408,7 @@ func parseReset(v string, now time.Time) (time.Duration, bool) {
 		return 0, false
 	}
 	n, err := strconv.ParseFloat(v, 64)
-	if err != nil || n < 0 {
+	if err != nil || !(n >= 0 && n < 1e12) { // also rejects NaN and Inf
 		return 0, false
 	}
 	if n >= 1e9 { // epoch seconds
