@@ -327,3 +327,28 @@ func FuzzAPIMessage(f *testing.F) {
 		_ = APIMessage(body)
 	})
 }
+
+func TestSkippedUnsortedStreamKeepsItsBookmark(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("page") != "0" {
+			w.WriteHeader(404)
+			fmt.Fprint(w, githubNotFound)
+			return
+		}
+		fmt.Fprint(w, `{"data":[{"id":2,"updated_at":"2024-01-02T00:00:00Z"},{"id":1,"updated_at":"2024-01-01T00:00:00Z"}],"next":1}`)
+	}))
+	defer srv.Close()
+	st := NewStream("events", event{}, eventsRunner, PrimaryKey("id"), Incremental("updated_at"))
+	out, log, err := syncStreams(t, srv, []SourceOption{WithErrorPolicy(SkipOn(404))}, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "END events ok records=2") || !strings.Contains(log, "stream skipped") {
+		t.Errorf("output:\n%s\nlog:\n%s", out, log)
+	}
+	// The stream is unsorted and did not finish: moving its bookmark to
+	// the newest record read would lose the older ones it never reached.
+	if strings.Contains(out, "2024-01-02") && strings.Contains(lines(out, "STATE")[len(lines(out, "STATE"))-1], "2024-01-02") {
+		t.Errorf("a skipped unsorted stream moved its bookmark:\n%s", out)
+	}
+}
