@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -350,5 +351,35 @@ func TestSkippedUnsortedStreamKeepsItsBookmark(t *testing.T) {
 	// the newest record read would lose the older ones it never reached.
 	if strings.Contains(out, "2024-01-02") && strings.Contains(lines(out, "STATE")[len(lines(out, "STATE"))-1], "2024-01-02") {
 		t.Errorf("a skipped unsorted stream moved its bookmark:\n%s", out)
+	}
+}
+
+func TestWithAdaptiveLimitPacesTheRun(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := hits.Add(1)
+		w.Header().Set("X-Shopify-Shop-Api-Call-Limit", "39/40") // nearly full: every call must wait for the leak
+		next := ""
+		if n < 3 {
+			next = fmt.Sprintf(`,"next":"?page=%d"`, n+1)
+		}
+		fmt.Fprintf(w, `{"data":[{"id":%d}]%s}`, n, next)
+	}))
+	defer srv.Close()
+	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	var mu sync.Mutex
+	sleep := func(ctx context.Context, d time.Duration) error {
+		mu.Lock()
+		defer mu.Unlock()
+		return clock.Sleep(ctx, d)
+	}
+	out, _, err := syncStreams(t, srv, []SourceOption{WithAdaptiveLimit(requests.AdaptiveOptions{
+		Readers: []requests.BudgetReader{requests.ShopifyCallLimit(2)}, Clock: clock, Sleep: sleep,
+	})}, listStream("products"))
+	if err != nil || !strings.Contains(out, "END products ok records=3") {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(clock.waits) != 2 || clock.waits[0] <= 0 {
+		t.Errorf("waits %v, want one before each request after the first", clock.waits)
 	}
 }
