@@ -43,10 +43,10 @@ func TestRetryClassifiers(t *testing.T) {
 		wantErr   int    // a plain StatusError
 	}{
 		{name: "GitHub primary 403 waits for the reset", classify: github, maxAfter: time.Hour,
-			steps: []http.HandlerFunc{body(403, ghPrimary, "X-RateLimit-Remaining", "0", "X-RateLimit-Reset", resetIn(20*time.Minute)), ok},
+			steps:     []http.HandlerFunc{body(403, ghPrimary, "X-RateLimit-Remaining", "0", "X-RateLimit-Reset", resetIn(20*time.Minute)), ok},
 			wantCalls: 2, wantWaits: []time.Duration{20 * time.Minute}},
 		{name: "GitHub primary 429 too", classify: github, maxAfter: time.Hour,
-			steps: []http.HandlerFunc{body(429, ghPrimary, "X-RateLimit-Remaining", "0", "X-RateLimit-Reset", resetIn(90*time.Second)), ok},
+			steps:     []http.HandlerFunc{body(429, ghPrimary, "X-RateLimit-Remaining", "0", "X-RateLimit-Reset", resetIn(90*time.Second)), ok},
 			wantCalls: 2, wantWaits: []time.Duration{90 * time.Second}},
 		{name: "GitHub reset beyond MaxRetryAfter", classify: github, maxAfter: 10 * time.Minute,
 			steps:     []http.HandlerFunc{body(403, ghPrimary, "X-RateLimit-Remaining", "0", "X-RateLimit-Reset", resetIn(55*time.Minute)), ok},
