@@ -18,7 +18,8 @@ type ErrorAction int
 
 const (
 	// Default: no opinion; ask the next policy, then the engine's default
-	// (Abort for refused credentials and unreachable hosts, Fail otherwise).
+	// (Abort for refused credentials, unreachable hosts and a rate limit
+	// spent beyond what the source waits for; Fail otherwise).
 	Default ErrorAction = iota
 	// Fail ends the stream with the error; other streams go on and the sync
 	// reports failure.
@@ -77,10 +78,18 @@ func (s *Source) decide(st *Stream, err error) ErrorAction {
 			return a
 		}
 	}
-	if unreachable(err) {
+	if unreachable(err) || spent(err) {
 		return Abort
 	}
 	return Fail
+}
+
+// spent reports a rate limit that cannot be waited for. The limit belongs
+// to the account, so every other stream would only spend more requests to
+// be refused the same way (Salesforce counts refused calls too).
+func spent(err error) bool {
+	var rl *requests.RateLimitError
+	return errors.As(err, &rl)
 }
 
 // settle applies the error policy to the error a top-level stream ended

@@ -185,7 +185,7 @@ func TestDecideTable(t *testing.T) {
 		{"Salesforce array body", nil, nil, st(403, salesforceLimit), Fail, ConfigFailure, "TotalRequests Limit exceeded. (REQUEST_LIMIT_EXCEEDED)", false},
 		{"503 transient", nil, nil, st(503, ""), Fail, TransientFailure, "try again later", false},
 		{"unreachable host aborts", nil, nil, fmt.Errorf("GET x: %w", opErr), Abort, TransientFailure, "", false},
-		{"rate limit fails its stream", nil, nil, &requests.RateLimitError{Reason: "r", Err: &requests.StatusError{Status: 403}}, Fail, TransientFailure, "rate limit exhausted (r)", false},
+		{"spent rate limit aborts", nil, nil, &requests.RateLimitError{Reason: "r", Err: &requests.StatusError{Status: 403}}, Abort, TransientFailure, "rate limit exhausted (r)", false},
 		{"source SkipOn", nil, skip404, st(404, ""), Skip, SystemFailure, "", true},
 		{"stream wins over source", failAll, skip404, st(404, ""), Fail, ConfigFailure, "", false},
 		{"stream Default defers to source", skip404, failAll, st(401, ""), Fail, ConfigFailure, "", false},
@@ -381,5 +381,26 @@ func TestWithAdaptiveLimitPacesTheRun(t *testing.T) {
 	}
 	if len(clock.waits) != 2 || clock.waits[0] <= 0 {
 		t.Errorf("waits %v, want one before each request after the first", clock.waits)
+	}
+}
+
+func TestSyncSalesforceRequestLimitStopsWithoutHammering(t *testing.T) {
+	srv, hits := policyAPI(t, map[string]func(http.ResponseWriter){
+		"Account": refuse(403, salesforceLimit, "Sforce-Limit-Info", "api-usage=15001/15000"),
+	})
+	_, log, err := syncStreams(t, srv, []SourceOption{WithRetry(requests.RetryOptions{
+		MaxAttempts: 5, Classifiers: []requests.RetryClassifier{requests.SalesforceRequestLimit()},
+	})}, listStream("Account"), listStream("Contact"), listStream("Opportunity"))
+	if err == nil || hits.Load() != 1 {
+		t.Fatalf("%d requests (want 1: no retry, no other stream): %v", hits.Load(), err)
+	}
+	msg := UserMessage(err)
+	for _, want := range []string{`stream "Account"`, "REQUEST_LIMIT_EXCEEDED", "24-hour API request allowance is used up", "try again later"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message lacks %q: %s", want, msg)
+		}
+	}
+	if KindOf(err) != TransientFailure || !strings.Contains(log, "stream not started") {
+		t.Errorf("kind %v, log:\n%s", KindOf(err), log)
 	}
 }
