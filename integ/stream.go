@@ -38,8 +38,9 @@ type Stream struct {
 	Parent string
 	Runner Runner
 
-	onError   ErrorPolicy
-	schemaErr error
+	onError    ErrorPolicy
+	transforms []transform
+	schemaErr  error
 }
 
 // StreamOption configures a Stream.
