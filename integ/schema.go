@@ -72,7 +72,8 @@ func (s *Schema) PropertyPath(segs []string) (*Schema, int) {
 		if cur == nil {
 			return nil, i
 		}
-		if len(cur.Properties) == 0 && i > 0 && (cur.AdditionalProperties == nil || *cur.AdditionalProperties) {
+		open := len(cur.Type) == 0 || cur.Type.Has("object")
+		if open && len(cur.Properties) == 0 && i > 0 && (cur.AdditionalProperties == nil || *cur.AdditionalProperties) {
 			return cur, -1 // an open object: nothing to check against
 		}
 		next := cur.Property(seg)
