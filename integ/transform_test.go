@@ -145,3 +145,44 @@ func BenchmarkRecordPathTransformed(b *testing.B) {
 		r.buf = r.buf[:0]
 	}
 }
+
+// A child stream's transform sees its invocation's parent (GitHub: add the
+// repository to each issue), through EmitObject.
+func TestTransformOnChildStreamSeesItsParent(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/repos":
+			fmt.Fprint(w, `[{"full_name":"octo/cat"},{"full_name":"octo/dog"}]`)
+		default:
+			fmt.Fprintf(w, `{"number":1,"path":%q,"pull_request":null}`, r.URL.Path)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	type repo struct {
+		FullName string `json:"full_name"`
+	}
+	type issue struct {
+		Number     int    `json:"number"`
+		Path       string `json:"path"`
+		Repository string `json:"repository"`
+	}
+	repos := NewStream("repos", repo{}, func(c *HttpContext) error {
+		return c.EmitBatch(requests.New(srv.URL+"/repos"), nil)
+	}, PrimaryKey("full_name"))
+	issues := NewStream("issues", issue{}, func(c *HttpContext) error {
+		return c.EmitObject(requests.New(srv.URL + "/repos/" + c.Parent().Get("full_name").String() + "/issues/1"))
+	}, ChildOf("repos"), Drop("pull_request"), AddField("repository", func(c *HttpContext) any { return c.Parent().Get("full_name") }))
+	src := NewSource("gh", eventsConfig{}, WithStreams(repos, issues))
+	if err := src.Err(); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runSync(t, src, srv.URL, &Catalog{Streams: []CatalogStream{{Name: "issues"}}}, nil, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `REC issues {"number":1,"path":"/repos/octo/cat/issues/1","repository":"octo/cat"}` + "\n" +
+		`REC issues {"number":1,"path":"/repos/octo/dog/issues/1","repository":"octo/dog"}`
+	if got := strings.Join(lines(out, "REC "), "\n"); got != want {
+		t.Errorf("\n got: %s\nwant: %s", got, want)
+	}
+}
