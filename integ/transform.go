@@ -44,6 +44,12 @@ func Flatten(field string) StreamOption {
 		if !inner.IsObject() {
 			return append(dst, rec.Raw...), true
 		}
+		var small [32]string
+		top := small[:0] // the top-level names, which lifted members may not shadow
+		rec.ForEach(func(k, _ gjson.Result) bool {
+			top = append(top, k.Str)
+			return true
+		})
 		dst = append(dst, '{')
 		first := true
 		rec.ForEach(func(k, v gjson.Result) bool {
@@ -52,7 +58,7 @@ func Flatten(field string) StreamOption {
 				return true
 			}
 			inner.ForEach(func(ik, iv gjson.Result) bool {
-				if ik.Str == field || !rec.Get(gjson.Escape(ik.Str)).Exists() {
+				if ik.Str == field || !slices.Contains(top, ik.Str) {
 					dst, first = appendMember(dst, first, ik.Raw, iv.Raw), false
 				}
 				return true
