@@ -81,6 +81,11 @@ func (c *HttpContext) emitStreamed(req *requests.Request, format string, decoder
 		if errors.Is(err, errCheckDone) {
 			return err
 		}
+		if errors.Is(err, requests.ErrBodyInterrupted) {
+			// Not retried here: the rows before the break are out already.
+			return &Error{Kind: TransientFailure, Err: err,
+				Msg: fmt.Sprintf("stream %q: the %s download broke off mid-way; run the sync again: it resumes from the stream's last checkpoint", c.Stream(), format)}
+		}
 		return fmt.Errorf("stream %q: %s body from %s: %w", c.Stream(), format, requests.RedactURL(resp.URL), err)
 	}
 	return nil

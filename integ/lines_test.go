@@ -433,3 +433,43 @@ func BenchmarkEmitCSV100MB(b *testing.B) {
 		b.SetBytes(100 << 20)
 	}
 }
+
+// A body that breaks mid-way is a transient failure: the rows read before
+// the break go out with a state covering them, and nothing is retried.
+func TestEmitCSVBodyBrokenMidWay(t *testing.T) {
+	var calls int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		w.Header().Set("Content-Length", "1000000")
+		fmt.Fprint(w, "Id,Updated\n")
+		for i := 1; i <= 1500; i++ {
+			fmt.Fprintf(w, "%d,2024-01-01T00:00:%02dZ\n", i, i%60)
+		}
+		w.(http.Flusher).Flush()
+		if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+			conn.Close()
+		}
+	}))
+	t.Cleanup(srv.Close)
+	type row struct {
+		ID      int64  `json:"Id"`
+		Updated string `json:"Updated"`
+	}
+	run := func(c *HttpContext) error { return c.EmitCSV(requests.New(srv.URL + "/export.csv?token=SECRET")) }
+	src := NewSource("sf", eventsConfig{}, WithStreams(NewStream("accounts", row{}, run, PrimaryKey("Id"))))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cfg, _ := src.ParseConfig(json.RawMessage(`{"base_url":"x"}`))
+	var out bytes.Buffer
+	err := src.Sync(ctx, SyncOptions{Config: cfg, Protocol: lineProtocol{}, Output: NewOutput(&out), CheckpointRecords: 1000,
+		HTTP: HTTPOptions{Retry: requests.RetryOptions{MaxAttempts: 3}}})
+	if KindOf(err) != TransientFailure || !strings.Contains(err.Error(), "broke off mid-way") || strings.Contains(err.Error(), "SECRET") {
+		t.Fatalf("err = %v (kind %v), want a transient failure naming the break, without the token", err, KindOf(err))
+	}
+	if calls != 1 {
+		t.Errorf("%d requests: a broken streamed body must not be retried", calls)
+	}
+	if n := len(lines(out.String(), "REC ")); n != 1500 {
+		t.Errorf("%d records before the break went out, want 1500", n)
+	}
+}
