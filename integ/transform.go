@@ -178,11 +178,16 @@ func (c *HttpContext) record(rec []byte) {
 		if !keep {
 			return
 		}
-		if !x.trusted && !validObject(out) {
-			if r.invalid == nil {
-				r.invalid = &Error{Kind: SystemFailure, Msg: fmt.Sprintf("stream %q: a transform returned something other than one JSON object: %s", r.info.Stream.Name, excerpt(out, 120)), Err: ErrTransform}
+		if !x.trusted {
+			if !validObject(out) {
+				if r.invalid == nil {
+					r.invalid = &Error{Kind: SystemFailure, Msg: fmt.Sprintf("stream %q: a transform returned something other than one JSON object: %s", r.info.Stream.Name, excerpt(out, 120)), Err: ErrTransform}
+				}
+				return
 			}
-			return
+			if hasNewline(view(out)) {
+				r.multiline = true // indented output: the emit path puts it on one line
+			}
 		}
 		rec = out
 	}

@@ -186,3 +186,25 @@ func TestTransformOnChildStreamSeesItsParent(t *testing.T) {
 		t.Errorf("\n got: %s\nwant: %s", got, want)
 	}
 }
+
+// A custom transform may write indented JSON: the record still goes out on
+// one line.
+func TestCustomTransformOutputIsPutOnOneLine(t *testing.T) {
+	srv := issuesAPI(t)
+	run := func(c *HttpContext) error {
+		return c.EmitPages(requests.New(srv.URL+"/issues"), requests.LinkHeader())
+	}
+	indent := Transform(func(rec gjson.Result, _ *HttpContext, dst []byte) ([]byte, bool) {
+		b, _ := json.MarshalIndent(map[string]any{"number": rec.Get("number").Int()}, "", "  ")
+		return append(dst, b...), true
+	})
+	src := NewSource("gh", eventsConfig{}, WithStreams(NewStream("issues", nil, run, WithSchema(json.RawMessage(`{"type":"object"}`)), indent)))
+	out, err := runSync(t, src, srv.URL, nil, nil, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "REC issues {\"number\":1}\nREC issues {\"number\":2}\nREC issues {\"number\":3}"
+	if got := strings.Join(lines(out, "REC "), "\n"); got != want {
+		t.Errorf("\n got: %q\nwant: %q", got, want)
+	}
+}
