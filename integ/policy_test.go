@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -402,5 +403,16 @@ func TestSyncSalesforceRequestLimitStopsWithoutHammering(t *testing.T) {
 	}
 	if KindOf(err) != TransientFailure || !strings.Contains(log, "stream not started") {
 		t.Errorf("kind %v, log:\n%s", KindOf(err), log)
+	}
+}
+
+// BenchmarkLoopCheck is what EmitPages' loop check adds to every page.
+func BenchmarkLoopCheck(b *testing.B) {
+	sent := sentRequests{}
+	req := requests.New("https://api.hubapi.com/crm/v3/objects/deals/search").Method("POST").
+		Body([]byte(`{"filterGroups":[{"filters":[{"propertyName":"hs_lastmodifieddate","operator":"GTE","value":"1700000000000"}]}],"limit":100,"after":"0"}`))
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		sent.add(req.Clone().SetQuery("n", strconv.Itoa(i)))
 	}
 }

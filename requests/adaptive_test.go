@@ -210,3 +210,13 @@ func TestAdaptiveConcurrentUse(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func BenchmarkAdaptiveWait(b *testing.B) {
+	a := requests.NewAdaptive(requests.AdaptiveOptions{Readers: []requests.BudgetReader{requests.ShopifyCallLimit(2)}})
+	h := http.Header{"X-Shopify-Shop-Api-Call-Limit": {"1/40"}}
+	b.ReportAllocs()
+	for b.Loop() {
+		a.Observe(h)
+		_ = a.Wait(context.Background())
+	}
+}
