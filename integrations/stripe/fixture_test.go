@@ -101,12 +101,12 @@ func (f *fixture) add(name string, created int64) object {
 			"captured": true, "currency": "usd", "customer": fmt.Sprintf("cus_1Fx%04d", i), "description": nil, "disputed": false,
 			"failure_code": nil, "failure_message": nil, "livemode": false, "metadata": map[string]any{"order_id": strconv.Itoa(6735 + i)},
 			"outcome": map[string]any{"network_status": "approved_by_network", "reason": nil, "risk_level": "normal", "seller_message": "Payment complete.", "type": "authorized"},
-			"paid": true, "payment_intent": fmt.Sprintf("pi_1Fx%04d", i), "payment_method": "pm_1Fx", "receipt_email": nil, "refunded": false, "status": "succeeded"}
+			"paid":    true, "payment_intent": fmt.Sprintf("pi_1Fx%04d", i), "payment_method": "pm_1Fx", "receipt_email": nil, "refunded": false, "status": "succeeded"}
 	case "invoices":
 		v = map[string]any{"object": "invoice", "account_country": "US", "amount_due": 1500, "amount_paid": 1500, "amount_remaining": 0,
 			"attempt_count": 1, "billing_reason": "subscription_create", "collection_method": "charge_automatically", "currency": "usd",
 			"customer": fmt.Sprintf("cus_1Fx%04d", i), "customer_email": nil, "due_date": nil, "hosted_invoice_url": nil,
-			"lines": map[string]any{"object": "list", "data": []any{}, "has_more": false, "url": "/v1/invoices/" + id + "/lines"},
+			"lines":    map[string]any{"object": "list", "data": []any{}, "has_more": false, "url": "/v1/invoices/" + id + "/lines"},
 			"livemode": false, "metadata": map[string]any{}, "number": fmt.Sprintf("FX-%04d", i), "period_end": created, "period_start": created,
 			"status": "paid", "subtotal": 1500, "total": 1500}
 	case "subscriptions":

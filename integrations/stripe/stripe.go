@@ -55,6 +55,7 @@
 package stripe
 
 import (
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -85,6 +86,7 @@ func Source() *integ.Source {
 		integ.WithDocumentationURL("https://docs.stripe.com/api"),
 		integ.WithRateLimit(25, 5),
 		integ.WithMiddleware(bearer),
+		integ.WithRetry(requests.RetryOptions{Classifiers: []requests.RetryClassifier{shouldRetry}}),
 		integ.WithStreams(
 			integ.NewStream("customers", Customer{}, list("customers"), integ.PrimaryKey("id"),
 				integ.Description("Customers (full refresh: they change; see events).")),
@@ -95,6 +97,7 @@ func Source() *integ.Source {
 			integ.NewStream("subscriptions", Subscription{}, list("subscriptions", "status", "all"), integ.PrimaryKey("id"),
 				integ.Description("Subscriptions of every status, canceled ones included (full refresh; see events).")),
 			integ.NewStream("payment_intents", PaymentIntent{}, list("payment_intents"), integ.PrimaryKey("id"),
+				integ.Drop("client_secret"),
 				integ.Description("PaymentIntents without their client_secret (full refresh; see events).")),
 			integ.NewStream("balance_transactions", BalanceTransaction{}, list("balance_transactions"), integ.PrimaryKey("id"),
 				integ.Incremental("created"),
@@ -108,16 +111,7 @@ func Source() *integ.Source {
 
 // pages follows Stripe's lists: the next page starts after the last id of
 // this one, and has_more=false ends the list without asking for an empty page.
-var pages = requests.PaginatorFunc(func(prev *requests.Request, resp *requests.JSONResponse, count int) (*requests.Request, error) {
-	if count == 0 || !resp.Get("has_more").Bool() {
-		return nil, nil
-	}
-	last := resp.Get("data." + strconv.Itoa(count-1) + ".id").String()
-	if last == "" {
-		return nil, nil
-	}
-	return prev.Clone().SetQuery("starting_after", strings.Clone(last)), nil
-})
+var pages = requests.LastRecordCursor("data", "id", "starting_after", requests.HasMore("has_more"))
 
 // list reads GET {base_url}/v1/{name}?limit=&created[gte]= and its pages.
 func list(name string, params ...string) integ.RunnerFunc {
@@ -151,6 +145,19 @@ func createdFrom(c *integ.HttpContext, cfg Config) (int64, bool) {
 		from, ok = b.Int(), true
 	}
 	return from, ok
+}
+
+// shouldRetry follows Stripe's Stripe-Should-Retry header, which says
+// whether a failed request is worth sending again (true on a lock timeout's
+// 409, false where a retry cannot help), before the status-based rules.
+func shouldRetry(resp *http.Response, _ []byte, _ time.Time) requests.RetryAdvice {
+	switch resp.Header.Get("Stripe-Should-Retry") {
+	case "true":
+		return requests.RetryAdvice{Action: requests.AdviceRetry, Reason: "Stripe-Should-Retry: true"}
+	case "false":
+		return requests.RetryAdvice{Action: requests.AdviceStop, Reason: "Stripe-Should-Retry: false"}
+	}
+	return requests.RetryAdvice{}
 }
 
 // bearer sends the key as Stripe documents it.
