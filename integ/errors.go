@@ -1,6 +1,7 @@
 package integ
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -176,7 +177,7 @@ func explain(stream string, err error, started bool) error {
 		return err
 	}
 	answer := fmt.Sprintf("%s %s answered %d %s", se.Method, se.URL, se.Status, http.StatusText(se.Status))
-	if m := APIMessage(se.BodyExcerpt); m != "" {
+	if m := cmp.Or(APIMessage(string(se.Body)), APIMessage(se.BodyExcerpt)); m != "" {
 		answer += ": " + m
 	}
 	if se.Attempts > 1 {

@@ -70,7 +70,10 @@ type StatusError struct {
 	Status      int
 	Attempts    int // requests sent, including retries; at least 1
 	BodyExcerpt string
-	Header      http.Header
+	// Body is the error body, up to 64 KiB: an API's explanation can run
+	// past the excerpt (Stripe names the missing permission at the end).
+	Body   []byte
+	Header http.Header
 }
 
 func (e *StatusError) Error() string {
@@ -116,6 +119,7 @@ func ReadJSON(resp *http.Response, maxBytes int64) (*JSONResponse, error) {
 			Status:      resp.StatusCode,
 			Attempts:    attempts,
 			BodyExcerpt: Excerpt(b),
+			Body:        b,
 			Header:      h,
 		}
 	}
