@@ -385,3 +385,35 @@ func TestRetries(t *testing.T) {
 		})
 	}
 }
+
+func TestConfig(t *testing.T) {
+	src := stripe.Source()
+	if err := src.Err(); err != nil {
+		t.Fatal(err)
+	}
+	const publishable = "pk_test_51PublishableKeyAbC0123456789"
+	for _, c := range []struct{ config, field string }{
+		{`{}`, "api_key"},
+		{`{"api_key":"` + publishable + `"}`, "api_key"},
+		{`{"api_key":"` + testKey + `","page_size":0}`, "page_size"},
+		{`{"api_key":"` + testKey + `","page_size":101}`, "page_size"},
+		{`{"api_key":"` + testKey + `","start_date":"2024-01-01"}`, "start_date"},
+		{`{"api_key":"` + testKey + `","base_url":"ftp://api.stripe.com"}`, "base_url"},
+	} {
+		_, err := src.ParseConfig(json.RawMessage(c.config))
+		if err == nil || !strings.Contains(err.Error(), c.field) || strings.Contains(err.Error(), publishable) {
+			t.Errorf("%s: %v, want an error naming %s (and not showing the key)", c.config, err, c.field)
+		}
+	}
+	cfg, err := src.ParseConfig(json.RawMessage(`{"api_key":"rk_live_51Restricted0123456789","start_date":"2024-01-01T00:00:00Z"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c stripe.Config
+	if err := cfg.Decode(&c); err != nil {
+		t.Fatal(err)
+	}
+	if c.BaseURL != "https://api.stripe.com" || c.PageSize != 100 || c.StartDate == nil || c.StartDate.Unix() != 1704067200 {
+		t.Errorf("defaults: %+v", c)
+	}
+}
