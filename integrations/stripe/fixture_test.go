@@ -23,6 +23,7 @@ type fixture struct {
 	key     string
 	account string
 	objects map[string][]object // by list name, in creation order
+	lines   map[string][]object // invoice id -> its line items
 	denied  map[string]string   // list name -> the permission the key lacks (403)
 	// fault, when it answers ok, replaces the n-th response (from 1).
 	fault func(r *http.Request, n int) (status int, header http.Header, body string, ok bool)
@@ -67,7 +68,7 @@ var prefixes = map[string]string{
 // that the last two of each share their second (Stripe's clock steps in
 // seconds). One subscription in three is canceled.
 func newFixture(n int) *fixture {
-	f := &fixture{key: testKey, account: "acct_1FixtureAcct", objects: map[string][]object{}, denied: map[string]string{}}
+	f := &fixture{key: testKey, account: "acct_1FixtureAcct", objects: map[string][]object{}, lines: map[string][]object{}, denied: map[string]string{}}
 	for name := range listParams {
 		for i := range n {
 			created := int64(t0 + i*3600)
@@ -79,6 +80,10 @@ func newFixture(n int) *fixture {
 	}
 	return f
 }
+
+// embeddedLines is how many lines an invoice's list entry carries: Stripe
+// carries 10, the fixture 2, so that small fixtures page through the rest.
+const embeddedLines = 2
 
 // add creates one more object in list name and returns it.
 func (f *fixture) add(name string, created int64) object {
@@ -103,10 +108,21 @@ func (f *fixture) add(name string, created int64) object {
 			"outcome": map[string]any{"network_status": "approved_by_network", "reason": nil, "risk_level": "normal", "seller_message": "Payment complete.", "type": "authorized"},
 			"paid":    true, "payment_intent": fmt.Sprintf("pi_1Fx%04d", i), "payment_method": "pm_1Fx", "receipt_email": nil, "refunded": false, "status": "succeeded"}
 	case "invoices":
+		var lines []json.RawMessage
+		for j := range i { // invoice i has i lines
+			line := object{id: fmt.Sprintf("il_1Fx%04d%02d", i, j+1), created: created}
+			line.raw, _ = json.Marshal(map[string]any{"id": line.id, "object": "line_item", "amount": 500, "currency": "usd",
+				"description": "1 × Fixture plan", "discountable": true, "invoice": id, "livemode": false, "metadata": map[string]any{},
+				"period": map[string]any{"end": created + 30*86400, "start": created}, "quantity": 1})
+			f.lines[id] = append(f.lines[id], line)
+			if j < embeddedLines {
+				lines = append(lines, line.raw)
+			}
+		}
 		v = map[string]any{"object": "invoice", "account_country": "US", "amount_due": 1500, "amount_paid": 1500, "amount_remaining": 0,
 			"attempt_count": 1, "billing_reason": "subscription_create", "collection_method": "charge_automatically", "currency": "usd",
 			"customer": fmt.Sprintf("cus_1Fx%04d", i), "customer_email": nil, "due_date": nil, "hosted_invoice_url": nil,
-			"lines":    map[string]any{"object": "list", "data": []any{}, "has_more": false, "url": "/v1/invoices/" + id + "/lines"},
+			"lines":    map[string]any{"object": "list", "data": lines, "has_more": i > embeddedLines, "url": "/v1/invoices/" + id + "/lines"},
 			"livemode": false, "metadata": map[string]any{}, "number": fmt.Sprintf("FX-%04d", i), "period_end": created, "period_start": created,
 			"status": "paid", "subtotal": 1500, "total": 1500}
 	case "subscriptions":
@@ -197,6 +213,19 @@ func (f *fixture) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Stripe-Version", stripe.APIVersion)
 	name, ok := strings.CutPrefix(r.URL.Path, "/v1/")
+	if inv, isLines := strings.CutPrefix(name, "invoices/"); isLines && strings.HasSuffix(inv, "/lines") && r.Method == http.MethodGet {
+		inv = strings.TrimSuffix(inv, "/lines")
+		f.mu.Lock()
+		lines, found := f.lines[inv]
+		f.mu.Unlock()
+		if !found {
+			stripeError(w, http.StatusNotFound, map[string]any{"type": "invalid_request_error", "code": "resource_missing", "param": "invoice",
+				"message": fmt.Sprintf("No such invoice: '%s'", inv)})
+			return
+		}
+		f.page(w, r, "invoices/"+inv+"/lines", nil, lines)
+		return
+	}
 	if _, known := listParams[name]; !ok || !known || r.Method != http.MethodGet {
 		stripeError(w, http.StatusNotFound, map[string]any{"type": "invalid_request_error",
 			"message": fmt.Sprintf("Unrecognized request URL (%s: %s). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.", r.Method, r.URL.Path)})
@@ -217,28 +246,10 @@ func (f *fixture) list(w http.ResponseWriter, r *http.Request, name string) {
 		stripeError(w, http.StatusBadRequest, map[string]any{"type": "invalid_request_error", "param": param, "message": msg})
 	}
 	for p := range q {
-		if !slices.Contains([]string{"limit", "starting_after", "ending_before", "created", "created[gt]", "created[gte]", "created[lt]", "created[lte]", "expand[]"}, p) &&
-			!slices.Contains(listParams[name], p) {
-			invalid(p, "Received unknown parameter: "+p)
-			return
-		}
 		if len(q[p]) > 1 && p != "expand[]" && p != "types[]" {
 			invalid(p, "Received repeated parameter: "+p)
 			return
 		}
-	}
-	limit := 10
-	if v := q.Get("limit"); v != "" {
-		l, err := strconv.Atoi(v)
-		if err != nil {
-			invalid("limit", "Invalid integer: "+v)
-			return
-		}
-		if l < 1 || l > 100 {
-			invalid("limit", "This value must be greater than or equal to 1 and less than or equal to 100.")
-			return
-		}
-		limit = l
 	}
 	bounds := map[string]func(c, b int64) bool{
 		"created": func(c, b int64) bool { return c == b }, "created[gt]": func(c, b int64) bool { return c > b },
@@ -272,11 +283,34 @@ func (f *fixture) list(w http.ResponseWriter, r *http.Request, name string) {
 			kept = append(kept, o)
 		}
 	}
+	f.page(w, r, name, append([]string{"created", "created[gt]", "created[gte]", "created[lt]", "created[lte]"}, listParams[name]...), kept)
+}
+
+// page answers one page of a list (its objects in the list's order), after
+// starting_after, with has_more. It refuses undocumented parameters.
+func (f *fixture) page(w http.ResponseWriter, r *http.Request, name string, params []string, kept []object) {
+	q := r.URL.Query()
+	for p := range q {
+		if !slices.Contains([]string{"limit", "starting_after", "ending_before", "expand[]"}, p) && !slices.Contains(params, p) {
+			stripeError(w, http.StatusBadRequest, map[string]any{"type": "invalid_request_error", "param": p, "message": "Received unknown parameter: " + p})
+			return
+		}
+	}
+	limit := 10
+	if v := q.Get("limit"); v != "" {
+		l, err := strconv.Atoi(v)
+		if err != nil || l < 1 || l > 100 {
+			stripeError(w, http.StatusBadRequest, map[string]any{"type": "invalid_request_error", "param": "limit",
+				"message": "This value must be greater than or equal to 1 and less than or equal to 100."})
+			return
+		}
+		limit = l
+	}
 	if after := q.Get("starting_after"); after != "" {
 		i := slices.IndexFunc(kept, func(o object) bool { return o.id == after })
 		if i < 0 {
 			stripeError(w, http.StatusBadRequest, map[string]any{"type": "invalid_request_error", "code": "resource_missing", "param": "starting_after",
-				"message": fmt.Sprintf("No such %s: '%s'", strings.TrimSuffix(name, "s"), after)})
+				"message": fmt.Sprintf("No such object: '%s'", after)})
 			return
 		}
 		kept = kept[i+1:]

@@ -83,6 +83,22 @@ type Invoice struct {
 	Total            int64             `json:"total"`
 }
 
+// InvoiceLineItem is one line of an invoice
+// (https://docs.stripe.com/api/invoice-line-item/object), with the id of its
+// invoice added as "invoice".
+type InvoiceLineItem struct {
+	ID          string            `json:"id" description:"Unique identifier (il_...)."`
+	Object      string            `json:"object" description:"Always \"line_item\"."`
+	Invoice     string            `json:"invoice" description:"The invoice's id (in_...), added by the connector."`
+	Amount      int64             `json:"amount" description:"In the smallest currency unit."`
+	Currency    string            `json:"currency"`
+	Description *string           `json:"description"`
+	Livemode    bool              `json:"livemode"`
+	Metadata    map[string]string `json:"metadata"`
+	Period      json.RawMessage   `json:"period" description:"start and end, Unix seconds."`
+	Quantity    *int64            `json:"quantity"`
+}
+
 // Subscription is a Stripe subscription (https://docs.stripe.com/api/subscriptions/object).
 type Subscription struct {
 	ID                string            `json:"id" description:"Unique identifier (sub_...)."`

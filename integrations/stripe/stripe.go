@@ -1,10 +1,11 @@
-// Package stripe is the Stripe connector: customers, charges, invoices,
-// subscriptions, payment intents, balance transactions and events, read from
-// Stripe's REST API (v1) with the API version pinned to [APIVersion].
+// Package stripe is the Stripe connector: customers, charges, invoices and
+// their line items, subscriptions, payment intents, balance transactions and
+// events, read from Stripe's REST API (v1) with the API version pinned to
+// [APIVersion].
 //
 // # Streams and sync modes
 //
-// Every stream reads one list endpoint, GET /v1/<object>?limit=<page_size>,
+// Every top-level stream reads one list endpoint, GET /v1/<object>?limit=<page_size>,
 // newest first, paged with starting_after=<last id of the page> until the
 // list says has_more=false (no extra, empty request). The config's
 // start_date becomes created[gte]=<Unix seconds>.
@@ -19,6 +20,11 @@
 //     ones too) and payment_intents change after they are created (a charge
 //     is refunded, an invoice paid): they are full refresh, since a bookmark
 //     on "created" would never see those changes.
+//
+// invoice_line_items is a child of invoices: an invoice's list entry
+// carries its first lines (lines.data); only when lines.has_more is true
+// are the others read, from GET /v1/invoices/{id}/lines?starting_after=
+// <last line carried>. Each line gets its invoice's id as "invoice".
 //
 // To keep the mutable objects current without re-reading them all, sync the
 // events stream incrementally: every change is an event (customer.updated,
@@ -56,6 +62,7 @@ package stripe
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -94,6 +101,10 @@ func Source() *integ.Source {
 				integ.Description("Charges (full refresh: they are captured, refunded, disputed; see events).")),
 			integ.NewStream("invoices", Invoice{}, list("invoices"), integ.PrimaryKey("id"),
 				integ.Description("Invoices (full refresh: they are finalized, paid, voided; see events).")),
+			integ.NewStream("invoice_line_items", InvoiceLineItem{}, lineItems, integ.PrimaryKey("id"),
+				integ.ChildOf("invoices"),
+				integ.AddField("invoice", func(c *integ.HttpContext) any { return c.Parent().Get("id") }),
+				integ.Description("Every line of every invoice, with its invoice's id; the invoice list carries the first lines, the rest are asked for.")),
 			integ.NewStream("subscriptions", Subscription{}, list("subscriptions", "status", "all"), integ.PrimaryKey("id"),
 				integ.Description("Subscriptions of every status, canceled ones included (full refresh; see events).")),
 			integ.NewStream("payment_intents", PaymentIntent{}, list("payment_intents"), integ.PrimaryKey("id"),
@@ -131,6 +142,32 @@ func list(name string, params ...string) integ.RunnerFunc {
 		}
 		return c.EmitPages(req, pages, "data")
 	}
+}
+
+// lineItems emits one invoice's lines: the ones its list entry carries,
+// then, when Stripe says there are more, the rest of
+// GET /v1/invoices/{id}/lines after the last one carried.
+func lineItems(c *integ.HttpContext) error {
+	embedded := c.Parent().Get("lines")
+	data := embedded.Get("data").Array()
+	for _, line := range data {
+		if err := c.EmitRaw([]byte(line.Raw)); err != nil {
+			return err
+		}
+	}
+	if !embedded.Get("has_more").Bool() || len(data) == 0 {
+		return nil
+	}
+	var cfg Config
+	if err := c.Load(&cfg, nil); err != nil {
+		return err
+	}
+	id := c.Parent().Get("id").String()
+	req := requests.New(strings.TrimRight(cfg.BaseURL, "/")+"/v1/invoices/"+url.PathEscape(id)+"/lines").
+		Header("Stripe-Version", APIVersion).
+		Query("limit", strconv.Itoa(cfg.PageSize)).
+		Query("starting_after", data[len(data)-1].Get("id").String())
+	return c.EmitPages(req, pages, "data")
 }
 
 // createdFrom is the earliest creation time to read: the bookmark of an

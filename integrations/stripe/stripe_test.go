@@ -229,6 +229,9 @@ func TestRecords(t *testing.T) {
 			}
 		}
 	}
+	if n := len(res.Records("invoice_line_items")); n != 1+2+3 {
+		t.Errorf("%d invoice lines, want 6", n)
+	}
 	if st := gjson.GetBytes(res.Records("subscriptions")[0], "status").String(); st != "canceled" {
 		t.Errorf("the newest subscription is %q, want canceled", st)
 	}
@@ -415,5 +418,46 @@ func TestConfig(t *testing.T) {
 	}
 	if c.BaseURL != "https://api.stripe.com" || c.PageSize != 100 || c.StartDate == nil || c.StartDate.Unix() != 1704067200 {
 		t.Errorf("defaults: %+v", c)
+	}
+}
+
+// An invoice's lines come from its list entry; only an invoice with more
+// lines than it carries costs requests, which page after the last line
+// carried. Every line names its invoice.
+func TestInvoiceLineItems(t *testing.T) {
+	f := newFixture(5) // invoice i has i lines, the first 2 carried
+	srv := integtest.NewServer(t, f)
+	res := integtest.Sync(t, stripe.Source(), config(srv), integtest.WithStreams("invoice_line_items"))
+	// Invoices' lines are read in parallel: compare the requests sorted.
+	got := lines(srv)
+	sort.Strings(got)
+	sameLines(t, got, []string{
+		"GET /v1/invoices/in_1Fx0003/lines?limit=2&starting_after=il_1Fx000302",
+		"GET /v1/invoices/in_1Fx0004/lines?limit=2&starting_after=il_1Fx000402",
+		"GET /v1/invoices/in_1Fx0005/lines?limit=2&starting_after=il_1Fx000502",
+		"GET /v1/invoices/in_1Fx0005/lines?limit=2&starting_after=il_1Fx000504",
+		"GET /v1/invoices?limit=2",
+		"GET /v1/invoices?limit=2&starting_after=in_1Fx0002",
+		"GET /v1/invoices?limit=2&starting_after=in_1Fx0004",
+	})
+	var ids []string
+	for _, rec := range res.Records("invoice_line_items") {
+		id, inv := gjson.GetBytes(rec, "id").String(), gjson.GetBytes(rec, "invoice").String()
+		if !strings.HasPrefix(id, "il_1Fx"+strings.TrimPrefix(inv, "in_1Fx")) {
+			t.Errorf("line %s has invoice %q", id, inv)
+		}
+		ids = append(ids, id)
+	}
+	var want []string
+	for i := 5; i >= 1; i-- {
+		for j := 1; j <= i; j++ {
+			want = append(want, fmt.Sprintf("il_1Fx%04d%02d", i, j))
+		}
+	}
+	if !slices.Equal(ids, want) { // in invoice order, each invoice's in its order
+		t.Errorf("lines %v\nwant %v", ids, want)
+	}
+	if n := len(res.Records("invoices")); n != 0 {
+		t.Errorf("%d invoices written; the parent was not selected", n)
 	}
 }
