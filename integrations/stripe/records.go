@@ -53,7 +53,7 @@ type Charge struct {
 	PaymentMethod      *string           `json:"payment_method"`
 	ReceiptEmail       *string           `json:"receipt_email"`
 	Refunded           bool              `json:"refunded"`
-	Status             string            `json:"status" enum:"succeeded,pending,failed"`
+	Status             string            `json:"status" description:"succeeded, pending or failed."`
 }
 
 // Invoice is a Stripe invoice (https://docs.stripe.com/api/invoices/object).
