@@ -56,6 +56,17 @@ func TestParseCatalog(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			for i := range got.Streams {
+				// The catalog's schema is carried (for listed streams) when
+				// it has properties, which are then the selected fields.
+				cs := &got.Streams[i]
+				if (cs.Schema != nil) != (len(cs.Fields) > 0) {
+					t.Errorf("stream %q: schema %v with fields %v", cs.Name, cs.Schema, cs.Fields)
+				} else if cs.Schema != nil && !reflect.DeepEqual(cs.Schema.PropertyNames(), cs.Fields) {
+					t.Errorf("stream %q: schema properties %v, want %v", cs.Name, cs.Schema.PropertyNames(), cs.Fields)
+				}
+				cs.Schema = nil
+			}
 			if !reflect.DeepEqual(got.Streams, tt.want) || !reflect.DeepEqual(ns, tt.ns) {
 				t.Errorf("got %+v %v, want %+v %v", got.Streams, ns, tt.want, tt.ns)
 			}
