@@ -347,7 +347,7 @@ func (s *Source) resolveSchemas(ctx context.Context, cfg *Config, o ResolveOptio
 			})
 			if err != nil {
 				errs[i] = err
-				logger.Error(fmt.Sprintf("stream %q: cannot resolve its schema: %v", st.Name, err), "stream", st.Name)
+				logger.Warn(fmt.Sprintf("stream %q: cannot resolve its schema: %v", st.Name, err), "stream", st.Name)
 				return nil
 			}
 			logger.Debug(fmt.Sprintf("stream %q: schema resolved (%d properties)", st.Name, len(resolved[i].Schema.Properties)), "stream", st.Name)
