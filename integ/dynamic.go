@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 
 	"github.com/integ/integ/internal/conc"
 )
@@ -71,8 +72,14 @@ type StreamError struct {
 	Err    error
 }
 
-// Error names the stream.
-func (e *StreamError) Error() string { return fmt.Sprintf("stream %q: %v", e.Stream, e.Err) }
+// Error names the stream, unless its cause already does.
+func (e *StreamError) Error() string {
+	msg := e.Err.Error()
+	if prefix := fmt.Sprintf("stream %q", e.Stream); strings.HasPrefix(msg, prefix) {
+		return msg
+	}
+	return fmt.Sprintf("stream %q: %s", e.Stream, msg)
+}
 
 // Unwrap returns the cause.
 func (e *StreamError) Unwrap() error { return e.Err }
