@@ -265,7 +265,7 @@ func (s *Stream) validateDeclaration() error {
 }
 
 // withCatalogSchemas gives streams with no schema the one their catalog
-// entry has. Streams are copied, never changed: a Source may be shared.
+// entry has, when it has the stream's keys. Streams are copied, never changed: a Source may be shared.
 func withCatalogSchemas(streams []*Stream, c *Catalog) []*Stream {
 	if c == nil {
 		return streams
@@ -282,7 +282,11 @@ func withCatalogSchemas(streams []*Stream, c *Catalog) []*Stream {
 		if sch := given[st.Name]; st.Schema == nil && sch != nil {
 			cp := *st
 			cp.Schema = sch
-			out[i] = &cp
+			// A schema without the stream's keys (an edited catalog) is
+			// not enough: resolve the stream's own instead.
+			if cp.validate() == nil {
+				out[i] = &cp
+			}
 		}
 	}
 	return out

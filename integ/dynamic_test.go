@@ -183,6 +183,7 @@ func TestResolveStreamsRead(t *testing.T) {
 	}{
 		{"schema in the catalog", &Catalog{Streams: []CatalogStream{{Name: "b", Schema: given}}}, "", ""},
 		{"no schema in the catalog", &Catalog{Streams: []CatalogStream{{Name: "b"}}}, "b", ""},
+		{"catalog schema without the key", &Catalog{Streams: []CatalogStream{{Name: "b", Schema: &Schema{Properties: []Property{{Name: "x", Schema: &Schema{}}}}}}}, "b", ""},
 		{"a child needs its parent", &Catalog{Streams: []CatalogStream{{Name: "kid"}}}, "a,kid", ""},
 		{"a child's parent in the catalog", &Catalog{Streams: []CatalogStream{{Name: "kid", Schema: given}, {Name: "a", Schema: given}}}, "", ""},
 		{"default selection", nil, "a,b,c,kid", ""},

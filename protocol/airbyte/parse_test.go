@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -178,6 +179,9 @@ func FuzzParseCatalog(f *testing.F) {
 		for _, s := range c.Streams {
 			if s.Name == "" || (s.Mode != integ.ModeFullRefresh && s.Mode != integ.ModeIncremental) {
 				t.Fatalf("accepted stream %+v", s)
+			}
+			if s.Schema != nil && !slices.Equal(s.Schema.PropertyNames(), s.Fields) {
+				t.Fatalf("stream %q: schema properties %v are not its fields %v", s.Name, s.Schema.PropertyNames(), s.Fields)
 			}
 		}
 		for name := range ns {
