@@ -27,13 +27,13 @@ const token = "tok-DO-NOT-PRINT"
 
 // fixture is an org, a config for it and a directory for a run's files.
 type fixture struct {
-	t      *testing.T
+	t      testing.TB
 	server *sobjects.Server
 	dir    string
 	config string
 }
 
-func newFixture(t *testing.T, n int) *fixture {
+func newFixture(t testing.TB, n int) *fixture {
 	t.Helper()
 	s := sobjects.NewServer(n)
 	srv := httptest.NewServer(s)
@@ -59,7 +59,7 @@ func (f *fixture) write(name string, v any) string {
 // noRetry fails a 500 at once: the tests count requests.
 var noRetry = integ.HTTPOptions{Retry: requests.RetryOptions{MaxAttempts: 1}}
 
-func ctx(t *testing.T) context.Context {
+func ctx(t testing.TB) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
 	return c
@@ -112,7 +112,7 @@ func ofType(msgs []map[string]any, typ string) []map[string]any {
 }
 
 // airbyteCatalog returns the streams of the one CATALOG message by name.
-func airbyteCatalog(t *testing.T, msgs []map[string]any) map[string]map[string]any {
+func airbyteCatalog(t testing.TB, msgs []map[string]any) map[string]map[string]any {
 	t.Helper()
 	cats := ofType(msgs, "CATALOG")
 	if len(cats) != 1 {
@@ -466,5 +466,29 @@ func TestListedStreamNamedLikeStatic(t *testing.T) {
 	}
 	if n := f.server.Counts().TotalDescribes(); n != 0 {
 		t.Errorf("%d describes after a bad list, want 0", n)
+	}
+}
+
+// The cost of knowing 800 streams: discover describes each; a read of one
+// stream whose catalog has its schema describes none.
+func BenchmarkDiscover800(b *testing.B) {
+	f := newFixture(b, objects)
+	for b.Loop() {
+		if _, err := f.airbyteRun(airbyte.CommandDiscover, ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkReadOneOf800(b *testing.B) {
+	f := newFixture(b, objects)
+	stream := f.airbyteDiscover()["Opportunity"]
+	catalog := f.write("catalog.json", map[string]any{"streams": []any{map[string]any{
+		"stream": stream, "sync_mode": "full_refresh", "destination_sync_mode": "overwrite",
+	}}})
+	for b.Loop() {
+		if _, err := f.airbyteRun(airbyte.CommandRead, catalog); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
