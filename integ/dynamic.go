@@ -358,7 +358,8 @@ func (s *Source) resolveSchemas(ctx context.Context, cfg *Config, o ResolveOptio
 			})
 			if err != nil {
 				errs[i] = err
-				logger.Warn(fmt.Sprintf("stream %q: cannot resolve its schema: %v", st.Name, err), "stream", st.Name)
+				// The caller reports it (a TRACE, an ERROR line): only debug here.
+				logger.Debug(fmt.Sprintf("stream %q: cannot resolve its schema: %v", st.Name, err), "stream", st.Name)
 				return nil
 			}
 			logger.Debug(fmt.Sprintf("stream %q: schema resolved (%d properties)", st.Name, len(resolved[i].Schema.Properties)), "stream", st.Name)
