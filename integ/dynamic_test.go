@@ -124,7 +124,9 @@ func TestResolveStreamsDiscover(t *testing.T) {
 			&org{listed: []string{"a"}, schema: func(string) (*Schema, error) { return nil, nil }},
 			"static", "a: the schema resolver returned no schema", ""},
 		{"key not in the schema",
-			&org{listed: []string{"a"}, schema: func(string) (*Schema, error) { return &Schema{Type: Types{"object"}, Properties: []Property{{Name: "x", Schema: &Schema{}}}}, nil }},
+			&org{listed: []string{"a"}, schema: func(string) (*Schema, error) {
+				return &Schema{Type: Types{"object"}, Properties: []Property{{Name: "x", Schema: &Schema{}}}}, nil
+			}},
 			"static", `a: stream "a": primary key "id" is not a property of its schema`, ""},
 		{"listed twice", &org{listed: []string{"a", "a"}}, "", "", `stream "a" declared twice`},
 		{"named like a static stream", &org{listed: []string{"static"}}, "", "", `listed stream "static" has the name of a static stream`},
