@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -31,6 +32,7 @@ type fixture struct {
 	server *sobjects.Server
 	dir    string
 	config string
+	url    string
 }
 
 func newFixture(t testing.TB, n int) *fixture {
@@ -38,7 +40,7 @@ func newFixture(t testing.TB, n int) *fixture {
 	s := sobjects.NewServer(n)
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
-	f := &fixture{t: t, server: s, dir: t.TempDir()}
+	f := &fixture{t: t, server: s, dir: t.TempDir(), url: srv.URL}
 	f.config = f.write("config.json", map[string]any{"instance_url": srv.URL, "access_token": token})
 	return f
 }
@@ -68,10 +70,19 @@ func ctx(t testing.TB) context.Context {
 // airbyteRun runs one Airbyte command and returns its messages.
 func (f *fixture) airbyteRun(cmd airbyte.Command, catalog string) ([]map[string]any, error) {
 	f.t.Helper()
+	msgs, _, err := f.airbyteRaw(cmd, catalog)
+	return msgs, err
+}
+
+var t0 = time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// airbyteRaw is airbyteRun with stdout too.
+func (f *fixture) airbyteRaw(cmd airbyte.Command, catalog string) ([]map[string]any, []byte, error) {
+	f.t.Helper()
 	var out bytes.Buffer
 	err := airbyte.Run(ctx(f.t), sobjects.Source(), airbyte.Options{
 		Command: cmd, ConfigPath: f.config, CatalogPath: catalog, Stdout: &out,
-		Sync: integ.SyncOptions{HTTP: noRetry},
+		Sync: integ.SyncOptions{HTTP: noRetry, Now: func() time.Time { return t0 }},
 	})
 	if strings.Contains(out.String(), token) {
 		f.t.Errorf("the token is in the output")
@@ -84,7 +95,7 @@ func (f *fixture) airbyteRun(cmd airbyte.Command, catalog string) ([]map[string]
 		}
 		msgs = append(msgs, m)
 	}
-	return msgs, err
+	return msgs, out.Bytes(), err
 }
 
 // singerRun runs the tap and returns stdout and stderr.
@@ -490,5 +501,33 @@ func BenchmarkReadOneOf800(b *testing.B) {
 		if _, err := f.airbyteRun(airbyte.CommandRead, catalog); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// TestDiscoverGolden pins the whole output of an Airbyte discover of a small
+// org whose Contact describe fails: the logs, the TRACE naming Contact, and
+// the catalog of the others.
+func TestDiscoverGolden(t *testing.T) {
+	f := newFixture(t, 3)
+	f.server.FailDescribe("Contact")
+	_, out, err := f.airbyteRaw(airbyte.CommandDiscover, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out = bytes.ReplaceAll(out, []byte(f.url), []byte("http://api.test"))
+	golden := filepath.Join("testdata", "discover_one_failing.jsonl")
+	if *update {
+		if err := os.WriteFile(golden, out, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(out, want) {
+		t.Errorf("discover output differs from %s (go test -run TestDiscoverGolden -update):\n%s", golden, out)
 	}
 }
