@@ -78,12 +78,12 @@ func Run(ctx context.Context, src *integ.Source, o Options) error {
 }
 
 type runner struct {
-	src     *integ.Source
-	o       Options
-	out     *integ.Output
-	now     func() time.Time
-	sess    *integ.Session
-	logger  *slog.Logger
+	src    *integ.Source
+	o      Options
+	out    *integ.Output
+	now    func() time.Time
+	sess   *integ.Session
+	logger *slog.Logger
 }
 
 // fail writes err as a TRACE ERROR and returns it wrapping ErrReported.
