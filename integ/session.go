@@ -13,6 +13,7 @@ import (
 	"sort"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/integ/integ/requests"
 )
@@ -425,6 +426,9 @@ func (c *HttpContext) Value(key string) any {
 // occurrence, the one decoders keep) and a new one is appended.
 func PatchConfig(doc []byte, patch map[string]json.RawMessage) ([]byte, error) {
 	for k, v := range patch {
+		if !utf8.ValidString(k) {
+			return nil, fmt.Errorf("the key %q is not valid UTF-8", k)
+		}
 		if !json.Valid(v) {
 			return nil, fmt.Errorf("the new value of %q is not JSON", k)
 		}
