@@ -329,11 +329,14 @@ var ErrAuth = errors.New("authentication failed")
 
 func (s *Session) authError(err error) error {
 	var te *requests.TokenError
-	text := s.Redact(err.Error())
 	switch {
 	case errors.Is(err, requests.ErrCredentialsRefused):
-		return &Error{Kind: ConfigFailure, Err: tagged{ErrAuth, err},
-			Msg: "the API refused the configured credentials (" + text + "); authorise the connector again to get new ones"}
+		why := "refused"
+		if errors.As(err, &te) && te.Code != "" {
+			why += " (" + te.Code + ")"
+		}
+		return &Error{Kind: ConfigFailure, Err: tagged{ErrAuth, redactedError{err, s}},
+			Msg: "the API's token endpoint " + why + " the configured credentials: authorise the connector again to get a new refresh token, or check the client id and secret"}
 	case errors.Is(err, requests.ErrNoCredentials):
 		return &Error{Kind: ConfigFailure, Err: tagged{ErrAuth, err},
 			Msg: "no credentials: the config's key or token is empty; fill it in"}
@@ -345,10 +348,20 @@ func (s *Session) authError(err error) error {
 		case te.Status >= 400:
 			kind = ConfigFailure
 		}
-		return &Error{Kind: kind, Err: tagged{ErrAuth, err}, Msg: "could not get an access token: " + text}
+		return &Error{Kind: kind, Err: tagged{ErrAuth, redactedError{err, s}}, Msg: "could not get an access token"}
 	}
 	return err // network errors: KindOf and the retries know them
 }
+
+// redactedError shows err's text without the session's secrets (a token
+// endpoint may echo the token it refused), keeping the chain for errors.Is.
+type redactedError struct {
+	err error
+	s   *Session
+}
+
+func (e redactedError) Error() string { return e.s.Redact(e.err.Error()) }
+func (e redactedError) Unwrap() error { return e.err }
 
 // redactHandler redacts the session's run-time secrets from a record's
 // message and attributes before the protocol's handler formats it.

@@ -284,8 +284,5 @@ func (e *TokenError) Error() string {
 	if e.Description != "" {
 		sb.WriteString(": " + e.Description)
 	}
-	if e.Refused() {
-		sb.WriteString(" (the credentials were refused: authorise the connector again to get a new refresh token, or fix the client id and secret)")
-	}
 	return sb.String()
 }
