@@ -415,4 +415,3 @@ func FuzzParseTokenResponse(f *testing.F) {
 		}
 	})
 }
-

@@ -254,7 +254,7 @@ func TestAirbyteRotatedRefreshTokenGoesOutAsControl(t *testing.T) {
 						Config json.RawMessage `json:"config"`
 					} `json:"connectorConfig"`
 				} `json:"control"`
-				Catalog          json.RawMessage `json:"catalog"`
+				Catalog          json.RawMessage         `json:"catalog"`
 				ConnectionStatus struct{ Status string } `json:"connectionStatus"`
 			}
 			if err := json.Unmarshal(line, &m); err != nil {
