@@ -227,32 +227,61 @@ func gjsonString(doc json.RawMessage, key string) (string, bool) {
 	return s, true
 }
 
-// TokenDoer is the plain HTTP client for token endpoints: no retries, no
-// rate limit, no auth; a 30s timeout per call.
+// TokenDoer is the HTTP client for token endpoints: the run's transport
+// with up to 3 attempts for transient failures and 30s per attempt; no
+// rate limit and no auth.
 func (s *Session) TokenDoer() requests.Doer {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.tokenDoer == nil {
-		s.tokenDoer = requests.Chain(requests.DefaultClient(), requests.Timeout(30*time.Second))
+		s.tokenDoer = tokenDoer(HTTPOptions{})
 	}
 	return s.tokenDoer
 }
 
-// AuthFunc builds a source's authenticator from the validated config, once
-// per process. It may register secrets and values on s, and hand
-// s.UpdateConfig to a refresh-token grant's OnRotate.
-type AuthFunc func(cfg *Config, s *Session) (requests.Authenticator, error)
+func tokenDoer(o HTTPOptions) requests.Doer {
+	base := o.Doer
+	if base == nil {
+		base = requests.DefaultClient()
+	}
+	retry := o.Retry
+	if retry.MaxAttempts <= 0 || retry.MaxAttempts > 3 {
+		retry.MaxAttempts = 3
+	}
+	return requests.Chain(base, requests.Retry(retry), requests.Timeout(30*time.Second))
+}
 
-// WithAuth sets how the source authenticates. The authenticator is built
-// once per process (the first step that needs HTTP) and shared by every
-// step after it; an OAuth2 one has its tokens registered as secrets.
-func WithAuth(fn AuthFunc) SourceOption {
-	return func(s *Source) { s.auth = fn }
+// authFunc builds a source's authenticator from the validated config.
+type authFunc func(cfg *Config, s *Session) (requests.Authenticator, error)
+
+// WithAuth sets how the source authenticates. fn gets the config as a
+// *Config or decoded into the source's config type C, and the session: it
+// may register secrets and values there, and hand s.UpdateConfig to a
+// refresh-token grant's OnRotate. The authenticator is built once per
+// process (by the first step that needs HTTP) and shared by every later
+// step; an OAuth2 one has its tokens registered as secrets.
+//
+//	integ.WithAuth(func(c Config, s *integ.Session) (requests.Authenticator, error) {
+//		return requests.APIKeyHeader("Authorization", "Klaviyo-API-Key ", c.Key.Reveal()), nil
+//	})
+func WithAuth[C any](fn func(cfg C, s *Session) (requests.Authenticator, error)) SourceOption {
+	return func(src *Source) {
+		src.auth = func(cfg *Config, s *Session) (requests.Authenticator, error) {
+			if c, ok := any(cfg).(C); ok {
+				return fn(c, s)
+			}
+			var c C
+			if err := cfg.Decode(&c); err != nil {
+				return nil, err
+			}
+			return fn(c, s)
+		}
+	}
 }
 
 // authMiddleware returns the auth middleware of src, built on first use
 // and reused after: the legacy WithMiddleware builders, then WithAuth.
-func (s *Session) authMiddleware(src *Source, cfg *Config, base requests.Doer) ([]requests.Middleware, error) {
+func (s *Session) authMiddleware(src *Source, cfg *Config, o HTTPOptions) ([]requests.Middleware, error) {
 	s.mu.Lock()
 	if s.authBuilt {
 		defer s.mu.Unlock()
@@ -261,8 +290,8 @@ func (s *Session) authMiddleware(src *Source, cfg *Config, base requests.Doer) (
 	if s.cfg == nil {
 		s.cfg = cfg
 	}
-	if s.tokenDoer == nil && base != nil {
-		s.tokenDoer = requests.Chain(base, requests.Timeout(30*time.Second))
+	if s.tokenDoer == nil {
+		s.tokenDoer = tokenDoer(o)
 	}
 	s.mu.Unlock()
 	// Built unlocked: an AuthFunc may call AddSecret or Set.

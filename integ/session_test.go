@@ -199,3 +199,30 @@ func TestSessionBuildsAuthOnce(t *testing.T) {
 		t.Errorf("output leaks the access token: %s", out.String())
 	}
 }
+
+func TestAuthErrorsHaveKinds(t *testing.T) {
+	s := NewSession()
+	s.AddSecret("tok-echoed")
+	cases := []struct {
+		err  error
+		kind FailureKind
+		msg  string
+	}{
+		{&requests.TokenError{Status: 400, Code: "invalid_grant", Description: "tok-echoed revoked"}, ConfigFailure, "refused (invalid_grant) the configured credentials: authorise the connector again"},
+		{&requests.TokenError{Status: 401}, ConfigFailure, "refused the configured credentials"},
+		{&requests.TokenError{Status: 503}, TransientFailure, "could not get an access token"},
+		{&requests.TokenError{Status: 429}, TransientFailure, "could not get an access token"},
+		{&requests.TokenError{Status: 400, Code: "invalid_scope"}, ConfigFailure, "could not get an access token"},
+		{&requests.TokenError{Status: 200, Description: "the answer has no access_token"}, SystemFailure, "could not get an access token"},
+		{requests.ErrNoCredentials, ConfigFailure, "no credentials"},
+	}
+	for _, c := range cases {
+		err := s.authError(c.err)
+		if KindOf(err) != c.kind || !strings.Contains(UserMessage(err), c.msg) || !errors.Is(err, ErrAuth) {
+			t.Errorf("%v: kind %v, message %q", c.err, KindOf(err), UserMessage(err))
+		}
+		if strings.Contains(err.Error(), "tok-echoed") {
+			t.Errorf("secret in %q", err)
+		}
+	}
+}

@@ -26,7 +26,7 @@ type Source struct {
 	validator    *configValidator
 	check        RunnerFunc
 	middleware   []func(*Config) (requests.Middleware, error)
-	auth         AuthFunc
+	auth         authFunc
 	rps          float64
 	burst        int
 	userAgent    string

@@ -124,7 +124,7 @@ func (s *Source) buildHTTP(cfg *Config, o HTTPOptions) (*httpEnv, error) {
 		sess = NewSession()
 		sess.SetConfig(cfg)
 	}
-	auth, err := sess.authMiddleware(s, cfg, o.Doer)
+	auth, err := sess.authMiddleware(s, cfg, o)
 	if err != nil {
 		return nil, err
 	}

@@ -103,11 +103,7 @@ type oauthConfig struct {
 // the API for its streams, so Resolve and Sync both need the token.
 func oauthSource() *integ.Source {
 	return integ.NewSource("oauthtest", oauthConfig{},
-		integ.WithAuth(func(cfg *integ.Config, s *integ.Session) (requests.Authenticator, error) {
-			var c oauthConfig
-			if err := cfg.Decode(&c); err != nil {
-				return nil, err
-			}
+		integ.WithAuth(func(c oauthConfig, s *integ.Session) (requests.Authenticator, error) {
 			return requests.OAuth2RefreshToken(requests.OAuth2Options{
 				TokenURL: c.TokenURL, ClientID: c.ClientID, ClientSecret: c.ClientSecret.Reveal(),
 				RefreshToken: c.RefreshToken.Reveal(), Doer: s.TokenDoer(),
