@@ -33,6 +33,7 @@ type Session struct {
 	logger  *slog.Logger
 	persist ConfigPersister
 
+	buildMu   sync.Mutex // held while the auth is built, so it is built once
 	authBuilt bool
 	authMWs   []requests.Middleware
 	authErr   error
@@ -282,6 +283,8 @@ func WithAuth[C any](fn func(cfg C, s *Session) (requests.Authenticator, error))
 // authMiddleware returns the auth middleware of src, built on first use
 // and reused after: the legacy WithMiddleware builders, then WithAuth.
 func (s *Session) authMiddleware(src *Source, cfg *Config, o HTTPOptions) ([]requests.Middleware, error) {
+	s.buildMu.Lock()
+	defer s.buildMu.Unlock()
 	s.mu.Lock()
 	if s.authBuilt {
 		defer s.mu.Unlock()
@@ -324,10 +327,8 @@ func (s *Session) authMiddleware(src *Source, cfg *Config, o HTTPOptions) ([]req
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.authBuilt { // a concurrent first build may have won
-		s.authBuilt, s.authMWs, s.authErr = true, mws, err
-	}
-	return s.authMWs, s.authErr
+	s.authBuilt, s.authMWs, s.authErr = true, mws, err
+	return mws, err
 }
 
 // sessionAuth turns an authenticator's failures into plain-worded *Error
