@@ -369,7 +369,7 @@ func validateAirbyteMessage(t *testing.T, line []byte) {
 	t.Helper()
 	protocolOnce.Do(func() {
 		const id = "https://github.com/airbytehq/airbyte/blob/master/airbyte-protocol/models/src/main/resources/airbyte_protocol/airbyte_protocol.yaml"
-		y, err := os.ReadFile(filepath.Join("..", "..", "..", "protocol", "airbyte", "testdata", "airbyte_protocol.yaml"))
+		y, err := os.ReadFile(filepath.Join("..", "..", "protocol", "airbyte", "testdata", "airbyte_protocol.yaml"))
 		if err != nil {
 			protocolErr = err
 			return
