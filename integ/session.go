@@ -204,7 +204,10 @@ func (s *Session) UpdateConfig(patch map[string]any) error {
 		return nil
 	}
 	if err := persist(raws); err != nil {
-		return fmt.Errorf("saving the config change (%s): %w", keyList(raws), err)
+		err = fmt.Errorf("saving the config change (%s): %w", keyList(raws), err)
+		// Logged here too: a rotated token that is not saved fails the next run.
+		logger.Error(err.Error() + "; the next run may need the connector authorised again")
+		return err
 	}
 	return nil
 }
