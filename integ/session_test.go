@@ -226,3 +226,33 @@ func TestAuthErrorsHaveKinds(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkRedactOutput is the session's output filter on one 64 KiB write
+// of records (the engine's flush size) holding no secret.
+func BenchmarkRedactOutput(b *testing.B) {
+	line := []byte(`{"type":"RECORD","stream":"pokemon","record":{"name":"bulbasaur","url":"https://pokeapi.co/api/v2/pokemon/1/"}}` + "\n")
+	buf := bytes.Repeat(line, (64<<10)/len(line))
+	for _, n := range []int{0, 1, 2} {
+		b.Run(strings.Repeat("secret", n)+"-"+string(rune('0'+n)), func(b *testing.B) {
+			s := NewSession()
+			for i := range n {
+				s.AddSecret("eyJhbGciOiJSUzI1NiJ9.token-" + string(rune('a'+i)))
+			}
+			b.SetBytes(int64(len(buf)))
+			for b.Loop() {
+				s.RedactOutput(buf)
+			}
+		})
+	}
+}
+
+func TestRedactOutputFindsEverySecretShape(t *testing.T) {
+	for _, sec := range []string{"abcd", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln", "ya29.a0AfH6SMB-x_y", "00000000-0000-0000", `we"ird:,{}`, "eeeeeeeeeeeeeeeeeeee"} {
+		s := NewSession()
+		s.AddSecret(sec)
+		out := string(s.RedactOutput([]byte(`{"a":"` + sec + `","b":"x` + sec + sec + `"}` + "\n")))
+		if strings.Contains(out, sec) || strings.Count(out, "REDACTED") != 3 {
+			t.Errorf("%q: %s", sec, out)
+		}
+	}
+}
