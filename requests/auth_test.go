@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -213,6 +214,11 @@ func TestOAuth2RenewsOnceOn401AndRetries(t *testing.T) {
 	var apiCalls atomic.Int32
 	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		apiCalls.Add(1)
+		if r.Method == http.MethodPost {
+			if b, _ := io.ReadAll(r.Body); string(b) != "body" {
+				t.Errorf("attempt %d sent body %q", apiCalls.Load(), b)
+			}
+		}
 		ts.api(w, r)
 	}))
 	defer api.Close()
