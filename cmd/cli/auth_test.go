@@ -16,9 +16,8 @@ import (
 	"time"
 
 	"github.com/integ/integ/integ"
+	"github.com/integ/integ/internal/airbyteschema"
 	"github.com/integ/integ/requests"
-	"github.com/santhosh-tekuri/jsonschema/v6"
-	"sigs.k8s.io/yaml"
 )
 
 // oauthAPI is an API behind an OAuth 2.0 token endpoint that rotates its
@@ -357,48 +356,11 @@ func TestTokenEchoedInAnErrorIsRedacted(t *testing.T) {
 	noRunTimeTokens(t, "stderr", stderr)
 }
 
-var (
-	protocolOnce   sync.Once
-	protocolSchema *jsonschema.Schema
-	protocolErr    error
-)
-
 // validateAirbyteMessage checks a stdout line against AirbyteMessage in the
-// official protocol schema (protocol/airbyte/testdata, see SOURCE.txt there).
+// official protocol schema.
 func validateAirbyteMessage(t *testing.T, line []byte) {
 	t.Helper()
-	protocolOnce.Do(func() {
-		const id = "https://github.com/airbytehq/airbyte/blob/master/airbyte-protocol/models/src/main/resources/airbyte_protocol/airbyte_protocol.yaml"
-		y, err := os.ReadFile(filepath.Join("..", "..", "protocol", "airbyte", "testdata", "airbyte_protocol.yaml"))
-		if err != nil {
-			protocolErr = err
-			return
-		}
-		j, err := yaml.YAMLToJSON(y)
-		if err != nil {
-			protocolErr = err
-			return
-		}
-		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(j))
-		if err != nil {
-			protocolErr = err
-			return
-		}
-		c := jsonschema.NewCompiler()
-		c.DefaultDraft(jsonschema.Draft7)
-		if protocolErr = c.AddResource(id, doc); protocolErr != nil {
-			return
-		}
-		protocolSchema, protocolErr = c.Compile(id + "#/definitions/AirbyteMessage")
-	})
-	if protocolErr != nil {
-		t.Fatalf("protocol schema: %v", protocolErr)
-	}
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(line))
-	if err != nil {
-		t.Fatalf("not JSON: %q", line)
-	}
-	if err := protocolSchema.Validate(inst); err != nil {
-		t.Errorf("not an AirbyteMessage: %v\n%s", err, line)
+	if err := airbyteschema.ValidateMessage(line); err != nil {
+		t.Errorf("not an AirbyteMessage: %v", err)
 	}
 }
