@@ -29,15 +29,17 @@ type oauthAPI struct {
 	refresh  map[string]bool // usable refresh tokens
 	access   map[string]bool
 	failWith int // answer /items with this status, echoing the token
+	expires  int // expires_in of access tokens
+	streams  []string
 	srv      *httptest.Server
 }
 
 func newOAuthAPI(t *testing.T, refreshToken string) *oauthAPI {
-	a := &oauthAPI{refresh: map[string]bool{refreshToken: true}, access: map[string]bool{}}
+	a := &oauthAPI{refresh: map[string]bool{refreshToken: true}, access: map[string]bool{}, expires: 3600, streams: []string{"items"}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /token", a.token)
 	mux.HandleFunc("GET /streams", a.guard(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, `{"streams":["items"]}`)
+		json.NewEncoder(w).Encode(map[string]any{"streams": a.streams})
 	}))
 	mux.HandleFunc("GET /items", a.guard(func(w http.ResponseWriter, r *http.Request) {
 		a.mu.Lock()
@@ -68,7 +70,7 @@ func (a *oauthAPI) token(w http.ResponseWriter, r *http.Request) {
 	next := fmt.Sprintf("refresh-rotated-%d", a.calls)
 	access := fmt.Sprintf("access-token-%d", a.calls)
 	a.refresh[next], a.access[access] = true, true
-	fmt.Fprintf(w, `{"access_token":%q,"refresh_token":%q,"expires_in":3600,"token_type":"Bearer","instance_url":%q}`, access, next, a.srv.URL)
+	fmt.Fprintf(w, `{"access_token":%q,"refresh_token":%q,"expires_in":%d,"token_type":"Bearer","instance_url":%q}`, access, next, a.expires, a.srv.URL)
 }
 
 func (a *oauthAPI) guard(h http.HandlerFunc) http.HandlerFunc {
@@ -121,15 +123,20 @@ func oauthSource() *integ.Source {
 			}
 			// The API's address is only known once a token is fetched.
 			base := strings.TrimSuffix(cfg.TokenURL, "/token")
-			if _, err := c.Do(requests.New(base + "/streams")); err != nil {
+			resp, err := c.Do(requests.New(base + "/streams"))
+			if err != nil {
 				return nil, err
 			}
-			return []*integ.Stream{integ.NewStream("items", struct {
-				ID       int    `json:"id"`
-				SeenAuth string `json:"seen_auth"`
-			}{}, func(c *integ.HttpContext) error {
-				return c.EmitObject(requests.New(fmt.Sprint(c.Value("instance_url")) + "/items"))
-			}, integ.PrimaryKey("id"))}, nil
+			var streams []*integ.Stream
+			for _, name := range resp.Get("streams").Array() {
+				streams = append(streams, integ.NewStream(name.String(), struct {
+					ID       int    `json:"id"`
+					SeenAuth string `json:"seen_auth"`
+				}{}, func(c *integ.HttpContext) error {
+					return c.EmitObject(requests.New(fmt.Sprint(c.Value("instance_url")) + "/items"))
+				}, integ.PrimaryKey("id")))
+			}
+			return streams, nil
 		}),
 	)
 }
@@ -362,5 +369,66 @@ func validateAirbyteMessage(t *testing.T, line []byte) {
 	t.Helper()
 	if err := airbyteschema.ValidateMessage(line); err != nil {
 		t.Errorf("not an AirbyteMessage: %v", err)
+	}
+}
+
+// Tokens that expire within the renewal margin are renewed before every
+// request: with parallel streams, each renewal rotates the refresh token
+// and writes a CONTROL message, always a whole line between records, the
+// last one holding the token the server will accept next.
+func TestAirbyteRotationDuringAParallelRead(t *testing.T) {
+	api := newOAuthAPI(t, "refresh-initial")
+	api.expires = 30 // under the one-minute margin: renewed on every request
+	for i := range 8 {
+		api.streams = append(api.streams, fmt.Sprintf("s%d", i))
+	}
+	dir := t.TempDir()
+	cfgPath := writeJSONFile(t, dir, "config.json", 0o600, map[string]any{
+		"token_url": api.srv.URL + "/token", "client_id": "cid", "client_secret": "client-secret-1",
+		"refresh_token": "refresh-initial", "max_parallel_streams": 4})
+	var cat bytes.Buffer
+	cat.WriteString(`{"streams":[`)
+	for i, name := range api.streams {
+		if i > 0 {
+			cat.WriteByte(',')
+		}
+		fmt.Fprintf(&cat, `{"stream":{"name":%q,"json_schema":{"type":"object"},"supported_sync_modes":["full_refresh"]},"sync_mode":"full_refresh","destination_sync_mode":"overwrite"}`, name)
+	}
+	cat.WriteString(`]}`)
+	catPath := filepath.Join(dir, "catalog.json")
+	os.WriteFile(catPath, cat.Bytes(), 0o600)
+
+	code, stdout, stderr := execOAuth(t, "read", "--config", cfgPath, "--catalog", catPath)
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	var controls []string
+	records := 0
+	for _, line := range strings.Split(strings.TrimSuffix(stdout, "\n"), "\n") {
+		validateAirbyteMessage(t, []byte(line))
+		var m struct {
+			Type    string
+			Control struct {
+				ConnectorConfig struct{ Config map[string]any } `json:"connectorConfig"`
+			}
+		}
+		json.Unmarshal([]byte(line), &m)
+		switch m.Type {
+		case "CONTROL":
+			controls = append(controls, fmt.Sprint(m.Control.ConnectorConfig.Config["refresh_token"]))
+		case "RECORD":
+			records++
+		}
+	}
+	calls := api.tokenCalls()
+	if records != len(api.streams) || len(controls) != calls || calls < len(api.streams)+1 {
+		t.Fatalf("%d records, %d CONTROL messages, %d token requests", records, len(controls), calls)
+	}
+	last := controls[len(controls)-1]
+	api.mu.Lock()
+	live := api.refresh[last]
+	api.mu.Unlock()
+	if !live || last != fmt.Sprintf("refresh-rotated-%d", calls) {
+		t.Errorf("the last CONTROL holds %s, not the live refresh token (rotations: %v)", last, controls)
 	}
 }
