@@ -18,7 +18,8 @@ import (
 // the secrets learned at run time, redacted from every log, error and
 // output; values an auth step learns (Salesforce's instance_url); and the
 // path that saves a changed config (a rotated refresh token). The
-// protocols create it; a Session is safe for concurrent use.
+// protocols create it, one per process and source (it keeps the first
+// source's authenticator); a Session is safe for concurrent use.
 type Session struct {
 	mu      sync.Mutex
 	cfg     *Config
