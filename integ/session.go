@@ -106,11 +106,16 @@ func (s *Session) AddSecret(v string) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !slices.Contains(s.secrets, v) {
-		// New slices, not appends: RedactOutput reads the old ones unlocked.
-		s.secrets = append(slices.Clip(s.secrets), v)
-		s.anchors = append(slices.Clip(s.anchors), anchorOf(v))
+	s.addSecretLocked(v)
+}
+
+func (s *Session) addSecretLocked(v string) {
+	if len(v) < 4 || slices.Contains(s.secrets, v) {
+		return
 	}
+	// New slices, not appends: RedactOutput reads the old ones unlocked.
+	s.secrets = append(slices.Clip(s.secrets), v)
+	s.anchors = append(slices.Clip(s.anchors), anchorOf(v))
 }
 
 // Secrets lists every secret known so far: the config's and the run-time
@@ -193,6 +198,7 @@ func (s *Session) UpdateConfig(patch map[string]any) error {
 		}
 		if old, ok := gjsonString(cfg.raw, k); ok && slices.Contains(cfg.secrets, old) {
 			next.secrets = append(next.secrets, str)
+			s.addSecretLocked(str) // for the loggers, which only know the config's first secrets
 		}
 	}
 	s.cfg = next

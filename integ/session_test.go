@@ -130,6 +130,11 @@ func TestSessionUpdateConfig(t *testing.T) {
 	if got.Token != "newer-token" {
 		t.Errorf("config now has %q", got.Token)
 	}
+	var logged bytes.Buffer
+	s.WrapLogger(slog.New(slog.NewTextHandler(&logged, nil))).Info("saw newer-token")
+	if strings.Contains(logged.String(), "newer-token") {
+		t.Errorf("log shows the new secret: %s", logged.String())
+	}
 	red := s.Redact("new-token newer-token old-token m")
 	if red != "REDACTED REDACTED REDACTED m" {
 		t.Errorf("redacted: %q (a new value of a secret key is a secret; of a plain key is not)", red)
