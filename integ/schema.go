@@ -69,6 +69,28 @@ func (s *Schema) Property(name string) *Schema {
 	return nil
 }
 
+// PropertyPath finds a nested property by its path segments. When a segment
+// is missing it returns nil and the index of that segment. An object with no
+// declared properties accepts any path below it (its members are open).
+func (s *Schema) PropertyPath(segs []string) (*Schema, int) {
+	cur := s
+	for i, seg := range segs {
+		if cur == nil {
+			return nil, i
+		}
+		open := len(cur.Type) == 0 || cur.Type.Has("object")
+		if open && len(cur.Properties) == 0 && i > 0 && (cur.AdditionalProperties == nil || *cur.AdditionalProperties) {
+			return cur, -1 // an open object: nothing to check against
+		}
+		next := cur.Property(seg)
+		if next == nil {
+			return nil, i
+		}
+		cur = next
+	}
+	return cur, -1
+}
+
 // PropertyNames lists the properties in declared order.
 func (s *Schema) PropertyNames() []string {
 	names := make([]string, len(s.Properties))
