@@ -51,7 +51,8 @@ func Authorize(a Authenticator) Middleware {
 			}
 			retry, err := authorized(a, req)
 			if err != nil {
-				return resp, nil // the 401 says more than a failed renewal would; it is a config error too
+				drain(resp)
+				return nil, err // why the renewal failed (a revoked grant) says more than the 401
 			}
 			if req.Body != nil && req.GetBody != nil {
 				if retry.Body, err = req.GetBody(); err != nil {

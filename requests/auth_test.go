@@ -421,3 +421,25 @@ func FuzzParseTokenResponse(f *testing.F) {
 		}
 	})
 }
+
+// A grant revoked during a run: the 401's renewal fails, and the error says
+// why rather than just "401".
+func TestOAuth2RevokedMidRunReportsTheRefusal(t *testing.T) {
+	ts := newTokenServer(t, "rt-0")
+	tokSrv := httptest.NewServer(ts)
+	defer tokSrv.Close()
+	api := httptest.NewServer(http.HandlerFunc(ts.api))
+	defer api.Close()
+	a := requests.OAuth2RefreshToken(requests.OAuth2Options{TokenURL: tokSrv.URL, RefreshToken: "rt-0"})
+	d := requests.Chain(http.DefaultClient, requests.Authorize(a))
+	get(t, d, api.URL)
+	ts.mu.Lock()
+	ts.valid = map[string]bool{} // the user revoked the grant
+	ts.mu.Unlock()
+	ts.revokeAccess()
+	req, _ := http.NewRequest(http.MethodGet, api.URL, nil)
+	_, err := d.Do(req)
+	if !errors.Is(err, requests.ErrCredentialsRefused) {
+		t.Errorf("err = %v, want the refusal", err)
+	}
+}
