@@ -63,6 +63,7 @@ type OAuth2 struct {
 	mu      sync.Mutex // held while fetching: waiters reuse the result
 	tok     *Token
 	refresh string
+	refused *TokenError // the credentials were refused: asking again cannot help
 }
 
 // OAuth2RefreshToken is the refresh-token grant (a user authorised the
@@ -128,8 +129,14 @@ func (a *OAuth2) Token(ctx context.Context) (*Token, error) {
 	if a.tok != nil && (a.tok.Expiry.IsZero() || a.o.Now().Add(a.o.Margin).Before(a.tok.Expiry)) {
 		return a.tok, nil
 	}
+	if a.refused != nil {
+		return nil, a.refused
+	}
 	tok, err := a.fetch(ctx)
 	if err != nil {
+		if te, ok := err.(*TokenError); ok && te.Refused() {
+			a.refused = te
+		}
 		return nil, err
 	}
 	a.tok = tok

@@ -442,4 +442,15 @@ func TestOAuth2RevokedMidRunReportsTheRefusal(t *testing.T) {
 	if !errors.Is(err, requests.ErrCredentialsRefused) {
 		t.Errorf("err = %v, want the refusal", err)
 	}
+	// Other requests (streams) do not ask the token endpoint again.
+	before := ts.count()
+	for range 3 {
+		req, _ := http.NewRequest(http.MethodGet, api.URL, nil)
+		if _, err := d.Do(req); !errors.Is(err, requests.ErrCredentialsRefused) {
+			t.Errorf("err = %v", err)
+		}
+	}
+	if ts.count() != before {
+		t.Errorf("%d more token requests after the refusal", ts.count()-before)
+	}
 }
