@@ -5,15 +5,20 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"maps"
 	"slices"
 	"sort"
+	"strings"
 	"unicode/utf8"
 )
 
-// PatchConfig sets top-level members of the JSON object doc to the values
-// in patch, keeping every other byte: members keep their order and
-// formatting, a changed member is replaced where it stands (its last
-// occurrence, the one decoders keep) and a new one is appended.
+// PatchConfig sets members of the JSON object doc to the values in patch,
+// keeping every other byte: members keep their order and formatting, a
+// changed member is replaced where it stands (its last occurrence, the one
+// decoders keep) and a new one is appended. A key is a member name or, when
+// doc has no member by that name, a dotted path into nested objects
+// ("credentials.refresh_token"), which are created if missing.
 func PatchConfig(doc []byte, patch map[string]json.RawMessage) ([]byte, error) {
 	for k, v := range patch {
 		if !utf8.ValidString(k) {
@@ -48,7 +53,7 @@ func PatchConfig(doc []byte, patch map[string]json.RawMessage) ([]byte, error) {
 		return nil, errors.New("the config is not a JSON object")
 	}
 	closeAt := int(dec.InputOffset()) - 1
-	if _, err := dec.Token(); err == nil {
+	if _, err := dec.Token(); err != io.EOF {
 		return nil, errors.New("the config has data after its object")
 	}
 	type edit struct {
@@ -57,6 +62,35 @@ func PatchConfig(doc []byte, patch map[string]json.RawMessage) ([]byte, error) {
 	}
 	var edits []edit
 	var added []string
+	nested := map[string]map[string]json.RawMessage{}
+	for k, v := range patch {
+		head, rest, dotted := strings.Cut(k, ".")
+		_, literal := found[k]
+		if dotted && !literal && head != "" && rest != "" {
+			if nested[head] == nil {
+				nested[head] = map[string]json.RawMessage{}
+			}
+			nested[head][rest] = v
+		}
+	}
+	for head, sub := range nested {
+		if _, ok := patch[head]; ok {
+			return nil, fmt.Errorf("the update sets %q and a member of it", head)
+		}
+		inner := []byte("{}")
+		if sp, ok := found[head]; ok {
+			inner = doc[sp.start:sp.end]
+		}
+		v, err := PatchConfig(inner, sub)
+		if err != nil {
+			return nil, fmt.Errorf("%q: %w", head, err)
+		}
+		patch = maps.Clone(patch)
+		for rest := range sub {
+			delete(patch, head+"."+rest)
+		}
+		patch[head] = v
+	}
 	for k, v := range patch {
 		if sp, ok := found[k]; ok {
 			edits = append(edits, edit{sp.start, sp.end, v})

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/integ/integ/requests"
@@ -164,7 +165,8 @@ func (s *Session) Value(key string) any {
 	return s.values[key]
 }
 
-// UpdateConfig changes top-level config keys for this run and the next: the
+// UpdateConfig changes config keys for this run and the next (a key is a
+// top-level name or a dotted path, "credentials.refresh_token"): the
 // session's config is patched, a new value replacing a secret becomes a
 // secret, and the protocol saves the change (a CONTROL message for
 // Airbyte, the config file for Singer). Values never reach a log.
@@ -223,17 +225,21 @@ func keyList(m map[string]json.RawMessage) string {
 	return string(b)
 }
 
-// gjsonString reads a top-level string member of an object.
+// gjsonString reads a string member of an object: a top-level member by
+// that name, or else the member at the dotted path.
 func gjsonString(doc json.RawMessage, key string) (string, bool) {
 	var m map[string]json.RawMessage
 	if json.Unmarshal(doc, &m) != nil {
 		return "", false
 	}
-	var s string
-	if json.Unmarshal(m[key], &s) != nil {
-		return "", false
+	if raw, ok := m[key]; ok {
+		var s string
+		return s, json.Unmarshal(raw, &s) == nil
 	}
-	return s, true
+	if head, rest, ok := strings.Cut(key, "."); ok && m[head] != nil {
+		return gjsonString(m[head], rest)
+	}
+	return "", false
 }
 
 // Value returns a value the source's auth step stored with Session.Set

@@ -32,6 +32,13 @@ func TestPatchConfig(t *testing.T) {
 		{"duplicate key: the last one", `{"k": 1, "k": 2}`, map[string]string{"k": `3`}, `{"k": 1, "k": 3}`, ""},
 		{"escaped key", `{"a\"b": "x"}`, map[string]string{`a"b`: `"y"`}, `{"a\"b": "y"}`, ""},
 		{"several edits", `{"a":"1","b":"2","c":"3"}`, map[string]string{"a": `"x"`, "c": `"zz"`, "d": `4`}, `{"a":"x","b":"2","c":"zz","d":4}`, ""},
+		{"dotted path into an object", `{"credentials": {"type": "oauth", "refresh_token": "old"}, "x": 1}`,
+			map[string]string{"credentials.refresh_token": `"new"`}, `{"credentials": {"type": "oauth", "refresh_token": "new"}, "x": 1}`, ""},
+		{"dotted path, two members", `{"c": {"a": 1}}`, map[string]string{"c.a": `2`, "c.b": `3`}, `{"c": {"a": 2,"b":3}}`, ""},
+		{"dotted path creates objects", `{"x": 1}`, map[string]string{"c.d.e": `true`}, `{"x": 1,"c":{"d":{"e":true}}}`, ""},
+		{"a literal dotted name wins", `{"a.b": 1, "a": {"b": 2}}`, map[string]string{"a.b": `9`}, `{"a.b": 9, "a": {"b": 2}}`, ""},
+		{"dotted path into a non-object", `{"c": "s"}`, map[string]string{"c.a": `1`}, "", "not a JSON object"},
+		{"an object and its member", `{"c": {}}`, map[string]string{"c": `{}`, "c.a": `1`}, "", "and a member of it"},
 		{"not an object", `[1]`, map[string]string{"k": `1`}, "", "not a JSON object"},
 		{"trailing data", `{"a":1} {}`, map[string]string{"k": `1`}, "", "data after"},
 		{"bad value", `{}`, map[string]string{"k": `nope`}, "", "not JSON"},
@@ -69,19 +76,29 @@ func FuzzPatchConfig(f *testing.F) {
 		if err != nil {
 			return
 		}
-		var m map[string]json.RawMessage
-		if err := json.Unmarshal(got, &m); err != nil {
-			t.Fatalf("patched config is not an object: %v\n%s", err, got)
-		}
 		var want, have any
 		json.Unmarshal([]byte(value), &want)
-		json.Unmarshal(m[key], &have)
+		json.Unmarshal(lookupRaw(t, got, key), &have)
 		wb, _ := json.Marshal(want)
 		hb, _ := json.Marshal(have)
 		if !bytes.Equal(wb, hb) {
-			t.Fatalf("key %q = %s, want %s", key, m[key], value)
+			t.Fatalf("key %q = %s, want %s\n%s", key, hb, value, got)
 		}
 	})
+}
+
+// lookupRaw finds key in doc as PatchConfig places it: a member by that
+// name, or else the dotted path.
+func lookupRaw(t *testing.T, doc []byte, key string) json.RawMessage {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(doc, &m); err != nil {
+		t.Fatalf("patched config is not an object: %v\n%s", err, doc)
+	}
+	if v, ok := m[key]; ok {
+		return v
+	}
+	head, rest, _ := strings.Cut(key, ".")
+	return lookupRaw(t, m[head], rest)
 }
 
 func TestSessionRedactsRunTimeSecretsFromLogs(t *testing.T) {
@@ -114,6 +131,23 @@ func TestSessionUpdateConfig(t *testing.T) {
 	s.SetConfig(cfg)
 	if err := s.UpdateConfig(map[string]any{"refresh_token": "new-token"}); err != nil {
 		t.Fatal(err) // no persister: kept for this run
+	}
+	// A dotted path: the new value of a nested secret is a secret too.
+	nestedCfg, err := NewSource("n", struct {
+		Creds struct {
+			Token Secret `json:"refresh_token"`
+		} `json:"credentials"`
+	}{}, WithStreams(NewStream("s", struct{}{}, func(*HttpContext) error { return nil }))).ParseConfig(json.RawMessage(`{"credentials":{"refresh_token":"nested-old"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := NewSession()
+	ns.SetConfig(nestedCfg)
+	if err := ns.UpdateConfig(map[string]any{"credentials.refresh_token": "nested-new"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := ns.Redact("nested-new"); got != "REDACTED" || !strings.Contains(string(ns.Config().Raw()), `"refresh_token":"nested-new"`) {
+		t.Errorf("nested update: %q, config %s", got, ns.Config().Raw())
 	}
 	var saved map[string]json.RawMessage
 	s.OnConfigUpdate(func(p map[string]json.RawMessage) error { saved = p; return nil })

@@ -66,8 +66,14 @@ func fileHolds(path, key string) (bool, error) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		return false, err
 	}
-	_, ok := m[key]
-	return ok, nil
+	if _, ok := m[key]; ok {
+		return true, nil
+	}
+	// A dotted path ("credentials.refresh_token") lives in the file that
+	// holds its top-level object: files merge top-level keys only.
+	head, _, dotted := strings.Cut(key, ".")
+	_, ok := m[head]
+	return dotted && ok, nil
 }
 
 // rewriteConfigFile patches path atomically: a temporary file in the same

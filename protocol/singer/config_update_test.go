@@ -23,6 +23,8 @@ func TestConfigPersisterWritesTheFileHoldingTheKey(t *testing.T) {
 			map[string]string{"k": `"3"`}, []string{"", `{"k": "3"}`}},
 		{"key in no file: the last one", []string{`{"a": 1}`, "{\n  \"b\": 2\n}\n"}, []os.FileMode{0o600, 0o600},
 			map[string]string{"k": `"v"`}, []string{"", "{\n  \"b\": 2,\"k\":\"v\"\n}\n"}},
+		{"dotted path: the file holding the object", []string{`{"credentials": {"refresh_token": "old", "id": "c"}}`, `{"b": 2}`}, []os.FileMode{0o600, 0o644},
+			map[string]string{"credentials.refresh_token": `"new"`}, []string{`{"credentials": {"refresh_token": "new", "id": "c"}}`, ""}},
 		{"two keys, two files", []string{`{"x": 1}`, `{"y": 2}`, `{"z": 3}`}, []os.FileMode{0o600, 0o600, 0o600},
 			map[string]string{"x": `10`, "z": `30`}, []string{`{"x": 10}`, "", `{"z": 30}`}},
 	}
