@@ -196,6 +196,8 @@ func (a *OAuth2) fetch(ctx context.Context) (*Token, error) {
 	tok, terr := ParseTokenResponse(resp.StatusCode, body, a.o.Now())
 	if terr != nil {
 		terr.URL = RedactURL(a.o.TokenURL)
+		// Servers may quote what they refused.
+		terr.Description = Redact(terr.Description, a.refresh, a.o.ClientSecret)
 		return nil, terr
 	}
 	return tok, nil
