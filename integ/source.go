@@ -26,6 +26,7 @@ type Source struct {
 	validator    *configValidator
 	check        RunnerFunc
 	middleware   []func(*Config) (requests.Middleware, error)
+	auth         authFunc
 	rps          float64
 	burst        int
 	userAgent    string
