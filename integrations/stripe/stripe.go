@@ -92,7 +92,9 @@ func Source() *integ.Source {
 		integ.WithDescription("Customers, charges, invoices, subscriptions, payment intents, balance transactions and events from Stripe."),
 		integ.WithDocumentationURL("https://docs.stripe.com/api"),
 		integ.WithRateLimit(25, 5),
-		integ.WithMiddleware(bearer),
+		integ.WithAuth(func(c Config, _ *integ.Session) (requests.Authenticator, error) {
+			return requests.Bearer(c.APIKey.Reveal()), nil
+		}),
 		integ.WithRetry(requests.RetryOptions{Classifiers: []requests.RetryClassifier{shouldRetry}}),
 		integ.WithStreams(
 			integ.NewStream("customers", Customer{}, list("customers"), integ.PrimaryKey("id"),
@@ -195,13 +197,4 @@ func shouldRetry(resp *http.Response, _ []byte, _ time.Time) requests.RetryAdvic
 		return requests.RetryAdvice{Action: requests.AdviceStop, Reason: "Stripe-Should-Retry: false"}
 	}
 	return requests.RetryAdvice{}
-}
-
-// bearer sends the key as Stripe documents it.
-func bearer(cfg *integ.Config) (requests.Middleware, error) {
-	var c Config
-	if err := cfg.Decode(&c); err != nil {
-		return nil, err
-	}
-	return requests.Header("Authorization", "Bearer "+c.APIKey.Reveal()), nil
 }
