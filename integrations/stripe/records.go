@@ -84,12 +84,11 @@ type Invoice struct {
 }
 
 // InvoiceLineItem is one line of an invoice
-// (https://docs.stripe.com/api/invoice-line-item/object), with the id of its
-// invoice added as "invoice".
+// (https://docs.stripe.com/api/invoice-line-item/object).
 type InvoiceLineItem struct {
 	ID          string            `json:"id" description:"Unique identifier (il_...)."`
 	Object      string            `json:"object" description:"Always \"line_item\"."`
-	Invoice     string            `json:"invoice" description:"The invoice's id (in_...), added by the connector."`
+	Invoice     *string           `json:"invoice" description:"The id of the invoice the line is on (in_...)."`
 	Amount      int64             `json:"amount" description:"In the smallest currency unit."`
 	Currency    string            `json:"currency"`
 	Description *string           `json:"description"`

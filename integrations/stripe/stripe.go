@@ -24,7 +24,7 @@
 // invoice_line_items is a child of invoices: an invoice's list entry
 // carries its first lines (lines.data); only when lines.has_more is true
 // are the others read, from GET /v1/invoices/{id}/lines?starting_after=
-// <last line carried>. Each line gets its invoice's id as "invoice".
+// <last line carried>. Each line names its invoice in "invoice".
 //
 // To keep the mutable objects current without re-reading them all, sync the
 // events stream incrementally: every change is an event (customer.updated,
@@ -105,8 +105,7 @@ func Source() *integ.Source {
 				integ.Description("Invoices (full refresh: they are finalized, paid, voided; see events).")),
 			integ.NewStream("invoice_line_items", InvoiceLineItem{}, lineItems, integ.PrimaryKey("id"),
 				integ.ChildOf("invoices"),
-				integ.AddField("invoice", func(c *integ.HttpContext) any { return c.Parent().Get("id") }),
-				integ.Description("Every line of every invoice, with its invoice's id; the invoice list carries the first lines, the rest are asked for.")),
+				integ.Description("Every line of every invoice (its invoice field names the invoice); the invoice list carries the first lines, the rest are asked for.")),
 			integ.NewStream("subscriptions", Subscription{}, list("subscriptions", "status", "all"), integ.PrimaryKey("id"),
 				integ.Description("Subscriptions of every status, canceled ones included (full refresh; see events).")),
 			integ.NewStream("payment_intents", PaymentIntent{}, list("payment_intents"), integ.PrimaryKey("id"),
