@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/integ/integ/integ"
+	"github.com/integ/integ/internal/golden"
 	"github.com/integ/integ/requests"
 )
 
@@ -511,19 +512,7 @@ func TestSpecGolden(t *testing.T) {
 		}
 	}
 	got = append(got, '\n')
-	const golden = "testdata/spec.golden.json"
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("the config schema differs from %s:\n%s", golden, got)
-	}
+	golden.Check(t, "testdata/spec.golden.json", got)
 }
 
 func TestPaginationLoop(t *testing.T) {
