@@ -44,6 +44,11 @@ func Execute(ctx context.Context, src *integ.Source, args []string, stdout, stde
 // HTTPDefaults tunes every command's HTTP stack; tests shorten its retries.
 var HTTPDefaults integ.HTTPOptions
 
+// CheckpointRecords, when positive, sets how many records pass between
+// checkpoints; test binaries lower it so that a killed sync has written
+// state (the default, 10,000, buffers a test's whole data set).
+var CheckpointRecords int64
+
 // errReported marks errors a command already wrote in its protocol's form.
 var errReported = errors.New("cli: error reported")
 
@@ -82,6 +87,7 @@ As an Airbyte source: the spec, check, discover and read commands.`, src.Descrip
 			}
 			o.Stdout, o.Stderr = stdout, stderr
 			o.Sync.HTTP = HTTPDefaults
+			o.Sync.CheckpointRecords = CheckpointRecords
 			return singer.Run(cmd.Context(), src, o)
 		},
 	}
