@@ -1,7 +1,6 @@
 package rest
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -373,7 +372,7 @@ func TestCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := src.Check(context.Background(), cfg, nil, fastRetry); err != nil {
+	if err := src.Check(testContext(t), cfg, nil, fastRetry); err != nil {
 		t.Errorf("check: %v", err)
 	}
 
@@ -381,7 +380,7 @@ func TestCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = src.Check(context.Background(), cfg, nil, fastRetry)
+	err = src.Check(testContext(t), cfg, nil, fastRetry)
 	mustContain(t, err, "connection check failed", "404")
 }
 
