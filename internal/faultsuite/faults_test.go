@@ -94,7 +94,9 @@ func runSinger(t *testing.T, tg target, url string, sl *sleeps, state string) re
 	var out, errb bytes.Buffer
 	o.Stdout, o.Stderr = &out, &errb
 	o.Sync.HTTP.Retry = requests.RetryOptions{MaxAttempts: 5, Sleep: sl.sleep}
-	err := singer.Run(context.Background(), tg.src(), o)
+	ctx, cancel := context.WithTimeout(context.Background(), syncDeadline)
+	defer cancel()
+	err := singer.Run(ctx, tg.src(), o)
 	return result{out.String(), errb.String(), err}
 }
 

@@ -93,7 +93,7 @@ func TestCancelAtRandomPointsThenResume(t *testing.T) {
 				t.Fatalf("trial %d: no complete run after 40 resumes", trial)
 			}
 			var ctx context.Context
-			ctx, cancel = context.WithCancel(context.Background())
+			ctx, cancel = context.WithTimeout(context.Background(), syncDeadline)
 			served.Store(0)
 			stopAt = int64(1 + rng.IntN(8))
 			if run > 0 && rng.IntN(4) == 0 {

@@ -29,6 +29,10 @@ func newRand(t *testing.T, stream uint64) *rand.Rand {
 	return rand.New(rand.NewPCG(seed, stream))
 }
 
+// syncDeadline bounds every sync a test runs, so that a sync that loops
+// fails its test instead of hanging go test for ten minutes.
+const syncDeadline = 30 * time.Second
+
 // testtapBin is the path of cmd/internal/testtap, built once by TestMain
 // for the tests that need a real process ("" under -short).
 var testtapBin string
