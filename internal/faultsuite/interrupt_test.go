@@ -75,6 +75,8 @@ func checkResumes(t *testing.T, outputs []string) {
 // each from the last STATE it wrote.
 func TestCancelAtRandomPointsThenResume(t *testing.T) {
 	rng := newRand(t, 1)
+	deadline, stop := context.WithTimeout(context.Background(), syncDeadline)
+	defer stop()
 	for trial := range 8 {
 		_, api := eventsAPI()
 		var cancel context.CancelFunc
@@ -93,7 +95,10 @@ func TestCancelAtRandomPointsThenResume(t *testing.T) {
 				t.Fatalf("trial %d: no complete run after 40 resumes", trial)
 			}
 			var ctx context.Context
-			ctx, cancel = context.WithTimeout(context.Background(), syncDeadline)
+			if deadline.Err() != nil {
+				t.Fatalf("trial %d run %d: the test's deadline passed", trial, run)
+			}
+			ctx, cancel = context.WithCancel(deadline)
 			served.Store(0)
 			stopAt = int64(1 + rng.IntN(8))
 			if run > 0 && rng.IntN(4) == 0 {
