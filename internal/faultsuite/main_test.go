@@ -68,3 +68,16 @@ func testtap(t *testing.T) string {
 	}
 	return testtapBin
 }
+
+// TestSeedReplays: the same -seed gives the same random choices, which is
+// what makes a failure's printed seed worth printing.
+func TestSeedReplays(t *testing.T) {
+	defer func(s uint64) { *seedFlag = s }(*seedFlag)
+	*seedFlag = 12345
+	a, b := newRand(t, 2), newRand(t, 2)
+	for i := range 16 {
+		if x, y := a.Int64N(1000), b.Int64N(1000); x != y {
+			t.Fatalf("draw %d: %d then %d from the same seed", i, x, y)
+		}
+	}
+}
