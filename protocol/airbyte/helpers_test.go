@@ -90,7 +90,9 @@ func (f *fixture) run(o airbyte.Options) ([]msg, []byte, error) {
 	o.Sync.HTTP.Retry = requests.RetryOptions{MaxAttempts: 1}
 	o.Sync.Now = f.now
 	o.LogLevel = -8 // everything: logs must stay valid and secret-free too
-	err := airbyte.Run(context.Background(), f.src, o)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a loop fails, not hangs
+	defer cancel()
+	err := airbyte.Run(ctx, f.src, o)
 	if bytes.Contains(out.Bytes(), []byte(secretToken)) {
 		f.t.Fatalf("stdout holds the secret:\n%s", out.Bytes())
 	}

@@ -62,7 +62,9 @@ func syncFixed(t *testing.T, catalog *integ.Catalog, state *integ.State) (stdout
 		t.Fatal(err)
 	}
 	var out, errb bytes.Buffer
-	err = src.Sync(context.Background(), integ.SyncOptions{
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a loop fails, not hangs
+	defer cancel()
+	err = src.Sync(ctx, integ.SyncOptions{
 		Config: cfg, Catalog: catalog, State: state,
 		Protocol: NewProtocol(&errb), Output: integ.NewOutput(&out),
 		Now:               func() time.Time { return time.Date(2030, 5, 6, 7, 8, 9, 123456789, time.UTC) },
