@@ -23,6 +23,7 @@ type Source struct {
 
 	configSchema *Schema
 	configType   reflect.Type
+	oauth        *OAuthSpec
 	validator    *configValidator
 	check        RunnerFunc
 	middleware   []func(*Config) (requests.Middleware, error)
@@ -31,6 +32,8 @@ type Source struct {
 	userAgent    string
 	dynamic      StreamsFunc
 	onError      ErrorPolicy
+	retry        requests.RetryOptions
+	adaptive     func() *requests.Adaptive
 	err          error
 }
 
@@ -68,6 +71,11 @@ func NewSource(name string, config any, opts ...SourceOption) *Source {
 		s.configSchema = schema
 		if s.validator, err = newConfigValidator(schema); err != nil {
 			errs = append(errs, fmt.Errorf("config schema: %w", err))
+		}
+		if s.oauth != nil {
+			if _, err := s.oauth.resolve(schema); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	seen := map[string]bool{}
@@ -246,17 +254,8 @@ func (s *Source) ParseConfig(raw json.RawMessage) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The schema cannot say everything the Go type can (1e400 is a JSON
-	// number but no float64): decoding now keeps that from failing a runner.
-	if s.configType != nil {
-		v := reflect.New(s.configType)
-		if err := json.Unmarshal(cfg.raw, v.Interface()); err != nil {
-			var te *json.UnmarshalTypeError
-			if errors.As(err, &te) && te.Field != "" {
-				return nil, &Error{Kind: ConfigFailure, Msg: fmt.Sprintf("config is invalid: field %q: %s does not fit a %s", te.Field, te.Value, te.Type), Err: ErrConfig}
-			}
-			return nil, &Error{Kind: ConfigFailure, Msg: "config is invalid: " + err.Error(), Err: ErrConfig}
-		}
+	if err := cfg.checkType(s.configType); err != nil {
+		return nil, err
 	}
 	return cfg, nil
 }
@@ -268,4 +267,28 @@ func (s *Source) UnknownConfigKeys(cfg *Config) []string {
 		return nil
 	}
 	return s.validator.UnknownKeys(cfg)
+}
+
+// WithRetry sets the source's retry policy, merged over the run's defaults
+// (its non-zero fields win; the config's max_attempts wins over both):
+// how many attempts, how long a server-requested wait may be
+// (MaxRetryAfter: raise it to wait out an hourly reset, which is then
+// logged when the wait starts and when it ends), and Classifiers that
+// recognise the API's rate-limit refusals.
+//
+//	integ.WithRetry(requests.RetryOptions{
+//		MaxRetryAfter: time.Hour,
+//		Classifiers:   []requests.RetryClassifier{requests.GitHubRateLimits()},
+//	})
+func WithRetry(o requests.RetryOptions) SourceOption {
+	return func(s *Source) { s.retry = s.retry.Merge(o) }
+}
+
+// WithAdaptiveLimit slows requests down as the API's rate-limit headers
+// say its budget runs low, before it answers 429. One limiter is shared by
+// every stream of a run; readers say how to read the headers
+// (requests.ShopifyCallLimit, requests.RateLimitRemaining,
+// requests.SalesforceLimitInfo, or the API's own).
+func WithAdaptiveLimit(o requests.AdaptiveOptions) SourceOption {
+	return func(s *Source) { s.adaptive = func() *requests.Adaptive { return requests.NewAdaptive(o) } }
 }

@@ -11,7 +11,7 @@ import (
 	"os"
 	"strconv"
 
-	"github.com/integ/integ/cmd/internal/cli"
+	"github.com/integ/integ/cmd/cli"
 	"github.com/integ/integ/internal/testsource"
 )
 

@@ -45,8 +45,10 @@ func Execute(ctx context.Context, src *integ.Source, args []string, stdout, stde
 var HTTPDefaults integ.HTTPOptions
 
 // CheckpointRecords, when positive, sets how many records pass between
-// checkpoints; test binaries lower it so that a killed sync has written
-// state (the default, 10,000, buffers a test's whole data set).
+// checkpoints when the context carries no WithSyncOptions. Test binaries
+// lower it so that a killed sync has written state (the default, 10,000,
+// buffers a test's whole data set); they cannot use WithSyncOptions
+// because Main makes its own context, the one SIGTERM cancels.
 var CheckpointRecords int64
 
 // errReported marks errors a command already wrote in its protocol's form.
@@ -86,8 +88,7 @@ As an Airbyte source: the spec, check, discover and read commands.`, src.Descrip
 				o.CatalogPath = props
 			}
 			o.Stdout, o.Stderr = stdout, stderr
-			o.Sync.HTTP = HTTPDefaults
-			o.Sync.CheckpointRecords = CheckpointRecords
+			o.Sync = syncOptions(cmd.Context())
 			return singer.Run(cmd.Context(), src, o)
 		},
 	}
