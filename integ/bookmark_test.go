@@ -54,9 +54,14 @@ func TestBookmark(t *testing.T) {
 			records: []string{`{"seq":9}`, `{"seq":100}`, `{"seq":10.5}`}, dropped: []int{0}, want: `100`},
 		{name: "strings compare as text", key: "v", records: []string{`{"v":"b"}`, `{"v":"a"}`}, want: `"b"`},
 		{name: "ascending strings", key: "v", records: []string{`{"v":"a"}`, `{"v":"b"}`, `{"v":"c"}`}, want: `"c"`},
-		{name: "a key with a dot is one field", key: "meta.updated", records: []string{
+		{name: "a dotted key is a nested field", key: "meta.updated", records: []string{
+			`{"meta.updated":"2024-01-02T00:00:00Z","meta":{"updated":"2030-01-01T00:00:00Z"}}`},
+			want: `"2030-01-01T00:00:00Z"`},
+		{name: "an escaped dot is part of one field's name", key: `meta\.updated`, records: []string{
 			`{"meta.updated":"2024-01-02T00:00:00Z","meta":{"updated":"2030-01-01T00:00:00Z"}}`},
 			want: `"2024-01-02T00:00:00Z"`},
+		{name: "gjson syntax in a name is literal", key: "a*", records: []string{
+			`{"ab":"2030-01-01T00:00:00Z","a*":"2024-01-02T00:00:00Z"}`}, want: `"2024-01-02T00:00:00Z"`},
 		{name: "a null starting value is no start", key: "updated_at", prev: state(`null`),
 			records: []string{`{"updated_at":"2020-01-01T00:00:00Z"}`}, want: `"2020-01-01T00:00:00Z"`},
 	}
