@@ -43,7 +43,7 @@ func TestBookmark(t *testing.T) {
 			records: []string{`{"id":1}`, `{"updated_at":null}`}, want: `"2024-01-02T00:00:00Z"`},
 		{name: "capped at the signpost", key: "updated_at", signpost: signpost,
 			records: []string{`{"updated_at":"2024-06-01T11:00:00Z"}`, `{"updated_at":"2024-06-01T13:00:00Z"}`},
-			want: `"2024-06-01T12:00:00Z"`},
+			want:    `"2024-06-01T12:00:00Z"`},
 		{name: "the cap never goes below the start", key: "updated_at", signpost: signpost, prev: state(`"2024-07-01T00:00:00Z"`),
 			records: []string{`{"updated_at":"2024-08-01T00:00:00Z"}`}, want: `"2024-07-01T00:00:00Z"`},
 		{name: "before the signpost, the value as the API wrote it", key: "updated_at", signpost: signpost,
