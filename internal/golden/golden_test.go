@@ -32,7 +32,8 @@ func TestCheck(t *testing.T) {
 		{name: "differs", path: path, got: "other\n", wantE: true, wantFile: "same\n"},
 		{name: "missing", path: filepath.Join(dir, "none"), got: "x", wantFatal: true},
 		{name: "update writes", path: filepath.Join(dir, "sub", "b.golden"), got: "new\n", update: true, wantFile: "new\n"},
-		{name: "update cannot write", path: filepath.Join(path, "under-a-file"), got: "x", update: true, wantFatal: true},
+		{name: "update cannot make the directory", path: filepath.Join(path, "under-a-file"), got: "x", update: true, wantFatal: true},
+		{name: "update cannot write the file", path: dir, got: "x", update: true, wantFatal: true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			*update = tt.update
