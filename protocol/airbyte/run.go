@@ -114,7 +114,8 @@ func (r *runner) config(ctx context.Context) (*integ.Config, error) {
 	for _, k := range r.src.UnknownConfigKeys(cfg) {
 		r.logger.Warn(fmt.Sprintf("config key %q is not a setting of this source; it is ignored", k))
 	}
-	resolved, err := r.src.Resolve(ctx, cfg, r.o.Sync.HTTP)
+	// List the streams only: each command resolves the schemas it needs.
+	resolved, err := r.src.ResolveStreams(ctx, cfg, integ.ResolveOptions{HTTP: r.o.Sync.HTTP, Logger: r.logger})
 	if err != nil {
 		return nil, err
 	}
@@ -139,11 +140,27 @@ func (r *runner) check(ctx context.Context) error {
 	return r.report(writeMessage(r.out, &Message{Type: "CONNECTION_STATUS", ConnectionStatus: status}))
 }
 
+// discover resolves every schema. A stream whose schema fails is left out of
+// the catalog and reported as a TRACE ERROR naming it; the command still
+// succeeds (exit 0) when the catalog lists any stream, so that one broken
+// object does not hide the others.
 func (r *runner) discover(ctx context.Context) error {
-	if _, err := r.config(ctx); err != nil {
+	cfg, err := r.config(ctx)
+	if err != nil {
 		return r.fail(err)
 	}
-	return r.report(writeMessage(r.out, &Message{Type: "CATALOG", Catalog: Discover(r.src)}))
+	src, err := r.src.ResolveStreams(ctx, cfg, integ.ResolveOptions{HTTP: r.o.Sync.HTTP, Logger: r.logger, Schemas: integ.SchemasAll})
+	if err != nil && (src == nil || len(src.Streams) == 0) {
+		return r.fail(err)
+	}
+	var lines []byte
+	for _, se := range integ.StreamErrors(err) {
+		lines, _ = AppendMessage(lines, ErrorTrace(se, r.now(), &StreamDescriptor{Name: se.Stream}, r.secrets))
+	}
+	if err := r.out.Write(lines); err != nil {
+		return fmt.Errorf("%w: %w", ErrReported, err)
+	}
+	return r.report(writeMessage(r.out, &Message{Type: "CATALOG", Catalog: Discover(src)}))
 }
 
 func (r *runner) read(ctx context.Context) error {
@@ -161,6 +178,11 @@ func (r *runner) read(ctx context.Context) error {
 	catalog, namespaces, err := ParseCatalog(data)
 	if err != nil {
 		return r.fail(fmt.Errorf("catalog file %q: %w", r.o.CatalogPath, err))
+	}
+	// Listed streams take their schemas from the catalog; only selected
+	// ones it gives none for are resolved.
+	if r.src, err = r.src.ResolveStreams(ctx, cfg, integ.ResolveOptions{HTTP: r.o.Sync.HTTP, Logger: r.logger, Schemas: integ.SchemasSelected, Catalog: catalog}); err != nil {
+		return r.fail(err)
 	}
 	state := integ.NewState()
 	if r.o.StatePath != "" {

@@ -81,14 +81,16 @@ func run(ctx context.Context, src *integ.Source, o Options, stderr io.Writer, se
 		return &integ.Error{Kind: integ.ConfigFailure, Msg: "no config: pass --config FILE (see --about for the settings)"}
 	}
 	if cfg != nil {
-		resolved, err := src.Resolve(ctx, cfg, o.Sync.HTTP)
+		// List the streams only: discover and sync resolve the schemas
+		// they need.
+		resolved, err := src.ResolveStreams(ctx, cfg, integ.ResolveOptions{HTTP: o.Sync.HTTP, Logger: logger})
 		if err != nil {
 			return err
 		}
 		src = resolved
 	}
 	if o.Discover {
-		return writeJSON(o.Stdout, Discover(src))
+		return discover(ctx, src, cfg, o, logger)
 	}
 	var catalog *integ.Catalog
 	if o.CatalogPath != "" {
@@ -99,6 +101,15 @@ func run(ctx context.Context, src *integ.Source, o Options, stderr io.Writer, se
 		if catalog, err = ParseCatalog(data); err != nil {
 			return fmt.Errorf("catalog file %q: %w", o.CatalogPath, err)
 		}
+	}
+	if cfg != nil {
+		// Listed streams take their schemas from the catalog; only
+		// selected ones it gives none for are resolved.
+		resolved, err := src.ResolveStreams(ctx, cfg, integ.ResolveOptions{HTTP: o.Sync.HTTP, Logger: logger, Schemas: integ.SchemasSelected, Catalog: catalog})
+		if err != nil {
+			return err
+		}
+		src = resolved
 	}
 	state := integ.NewState()
 	if o.StatePath != "" {
@@ -116,6 +127,24 @@ func run(ctx context.Context, src *integ.Source, o Options, stderr io.Writer, se
 	so.Output = integ.NewOutput(o.Stdout)
 	so.Logger = logger
 	return src.Sync(ctx, so)
+}
+
+// discover writes the catalog with every schema resolved. A stream whose
+// schema fails is left out and named in an ERROR line on stderr; the tap
+// still exits 0 when the catalog lists any stream, so that one broken object
+// does not hide the others.
+func discover(ctx context.Context, src *integ.Source, cfg *integ.Config, o Options, logger *slog.Logger) error {
+	if cfg != nil {
+		resolved, err := src.ResolveStreams(ctx, cfg, integ.ResolveOptions{HTTP: o.Sync.HTTP, Logger: logger, Schemas: integ.SchemasAll})
+		if err != nil && (resolved == nil || len(resolved.Streams) == 0) {
+			return err
+		}
+		for _, se := range integ.StreamErrors(err) {
+			logger.Error(fmt.Sprintf("discover: %v; the stream is left out of the catalog", se), "stream", se.Stream)
+		}
+		src = resolved
+	}
+	return writeJSON(o.Stdout, Discover(src))
 }
 
 func writeJSON(w io.Writer, v any) error {
