@@ -89,7 +89,7 @@ type Config struct {
 func Source() *integ.Source {
 	return integ.NewSource("stripe", Config{},
 		integ.WithTitle("Stripe"),
-		integ.WithDescription("Customers, charges, invoices, subscriptions, payment intents, balance transactions and events from Stripe."),
+		integ.WithDescription("Customers, charges, invoices and their lines, subscriptions, payment intents, balance transactions and events from Stripe."),
 		integ.WithDocumentationURL("https://docs.stripe.com/api"),
 		integ.WithRateLimit(25, 5),
 		integ.WithAuth(func(c Config, _ *integ.Session) (requests.Authenticator, error) {
