@@ -1,11 +1,13 @@
 package stripe_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -16,6 +18,7 @@ import (
 	"github.com/integ/integ/integ"
 	"github.com/integ/integ/integrations/stripe"
 	"github.com/integ/integ/integtest"
+	"github.com/integ/integ/internal/golden"
 	"github.com/integ/integ/requests"
 	"github.com/tidwall/gjson"
 )
@@ -463,5 +466,25 @@ func TestInvoiceLineItems(t *testing.T) {
 	}
 	if n := len(res.Records("invoices")); n != 0 {
 		t.Errorf("%d invoices written; the parent was not selected", n)
+	}
+}
+
+// The catalog is what destinations build tables from: a change to it shows
+// in review as a change to testdata/discover.json (go test -update).
+func TestDiscoverGolden(t *testing.T) {
+	srv := integtest.NewServer(t, newFixture(1))
+	path := t.TempDir() + "/config.json"
+	b, _ := json.Marshal(config(srv))
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res := integtest.Run(t, stripe.Source(), []string{"discover", "--config", path})
+	var out bytes.Buffer
+	if err := json.Indent(&out, res.Stdout, "", "  "); err != nil {
+		t.Fatalf("%v: %s", err, res.Stdout)
+	}
+	golden.Check(t, filepath.Join("testdata", "discover.json"), out.Bytes())
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("discover made %d requests; the streams are static", n)
 	}
 }
