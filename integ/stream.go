@@ -3,6 +3,8 @@ package integ
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/tidwall/gjson"
 )
 
 // Runner fetches one stream's records.
@@ -37,8 +39,9 @@ type Stream struct {
 	Parent string
 	Runner Runner
 
-	onError   ErrorPolicy
-	schemaErr error
+	onError     ErrorPolicy
+	schemaErr   error
+	partitionBy func(parent gjson.Result) string // see PartitionBy
 }
 
 // StreamOption configures a Stream.
