@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -226,13 +227,17 @@ func (cs *childStream) task(rec []byte, scope []string, prev <-chan struct{}, do
 		if err == nil {
 			return nil
 		}
-		if cs.ctx.Err() != nil {
+		if cs.err() != nil {
 			return nil // the stream failed in another partition: reported there
 		}
 		if ctx.Err() != nil {
 			return fmt.Errorf("stream %q: partition %q: %w: %w", st.Name, p.name, ErrInterrupted, context.Cause(ctx))
 		}
-		err = fmt.Errorf("stream %q: partition %q: %w", st.Name, p.name, err)
+		if strings.Contains(err.Error(), fmt.Sprintf("stream %q", st.Name)) {
+			err = fmt.Errorf("partition %q of %w", p.name, err)
+		} else {
+			err = fmt.Errorf("stream %q: partition %q: %w", st.Name, p.name, err)
+		}
 		var wErr *outputError
 		action := Fail
 		if !errors.As(err, &wErr) {
@@ -254,10 +259,15 @@ func (cs *childStream) task(rec []byte, scope []string, prev <-chan struct{}, do
 			cs.fail(err)
 			return err
 		}
-		cs.fail(err)
 		if wErr != nil {
+			cs.fail(err)
 			return err // the output is gone: nothing else can be written
 		}
+		// Fail: what a serial run would have written goes out (the
+		// partitions before this one, and this one's pages so far), then
+		// the stream stops.
+		_ = p.complete(inv, false)
+		cs.fail(err)
 		return nil
 	}
 }
