@@ -62,6 +62,9 @@ func (e *engine) newChildStream(ctx context.Context, run *StreamRun, silent bool
 	cs.ctx, cs.cancel = context.WithCancelCause(ctx)
 	r := cs.run
 	r.bookmark = nil // a bookmark per partition, not per stream
+	// A bookmark shared by all partitions (an older integ's state) would
+	// hide the history of every partition it does not belong to.
+	r.prevState = stripBookmark(r.prevState)
 	r.parts = cs
 	if silent {
 		r.enc, r.silent = discardEncoder{}, true
@@ -306,14 +309,8 @@ func (p *partition) pageDone(inv *streamRun) error {
 	if inv.silent {
 		return nil
 	}
-	if len(p.enc.ends) > 0 {
-		p.queue = append(p.queue, rawPage{at: p.enc.at, data: inv.buf, ends: p.enc.ends})
-		inv.buf, p.enc.ends = nil, nil
-	}
-	if len(p.queue) == 0 {
-		return nil
-	}
 	if !p.turn() {
+		p.hold(inv)
 		if len(p.queue) < maxQueuedPages {
 			return nil
 		}
@@ -322,6 +319,14 @@ func (p *partition) pageDone(inv *streamRun) error {
 		}
 	}
 	return p.flush(inv, false, false)
+}
+
+// hold queues the page just read; the partition gets a new buffer.
+func (p *partition) hold(inv *streamRun) {
+	if len(p.enc.ends) > 0 {
+		p.queue = append(p.queue, rawPage{at: p.enc.at, data: inv.buf, ends: p.enc.ends})
+		inv.buf, p.enc.ends = nil, nil
+	}
 }
 
 // complete ends a partition in its turn: its last pages go out, then its
@@ -333,10 +338,6 @@ func (p *partition) complete(inv *streamRun, completed bool) error {
 	}
 	if inv.silent {
 		return nil
-	}
-	if len(p.enc.ends) > 0 {
-		p.queue = append(p.queue, rawPage{at: p.enc.at, data: inv.buf, ends: p.enc.ends})
-		inv.buf, p.enc.ends = nil, nil
 	}
 	return p.flush(inv, true, completed)
 }
@@ -360,7 +361,13 @@ func (p *partition) flush(inv *streamRun, end, completed bool) error {
 		return context.Cause(p.ctx)
 	}
 	r := cs.run
-	for _, pg := range p.queue {
+	// The queue, then the page just read (straight from the partition's
+	// buffer, which it then reuses).
+	pages := p.queue
+	if len(p.enc.ends) > 0 {
+		pages = append(pages, rawPage{at: p.enc.at, data: inv.buf, ends: p.enc.ends})
+	}
+	for _, pg := range pages {
 		r.buf = r.enc.Page(r.buf, pg.at)
 		start := 0
 		for _, end := range pg.ends {
@@ -378,6 +385,7 @@ func (p *partition) flush(inv *streamRun, end, completed bool) error {
 	}
 	clear(p.queue)
 	p.queue = p.queue[:0]
+	inv.buf, p.enc.ends = inv.buf[:0], p.enc.ends[:0]
 	if end || inv.info.Stream.Sorted {
 		v, err := inv.stateValue(completed)
 		if err != nil {
@@ -451,4 +459,30 @@ func (e *engine) runStream(ctx context.Context, g *group) (childErrs []error, er
 		return childErrs, runErr
 	}
 	return childErrs, r.finish(runErr)
+}
+
+// checkPartitionState rejects a child stream's state whose partitions are
+// not objects, or are bookmarked on another replication key.
+func checkPartitionState(st *Stream, prev json.RawMessage) error {
+	parts := gjson.GetBytes(prev, statePartitions)
+	if !parts.Exists() {
+		return nil
+	}
+	bad := func(msg string) error {
+		return &Error{Kind: ConfigFailure, Msg: fmt.Sprintf("state of stream %q: %s; reset the stream's state", st.Name, msg), Err: ErrState}
+	}
+	if !parts.IsObject() {
+		return bad(fmt.Sprintf("%q must be an object of partition to state, got %s", statePartitions, excerpt([]byte(parts.Raw), 60)))
+	}
+	var err error
+	parts.ForEach(func(k, v gjson.Result) bool {
+		switch key := v.Get(stateReplicationKey); {
+		case !v.IsObject():
+			err = bad(fmt.Sprintf("partition %q must be an object, got %s", k.String(), excerpt([]byte(v.Raw), 60)))
+		case key.Exists() && key.String() != st.ReplicationKey:
+			err = bad(fmt.Sprintf("partition %q has replication key %q but the stream's is %q", k.String(), key.String(), st.ReplicationKey))
+		}
+		return err == nil
+	})
+	return err
 }

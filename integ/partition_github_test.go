@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -31,13 +32,13 @@ type ghAPI struct {
 	srv *httptest.Server
 
 	mu       sync.Mutex
-	repos    []string          // full names, in the API's order
-	issues   map[string]int    // issues per repository
-	pulls    map[string]int    // pull requests per repository
-	comments int               // review comments per pull request
-	status   map[string]int    // a status the issues endpoint answers for a repository
-	log      []string          // path?query of every request, in order
-	hook     func(path string) // called (without the lock) before each answer
+	repos    []string            // full names, in the API's order
+	issues   map[string]int      // issues per repository
+	pulls    map[string]int      // pull requests per repository
+	comments int                 // review comments per pull request
+	status   map[string]int      // a status the issues endpoint answers for a repository
+	log      []string            // path?query of every request, in order
+	hook     func(*http.Request) // called (without the lock) before each answer
 }
 
 var ghEpoch = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -63,7 +64,7 @@ func (a *ghAPI) serve(w http.ResponseWriter, r *http.Request) {
 	hook := a.hook
 	a.mu.Unlock()
 	if hook != nil {
-		hook(r.URL.Path)
+		hook(r)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -148,7 +149,7 @@ func (a *ghAPI) requests(suffix string) []string {
 	return out
 }
 
-func (a *ghAPI) setHook(h func(path string)) {
+func (a *ghAPI) setHook(h func(*http.Request)) {
 	a.mu.Lock()
 	a.hook = h
 	a.mu.Unlock()
@@ -357,8 +358,8 @@ type syncRun struct {
 	catalog *integ.Catalog
 	state   *integ.State
 	proto   proto
-	out     *bytes.Buffer
 	logs    *bytes.Buffer
+	every   int64 // CheckpointRecords
 }
 
 func ghSync(t testing.TB, src *integ.Source, a *ghAPI, r syncRun) (string, error) {
@@ -382,9 +383,9 @@ func ghSync(t testing.TB, src *integ.Source, a *ghAPI, r syncRun) (string, error
 	}
 	err = src.Sync(r.ctx, integ.SyncOptions{
 		Config: cfg, Catalog: r.catalog, State: r.state, Protocol: r.proto.new(), Output: integ.NewOutput(&out),
-		Logger: logger,
-		Now:    func() time.Time { return time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC) },
-		HTTP:   integ.HTTPOptions{Retry: requests.RetryOptions{MaxAttempts: 1}},
+		Logger: logger, CheckpointRecords: r.every,
+		Now:  func() time.Time { return time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC) },
+		HTTP: integ.HTTPOptions{Retry: requests.RetryOptions{MaxAttempts: 1}},
 	})
 	return out.String(), err
 }
@@ -577,7 +578,7 @@ func TestPartitionsKilledMidwayResumeLosesNothing(t *testing.T) {
 				defer cancel()
 				var n int
 				var mu sync.Mutex
-				a.setHook(func(string) {
+				a.setHook(func(*http.Request) {
 					mu.Lock()
 					defer mu.Unlock()
 					if n++; n == killAt {
@@ -678,9 +679,9 @@ func TestPartitionsOrderedWithBoundedLookAhead(t *testing.T) {
 			var mu sync.Mutex
 			twoPages, onePages, seen := 0, 0, -1
 			ahead := make(chan struct{})
-			a.setHook(func(path string) {
+			a.setHook(func(r *http.Request) {
 				mu.Lock()
-				switch path {
+				switch r.URL.Path {
 				case "/repos/acme/two/issues":
 					if twoPages++; twoPages == 5 {
 						close(ahead)
@@ -729,5 +730,92 @@ func TestPartitionsOrderedWithBoundedLookAhead(t *testing.T) {
 				t.Fatalf("acme/two had read %d pages when acme/one was on its last page, want 5 (4 queued and 1 prefetched)", seen)
 			}
 		})
+	}
+}
+
+func TestPartitionsResumeFromCheckpointedProgress(t *testing.T) {
+	// Killed while reading acme/one's third page: an unsorted partition
+	// starts again from its old bookmark (none), a Sorted one from the
+	// progress checkpointed as its pages went out.
+	for _, sorted := range []bool{false, true} {
+		for _, p := range protos {
+			t.Run(fmt.Sprintf("%s/sorted=%v", p.name, sorted), func(t *testing.T) {
+				a := newGHAPI(t, map[string]int{"acme/one": 8, "acme/two": 2}, "acme/one", "acme/two")
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				defer cancel()
+				a.setHook(func(r *http.Request) {
+					if r.URL.Path == "/repos/acme/one/issues" && r.URL.Query().Get("page") == "3" {
+						cancel()
+					}
+				})
+				var opts []integ.StreamOption
+				if sorted {
+					opts = append(opts, integ.Sorted())
+				}
+				src := ghSource(t, opts, integ.WithPartitionParallelism(1))
+				out, err := ghSync(t, src, a, syncRun{ctx: ctx, proto: p, every: 1})
+				if !errors.Is(err, integ.ErrInterrupted) {
+					t.Fatalf("killed sync: %v, want ErrInterrupted", err)
+				}
+				first := p.records(t, out)["issues"]
+				a.setHook(nil)
+				a.resetLog()
+				out2, err := ghSync(t, src, a, syncRun{proto: p, state: p.state(t, out)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				wantSince := "-"
+				if sorted {
+					wantSince = issueTime(1, 6) // the last record of page 2
+				}
+				if got := sinceOf(t, a.requests("/issues"))["acme/one"]; len(got) == 0 || got[0] != wantSince {
+					t.Fatalf("resumed acme/one with since %v, want %s first", got, wantSince)
+				}
+				all := append(first, p.records(t, out2)["issues"]...)
+				for _, id := range slices.Concat(wantIssues(a, "acme/one", 1), wantIssues(a, "acme/two", 1)) {
+					if !slices.Contains(all, id) {
+						t.Fatalf("issue %d lost: %v", id, all)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestPartitionsStateFromOlderRunsAndBadState(t *testing.T) {
+	a := newGHAPI(t, map[string]int{"acme/one": 2, "acme/two": 2}, "acme/one", "acme/two")
+	src := ghSource(t, nil)
+	p := protos[0]
+	// An older integ kept one bookmark for all partitions: it must not be
+	// applied to any of them.
+	old, err := singer.ParseState([]byte(`{"bookmarks":{"issues":{"replication_key":"updated_at","replication_key_value":"2024-01-01T05:00:00Z","mine":1}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := ghSync(t, src, a, syncRun{proto: p, state: old})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for repo, s := range sinceOf(t, a.requests("/issues")) {
+		if !slices.Equal(s, []string{"-"}) {
+			t.Errorf("%s requested with since %v after an old shared bookmark", repo, s)
+		}
+	}
+	got := string(p.state(t, out).Stream("issues"))
+	if strings.Contains(got, "05:00:00") || !strings.Contains(got, `"mine":1`) || !strings.Contains(got, `"partitions":{"acme/one":`) {
+		t.Errorf("state after an old shared bookmark: %s", got)
+	}
+
+	a.resetLog()
+	bad, err := singer.ParseState([]byte(`{"bookmarks":{"issues":{"partitions":{"acme/one":{"replication_key":"created_at","replication_key_value":"x"}}}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ghSync(t, src, a, syncRun{proto: p, state: bad})
+	if integ.KindOf(err) != integ.ConfigFailure || !errors.Is(err, integ.ErrState) || !strings.Contains(err.Error(), `"acme/one"`) {
+		t.Fatalf("bad partition state: %v", err)
+	}
+	if n := len(a.requests("")); n != 0 {
+		t.Fatalf("%d requests made with a bad state", n)
 	}
 }

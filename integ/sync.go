@@ -243,6 +243,12 @@ func (s *Source) checkState(st *State, runs []*StreamRun) error {
 		if prev == nil || !run.Incremental() {
 			continue
 		}
+		if run.Stream.Parent != "" {
+			if err := checkPartitionState(run.Stream, prev); err != nil {
+				return err
+			}
+			continue
+		}
 		key := gjson.GetBytes(prev, stateReplicationKey)
 		if key.Exists() && key.String() != run.Stream.ReplicationKey {
 			return &Error{Kind: ConfigFailure,
