@@ -170,3 +170,47 @@ func TestCheckPartitionState(t *testing.T) {
 		}
 	}
 }
+
+// FuzzPartitionState: whatever state a user passes for a child stream is
+// either refused with a config failure or carried to the next state intact.
+func FuzzPartitionState(f *testing.F) {
+	for _, s := range []string{
+		`{}`,
+		`{"partitions":{"acme/one":{"replication_key":"updated_at","replication_key_value":"2024-01-01T00:00:00Z"}}}`,
+		`{"partitions":{"[\"a\",\"b\"]":{"replication_key_value":3},"x":{}},"mine":[1,2]}`,
+		`{"partitions":{"a":1}}`,
+		`{"partitions":{"a\u0000b":{"k":"\ud83d\ude00"}}, "partitions":{}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	st := declStream("issues", "repos", Incremental("updated_at"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if checkStateObject("issues", data) != nil {
+			return
+		}
+		if err := checkPartitionState(st, data); err != nil {
+			if KindOf(err) != ConfigFailure || !errors.Is(err, ErrState) {
+				t.Fatalf("refused with %v", err)
+			}
+			return
+		}
+		in := loadPartitions(data)
+		cs := &childStream{run: &streamRun{info: &StreamRun{Stream: st}}, parts: in}
+		out, err := cs.stateValue(data)
+		if err != nil {
+			if len(in) == 0 {
+				t.Fatalf("state with no partitions: %v", err)
+			}
+			return // a state object json cannot decode into a map (duplicate keys of other types)
+		}
+		if checkStateObject("issues", out) != nil {
+			t.Fatalf("next state is not a JSON object: %s", out)
+		}
+		back := loadPartitions(out)
+		for k, v := range in {
+			if string(back[k]) != string(v) {
+				t.Fatalf("partition %q: %s became %s (state %s)", k, v, back[k], out)
+			}
+		}
+	})
+}

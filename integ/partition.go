@@ -58,7 +58,7 @@ type childStream struct {
 }
 
 func (e *engine) newChildStream(ctx context.Context, run *StreamRun, silent bool) *childStream {
-	cs := &childStream{run: e.newStreamRun(run), parent: e.src.Stream(run.Stream.Parent), silent: silent, parts: map[string]json.RawMessage{}}
+	cs := &childStream{run: e.newStreamRun(run), parent: e.src.Stream(run.Stream.Parent), silent: silent}
 	cs.ctx, cs.cancel = context.WithCancelCause(ctx)
 	r := cs.run
 	r.bookmark = nil // a bookmark per partition, not per stream
@@ -69,18 +69,25 @@ func (e *engine) newChildStream(ctx context.Context, run *StreamRun, silent bool
 	if silent {
 		r.enc, r.silent = discardEncoder{}, true
 	}
-	if prev := gjson.GetBytes(r.prevState, statePartitions); prev.IsObject() {
-		prev.ForEach(func(k, v gjson.Result) bool {
-			if v.IsObject() {
-				cs.parts[k.String()] = json.RawMessage(v.Raw)
-			}
-			return true
-		})
-	}
+	cs.parts = loadPartitions(r.prevState)
 	if r.failed != nil {
 		cs.failed = r.failed
 	}
 	return cs
+}
+
+// loadPartitions reads the partition states of a child stream's state.
+func loadPartitions(prev json.RawMessage) map[string]json.RawMessage {
+	parts := map[string]json.RawMessage{}
+	if p := gjson.GetBytes(prev, statePartitions); p.IsObject() {
+		p.ForEach(func(k, v gjson.Result) bool {
+			if v.IsObject() {
+				parts[k.String()] = json.RawMessage(v.Raw)
+			}
+			return true
+		})
+	}
+	return parts
 }
 
 // fail stops the stream with its first error.
