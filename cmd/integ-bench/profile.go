@@ -9,7 +9,7 @@ import (
 	"os"
 	"runtime/pprof"
 
-	"github.com/integ/integ/cmd/internal/cli"
+	"github.com/integ/integ/cmd/cli"
 	"github.com/integ/integ/integrations/pokeapi"
 	"github.com/integ/integ/internal/bench"
 )

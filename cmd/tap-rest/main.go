@@ -5,7 +5,7 @@ package main
 import (
 	"os"
 
-	"github.com/integ/integ/cmd/internal/cli"
+	"github.com/integ/integ/cmd/cli"
 	"github.com/integ/integ/integrations/rest"
 )
 
