@@ -230,7 +230,13 @@ func (cs *childStream) task(rec []byte, scope []string, prev <-chan struct{}, do
 		p.name = scopedKey(p.scope)
 		inv := cs.invocation(p)
 		c := &HttpContext{ctx: ctx, cfg: inv.e.opts.Config, http: inv.e.http, logger: inv.logger, run: inv}
-		err := safeRun(st.Runner, c)
+		var err error
+		if key == "" && inv.bookmark != nil {
+			// Every such partition would share one bookmark.
+			err = &Error{Kind: SystemFailure, Msg: fmt.Sprintf("stream %q: the partition key of parent record %s is empty: PartitionBy must name each parent record", st.Name, excerpt(rec, 80))}
+		} else {
+			err = safeRun(st.Runner, c)
+		}
 		if err == nil {
 			err = p.complete(inv, true)
 		}

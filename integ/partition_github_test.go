@@ -819,3 +819,18 @@ func TestPartitionsStateFromOlderRunsAndBadState(t *testing.T) {
 		t.Fatalf("%d requests made with a bad state", n)
 	}
 }
+
+func TestPartitionEmptyKeyFailsTheIncrementalChild(t *testing.T) {
+	a := newGHAPI(t, map[string]int{"acme/one": 2}, "acme/one")
+	src := ghSource(t, []integ.StreamOption{integ.PartitionBy(func(r gjson.Result) string { return r.Get("fullname").String() })})
+	out, err := ghSync(t, src, a, syncRun{})
+	if integ.KindOf(err) != integ.SystemFailure || !strings.Contains(err.Error(), "partition key of parent record") {
+		t.Fatalf("empty partition key: %v", err)
+	}
+	if n := len(protos[0].records(t, out)["repositories"]); n != 1 {
+		t.Fatalf("the parent stream must not fail: %d records", n)
+	}
+	if n := len(a.requests("/issues")); n != 0 {
+		t.Fatalf("%d issues requests with an empty partition key", n)
+	}
+}
