@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -833,5 +835,43 @@ func TestPartitionEmptyKeyFailsTheIncrementalChild(t *testing.T) {
 	}
 	if n := len(a.requests("/issues")); n != 0 {
 		t.Fatalf("%d issues requests with an empty partition key", n)
+	}
+}
+
+// TestPartitionsGolden pins both protocols' output for a sync with every
+// level, a skipped partition and per-partition state (one partition at a
+// time, so that the streams' lines interleave the same way every run).
+func TestPartitionsGolden(t *testing.T) {
+	for _, p := range protos {
+		t.Run(p.name, func(t *testing.T) {
+			a := newGHAPI(t, map[string]int{"acme/one": 4, "acme/three": 2}, "acme/one", "acme/two", "acme/three")
+			a.status["acme/two"] = http.StatusGone
+			a.pulls = map[string]int{"acme/one": 2, "acme/two": 1}
+			a.comments = 2
+			src := ghSource(t, []integ.StreamOption{integ.OnError(integ.SkipOn(http.StatusGone))}, integ.WithPartitionParallelism(1))
+			cat := ghCatalog("repositories", "issues", "pulls", "review_comments")
+			old, err := singer.ParseState([]byte(`{"bookmarks":{"issues":{"partitions":{"acme/gone":{"replication_key":"updated_at","replication_key_value":"2023-01-01T00:00:00Z"}}}}}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := ghSync(t, src, a, syncRun{proto: p, catalog: cat, state: old})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := strings.ReplaceAll(out, a.srv.URL, "http://api.test")
+			path := "testdata/partitions_" + p.name + ".jsonl"
+			if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" {
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (go test -update writes it)", err)
+			}
+			if got != string(want) {
+				t.Errorf("%s differs (go test -update rewrites it)\n got:\n%s", path, got)
+			}
+		})
 	}
 }
