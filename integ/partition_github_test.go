@@ -39,6 +39,7 @@ type ghAPI struct {
 	pulls    map[string]int      // pull requests per repository
 	comments int                 // review comments per pull request
 	status   map[string]int      // a status the issues endpoint answers for a repository
+	fromPage int                 // ... from this page on (0: every page)
 	log      []string            // path?query of every request, in order
 	hook     func(*http.Request) // called (without the lock) before each answer
 }
@@ -80,7 +81,7 @@ func (a *ghAPI) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	case len(parts) == 4 && parts[0] == "repos" && parts[3] == "issues":
 		full := parts[1] + "/" + parts[2]
-		if s := a.status[full]; s != 0 {
+		if s := a.status[full]; s != 0 && a.fromPage <= max(1, atoi(q.Get("page"))) {
 			w.WriteHeader(s)
 			fmt.Fprint(w, `{"message":"Issues are disabled for this repo","documentation_url":"https://docs.github.com/rest/issues/issues#list-repository-issues"}`)
 			return
@@ -136,6 +137,8 @@ func (a *ghAPI) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	fmt.Fprintf(w, "[%s]", strings.Join(all[lo:hi], ","))
 }
+
+func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
 
 // requests returns the logged requests whose path ends with suffix.
 func (a *ghAPI) requests(suffix string) []string {
@@ -502,19 +505,26 @@ func TestPartitionErrorPolicy(t *testing.T) {
 		name     string
 		opts     []integ.StreamOption
 		status   int
+		fromPage int // the page of acme/two that fails; 0: the first
 		wantFail bool
 	}{
-		{"410 skipped", []integ.StreamOption{integ.OnError(integ.SkipOn(http.StatusNotFound, http.StatusGone))}, http.StatusGone, false},
-		{"404 skipped", []integ.StreamOption{integ.OnError(integ.SkipOn(http.StatusNotFound, http.StatusGone))}, http.StatusNotFound, false},
-		{"500 fails the child only", []integ.StreamOption{integ.OnError(integ.SkipOn(http.StatusGone))}, http.StatusInternalServerError, true},
-		{"410 without a policy fails the child only", nil, http.StatusGone, true},
+		{"410 skipped", []integ.StreamOption{integ.OnError(integ.SkipOn(http.StatusNotFound, http.StatusGone))}, http.StatusGone, 0, false},
+		{"404 skipped", []integ.StreamOption{integ.OnError(integ.SkipOn(http.StatusNotFound, http.StatusGone))}, http.StatusNotFound, 0, false},
+		{"410 on page 2 skipped, page 1 kept", []integ.StreamOption{integ.OnError(integ.SkipOn(http.StatusGone))}, http.StatusGone, 2, false},
+		{"source policy skips", nil, http.StatusGone, 0, false},
+		{"500 fails the child only", []integ.StreamOption{integ.OnError(integ.SkipOn(http.StatusGone))}, http.StatusInternalServerError, 0, true},
+		{"410 without a policy fails the child only", nil, http.StatusGone, 0, true},
 	}
 	for _, p := range protos {
 		for _, tt := range tests {
 			t.Run(p.name+"/"+tt.name, func(t *testing.T) {
 				a := newGHAPI(t, map[string]int{"acme/one": 4, "acme/two": 4, "acme/three": 4}, "acme/one", "acme/two", "acme/three")
-				a.status["acme/two"] = tt.status
-				src := ghSource(t, tt.opts)
+				a.status["acme/two"], a.fromPage = tt.status, tt.fromPage
+				var srcOpts []integ.SourceOption
+				if strings.HasPrefix(tt.name, "source policy") {
+					srcOpts = append(srcOpts, integ.WithErrorPolicy(integ.SkipOn(http.StatusGone)))
+				}
+				src := ghSource(t, tt.opts, srcOpts...)
 				var logs bytes.Buffer
 				out, err := ghSync(t, src, a, syncRun{proto: p, logs: &logs})
 				recs := p.records(t, out)
@@ -526,7 +536,11 @@ func TestPartitionErrorPolicy(t *testing.T) {
 					if err != nil {
 						t.Fatalf("sync failed: %v", err)
 					}
-					want := slices.Concat(wantIssues(a, "acme/one", 1), wantIssues(a, "acme/three", 1))
+					var two []int64
+					if tt.fromPage > 1 {
+						two = wantIssues(a, "acme/two", 1)[:3*(tt.fromPage-1)]
+					}
+					want := slices.Concat(wantIssues(a, "acme/one", 1), two, wantIssues(a, "acme/three", 1))
 					if !slices.Equal(recs["issues"], want) {
 						t.Fatalf("issues\n got %v\nwant %v", recs["issues"], want)
 					}
