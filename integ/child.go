@@ -16,8 +16,11 @@ import (
 // the child is selected. Children may have children of their own.
 //
 // An incremental child keeps one bookmark per partition, in its stream
-// state under "partitions" (see PartitionBy): c.Bookmark() in a child's
-// runner is its partition's.
+// state under "partitions" (see PartitionBy): c.Bookmark() and the state
+// c.Load reads in a child's runner are its partition's, and a partition
+// the state does not know starts with none. Errors are decided per
+// partition by the stream's OnError policy, then the source's: Skip drops
+// that partition with a warning, Fail ends the child stream only.
 func ChildOf(parent string) StreamOption { return func(s *Stream) { s.Parent = parent } }
 
 // PartitionBy sets how a child stream names the partition of a parent
