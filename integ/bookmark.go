@@ -27,7 +27,7 @@ type bookmark struct {
 }
 
 func newBookmark(key string, prev json.RawMessage, signpost time.Time) *bookmark {
-	b := &bookmark{key: gjson.Escape(key), signpost: signpost}
+	b := &bookmark{key: keyPath(key), signpost: signpost}
 	if prev != nil {
 		v := gjson.GetBytes(prev, stateReplicationKeyValue)
 		if v.Exists() && v.Type != gjson.Null {
@@ -76,6 +76,64 @@ func (b *bookmark) value() json.RawMessage {
 		return json.RawMessage(strconv.Quote(capped.UTC().Format(time.RFC3339Nano)))
 	}
 	return append(json.RawMessage(nil), b.max...)
+}
+
+// A replication key names a value in the record by its path: segments
+// separated by dots ("attributes.updated", "commit.committer.date"). A dot or
+// backslash that is part of a field's name is escaped with a backslash
+// (`meta\.updated` is the top-level field "meta.updated"). SplitKey and
+// JoinKey convert between the two forms.
+
+// SplitKey splits a replication key into its path segments, unescaping
+// `\.` and `\\`. A top-level key is one segment.
+func SplitKey(key string) []string {
+	if strings.IndexByte(key, '\\') < 0 {
+		return strings.Split(key, ".")
+	}
+	var segs []string
+	var cur strings.Builder
+	for i := 0; i < len(key); i++ {
+		switch ch := key[i]; {
+		case ch == '\\' && i+1 < len(key):
+			i++
+			cur.WriteByte(key[i])
+		case ch == '.':
+			segs = append(segs, cur.String())
+			cur.Reset()
+		default:
+			cur.WriteByte(ch)
+		}
+	}
+	return append(segs, cur.String())
+}
+
+// JoinKey is the inverse of SplitKey: it escapes each segment's dots and
+// backslashes and joins them with dots.
+func JoinKey(segments ...string) string {
+	var b strings.Builder
+	for i, s := range segments {
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		for j := 0; j < len(s); j++ {
+			if s[j] == '.' || s[j] == '\\' {
+				b.WriteByte('\\')
+			}
+			b.WriteByte(s[j])
+		}
+	}
+	return b.String()
+}
+
+// keyPath turns a replication key into the gjson path of its value: each
+// segment escaped, so that gjson's own syntax (wildcards, modifiers) in a
+// field name is taken literally.
+func keyPath(key string) string {
+	segs := SplitKey(key)
+	for i, s := range segs {
+		segs[i] = gjson.Escape(s)
+	}
+	return strings.Join(segs, ".")
 }
 
 // compareValues orders two replication values: times as times, numbers as

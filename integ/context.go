@@ -126,7 +126,7 @@ func (c *HttpContext) EmitObject(req *requests.Request, path ...string) error {
 	}
 	c.run.beginPageIfNeeded()
 	c.run.multiline = hasNewline(obj.Raw)
-	c.run.record(unsafe.Slice(unsafe.StringData(obj.Raw), len(obj.Raw)))
+	c.record(unsafe.Slice(unsafe.StringData(obj.Raw), len(obj.Raw)))
 	return c.endPage()
 }
 
@@ -236,7 +236,7 @@ func (c *HttpContext) emitRecords(r *requests.JSONResponse, recs []string) error
 	if len(recs) > 0 {
 		c.run.beginPage()
 		for _, raw := range recs {
-			c.run.record(unsafe.Slice(unsafe.StringData(raw), len(raw)))
+			c.record(unsafe.Slice(unsafe.StringData(raw), len(raw)))
 		}
 	}
 	return c.endPage()
@@ -268,7 +268,7 @@ func (c *HttpContext) EmitRaw(rec []byte) error {
 	}
 	c.run.beginPageIfNeeded()
 	c.run.multiline = hasNewline(string(t))
-	c.run.record(t)
+	c.record(t)
 	return c.endPage()
 }
 

@@ -31,7 +31,13 @@ type Schema struct {
 	Secret               bool // written as airbyte_secret and writeOnly
 	Order                *int // Airbyte's UI order for config fields
 	AdditionalProperties *bool
-	Extra                map[string]json.RawMessage
+	// OneOf lists alternatives, one of which the value must match (an auth
+	// method chosen by a discriminator such as "auth_type").
+	OneOf []*Schema
+	// Const is the one value allowed, or nil (the discriminator of a OneOf
+	// alternative).
+	Const any
+	Extra map[string]json.RawMessage
 }
 
 // Property is one named member of an object schema.
@@ -61,6 +67,28 @@ func (s *Schema) Property(name string) *Schema {
 		}
 	}
 	return nil
+}
+
+// PropertyPath finds a nested property by its path segments. When a segment
+// is missing it returns nil and the index of that segment. An object with no
+// declared properties accepts any path below it (its members are open).
+func (s *Schema) PropertyPath(segs []string) (*Schema, int) {
+	cur := s
+	for i, seg := range segs {
+		if cur == nil {
+			return nil, i
+		}
+		open := len(cur.Type) == 0 || cur.Type.Has("object")
+		if open && len(cur.Properties) == 0 && i > 0 && (cur.AdditionalProperties == nil || *cur.AdditionalProperties) {
+			return cur, -1 // an open object: nothing to check against
+		}
+		next := cur.Property(seg)
+		if next == nil {
+			return nil, i
+		}
+		cur = next
+	}
+	return cur, -1
 }
 
 // PropertyNames lists the properties in declared order.
@@ -159,13 +187,25 @@ func (s *Schema) MarshalJSON() ([]byte, error) {
 			return nil, err
 		}
 	}
-	keys := make([]string, 0, len(s.Extra))
-	for k := range s.Extra {
+	// const and oneOf sort among Extra, where they were kept before the
+	// model had them: existing specs and catalogs stay byte for byte.
+	extra := make(map[string]any, len(s.Extra)+2)
+	for k, v := range s.Extra {
+		extra[k] = v
+	}
+	if s.Const != nil {
+		extra["const"] = s.Const
+	}
+	if s.OneOf != nil {
+		extra["oneOf"] = s.OneOf
+	}
+	keys := make([]string, 0, len(extra))
+	for k := range extra {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if err := field(k, s.Extra[k]); err != nil {
+		if err := field(k, extra[k]); err != nil {
 			return nil, err
 		}
 	}
@@ -280,6 +320,26 @@ func (s *Schema) setKeyword(k string, raw json.RawMessage) error {
 		return nil
 	case "order":
 		return json.Unmarshal(raw, &s.Order)
+	case "const":
+		if err := unmarshalNumbers(raw, &s.Const); err != nil || s.Const != nil {
+			return err
+		}
+		// const: null stays in Extra, since a nil Const means "none".
+	case "oneOf":
+		if t := bytes.TrimSpace(raw); len(t) > 0 && t[0] == '[' {
+			var alts []json.RawMessage
+			if err := json.Unmarshal(raw, &alts); err != nil {
+				return err
+			}
+			s.OneOf = make([]*Schema, len(alts))
+			for i, a := range alts {
+				s.OneOf[i] = new(Schema)
+				if err := s.OneOf[i].UnmarshalJSON(a); err != nil {
+					return fmt.Errorf("oneOf[%d]: %w", i, err)
+				}
+			}
+			return nil
+		}
 	case "additionalProperties":
 		var b bool
 		if err := json.Unmarshal(raw, &b); err == nil {

@@ -19,6 +19,9 @@ import (
 //	format:"uri"                  JSON Schema format
 //	minimum:"1" maximum:"1000"    numeric bounds
 //	pattern:"^[a-z]+$"            string pattern
+//	minLength:"8" maxLength:"64"  string length bounds
+//	oneof:"auth_type"             the field is a choice of alternatives (see [OneOf])
+//	secret:"true"                 the string field is a secret (or use [Secret])
 //
 // In a config schema a field is required unless it is a pointer, has a
 // default, or is tagged omitempty; fields get Airbyte's "order" in declaration
@@ -152,6 +155,9 @@ func (g *generator) fields(obj *Schema, t reflect.Type, path string) error {
 		if skip {
 			continue
 		}
+		if f.Type == oneOfType {
+			continue // the marker of a oneof struct, not a setting
+		}
 		if f.Anonymous && name == "" {
 			ft := f.Type
 			if ft.Kind() == reflect.Pointer {
@@ -174,7 +180,17 @@ func (g *generator) fields(obj *Schema, t reflect.Type, path string) error {
 		if path != "" {
 			fpath = path + "." + name
 		}
-		prop, err := g.schema(f.Type, fpath)
+		var prop *Schema
+		var err error
+		if disc, ok := f.Tag.Lookup("oneof"); ok && f.Type != oneOfType {
+			ft := f.Type
+			for ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			prop, err = g.choiceSchema(ft, disc, fpath)
+		} else {
+			prop, err = g.schema(f.Type, fpath)
+		}
 		if err != nil {
 			return err
 		}
@@ -216,6 +232,24 @@ func applyTags(s *Schema, f reflect.StructField, path string) error {
 		s.Format = v
 	}
 	s.Pattern = tag.Get("pattern")
+	for _, key := range []string{"minLength", "maxLength"} {
+		if v, ok := tag.Lookup(key); ok {
+			if n, err := strconv.ParseUint(v, 10, 31); err != nil || n > 1<<20 {
+				return fmt.Errorf("%w: %s: tag %s:%q is not a length", ErrBadSchema, path, key, v)
+			}
+			if s.Extra == nil {
+				s.Extra = map[string]json.RawMessage{}
+			}
+			s.Extra[key] = json.RawMessage(v)
+		}
+	}
+	if v, ok := tag.Lookup("secret"); ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("%w: %s: tag secret:%q is not true or false", ErrBadSchema, path, v)
+		}
+		s.Secret = s.Secret || b
+	}
 	var err error
 	num := func(key string) (*float64, error) {
 		v, ok := tag.Lookup(key)

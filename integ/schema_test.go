@@ -212,6 +212,8 @@ func FuzzSchemaUnmarshal(f *testing.F) {
 	f.Add([]byte(`{"type":"object","properties":{"a":{"type":["string","null"]}}}`))
 	f.Add([]byte(`true`))
 	f.Add([]byte(`{"items":[{"type":"string"}],"enum":[1,"a",null]}`))
+	f.Add([]byte(`{"type":"object","oneOf":[{"title":"A","properties":{"k":{"const":"a"}}},{"properties":{"k":{"const":1.50}}}],"const":null,"$x":1}`))
+	f.Add([]byte(`{"oneOf":{"not":"a list"},"const":{"a":[1]}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var s Schema
 		if err := s.UnmarshalJSON(data); err != nil {
@@ -224,6 +226,9 @@ func FuzzSchemaUnmarshal(f *testing.F) {
 		var again Schema
 		if err := again.UnmarshalJSON(out); err != nil {
 			t.Fatalf("cannot read back %s: %v", out, err)
+		}
+		if out2, err := json.Marshal(&again); err != nil || string(out2) != string(out) {
+			t.Fatalf("not stable: %s, then %s (%v)", out, out2, err)
 		}
 	})
 }

@@ -23,6 +23,7 @@ type Source struct {
 
 	configSchema *Schema
 	configType   reflect.Type
+	oauth        *OAuthSpec
 	validator    *configValidator
 	check        RunnerFunc
 	middleware   []func(*Config) (requests.Middleware, error)
@@ -70,6 +71,11 @@ func NewSource(name string, config any, opts ...SourceOption) *Source {
 		s.configSchema = schema
 		if s.validator, err = newConfigValidator(schema); err != nil {
 			errs = append(errs, fmt.Errorf("config schema: %w", err))
+		}
+		if s.oauth != nil {
+			if _, err := s.oauth.resolve(schema); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	seen := map[string]bool{}
@@ -226,17 +232,8 @@ func (s *Source) ParseConfig(raw json.RawMessage) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The schema cannot say everything the Go type can (1e400 is a JSON
-	// number but no float64): decoding now keeps that from failing a runner.
-	if s.configType != nil {
-		v := reflect.New(s.configType)
-		if err := json.Unmarshal(cfg.raw, v.Interface()); err != nil {
-			var te *json.UnmarshalTypeError
-			if errors.As(err, &te) && te.Field != "" {
-				return nil, &Error{Kind: ConfigFailure, Msg: fmt.Sprintf("config is invalid: field %q: %s does not fit a %s", te.Field, te.Value, te.Type), Err: ErrConfig}
-			}
-			return nil, &Error{Kind: ConfigFailure, Msg: "config is invalid: " + err.Error(), Err: ErrConfig}
-		}
+	if err := cfg.checkType(s.configType); err != nil {
+		return nil, err
 	}
 	return cfg, nil
 }

@@ -3,6 +3,7 @@ package integ
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/tidwall/gjson"
 )
@@ -40,6 +41,7 @@ type Stream struct {
 	Runner Runner
 
 	onError     ErrorPolicy
+	transforms  []transform
 	schemaErr   error
 	partitionBy func(parent gjson.Result) string // see PartitionBy
 }
@@ -66,7 +68,9 @@ func PrimaryKey(fields ...string) StreamOption {
 	return func(s *Stream) { s.PrimaryKey = fields }
 }
 
-// Incremental makes the stream incremental on a top-level replication key.
+// Incremental makes the stream incremental on a replication key: a
+// top-level field ("updated_at") or a path into nested objects
+// ("attributes.updated"; see SplitKey for names that contain dots).
 func Incremental(replicationKey string) StreamOption {
 	return func(s *Stream) { s.ReplicationKey = replicationKey }
 }
@@ -115,8 +119,15 @@ func (s *Stream) validate() error {
 				return fmt.Errorf("stream %q: primary key %q is not a property of its schema", s.Name, k)
 			}
 		}
-		if s.ReplicationKey != "" && s.Schema.Property(s.ReplicationKey) == nil {
-			return fmt.Errorf("stream %q: replication key %q is not a property of its schema", s.Name, s.ReplicationKey)
+		if s.ReplicationKey != "" {
+			segs := SplitKey(s.ReplicationKey)
+			if _, missing := s.Schema.PropertyPath(segs); missing >= 0 {
+				if missing == 0 {
+					return fmt.Errorf("stream %q: replication key %q is not a property of its schema", s.Name, s.ReplicationKey)
+				}
+				return fmt.Errorf("stream %q: replication key %q: %q has no property %q in the stream's schema (escape a dot that is part of a field name as \\.)",
+					s.Name, s.ReplicationKey, JoinKey(segs[:missing]...), segs[missing])
+			}
 		}
 	}
 	return nil
@@ -130,11 +141,14 @@ func (s *Stream) SyncModes() []SyncMode {
 	return []SyncMode{ModeFullRefresh}
 }
 
-// AutomaticFields are the fields always synced, whatever the selection.
+// AutomaticFields are the top-level fields always synced, whatever the
+// selection: the primary key and the field holding the replication key.
 func (s *Stream) AutomaticFields() []string {
 	out := append([]string(nil), s.PrimaryKey...)
 	if s.ReplicationKey != "" {
-		out = append(out, s.ReplicationKey)
+		if top := SplitKey(s.ReplicationKey)[0]; !slices.Contains(out, top) {
+			out = append(out, top)
+		}
 	}
 	return out
 }

@@ -366,6 +366,7 @@ type streamRun struct {
 	buf       []byte
 	scratch   []byte
 	recs      []string        // the current page's raw records
+	xbuf      [2][]byte       // transform outputs, reused record to record
 	keep      map[string]bool // selected fields, nil when all are
 	checkOnly bool
 

@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Redacted replaces secrets in URLs, logs and errors.
@@ -92,22 +94,124 @@ func RedactURL(u string) string {
 	return sb.String()
 }
 
-// Redact replaces every occurrence of each non-empty secret in s (also in
-// its URL-query-escaped form) with REDACTED. Longer secrets go first so a
-// secret containing another is fully hidden.
+// Redact replaces each non-empty secret in s (also in its URL-query-escaped
+// form) with REDACTED, where it stands as a whole token: an occurrence inside
+// a longer word or identifier is left alone, so a secret "x" never turns
+// "next" into "neREDACTEDt". That still catches a secret in a URL
+// (/v1/SECRET/, ?key=SECRET&), a header (Bearer SECRET), a JSON string
+// ("SECRET") and plain text. Secrets of 1 to 3 characters are common words
+// and fragments, so they are replaced only where they stand as a value:
+// right after '=', ':', a quote, or an auth scheme (Bearer, Basic, Token).
+// Longer secrets go first so a secret containing another is fully hidden.
 func Redact(s string, secrets ...string) string {
+	switch len(secrets) {
+	case 0:
+		return s
+	case 1:
+		return redactOne(s, secrets[0])
+	}
 	ss := slices.Clone(secrets)
 	slices.SortFunc(ss, func(a, b string) int { return len(b) - len(a) })
 	for _, sec := range ss {
-		if sec == "" {
-			continue
-		}
-		s = strings.ReplaceAll(s, sec, Redacted)
-		if esc := url.QueryEscape(sec); esc != sec {
-			s = strings.ReplaceAll(s, esc, Redacted)
-		}
+		s = redactOne(s, sec)
 	}
 	return s
+}
+
+// shortSecret is the length below which a secret is only redacted in a
+// value position.
+const shortSecret = 4
+
+func redactOne(s, sec string) string {
+	if sec == "" {
+		return s
+	}
+	s = replaceTokens(s, sec)
+	if esc := url.QueryEscape(sec); esc != sec {
+		s = replaceTokens(s, esc)
+	}
+	if esc := url.PathEscape(sec); esc != sec {
+		s = replaceTokens(s, esc)
+	}
+	return s
+}
+
+// replaceTokens replaces the occurrences of sec in s that stand as tokens.
+func replaceTokens(s, sec string) string {
+	i := strings.Index(s, sec)
+	if i < 0 {
+		return s // the common case: no copy
+	}
+	var b strings.Builder
+	last := 0
+	for i >= 0 {
+		end := i + len(sec)
+		if isToken(s, i, end, sec) {
+			b.WriteString(s[last:i])
+			b.WriteString(Redacted)
+			last = end
+			i = end
+		} else {
+			i++
+		}
+		j := strings.Index(s[i:], sec)
+		if j < 0 {
+			break
+		}
+		i += j
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// isToken reports whether s[i:end] (an occurrence of sec) is not part of a
+// longer word. Only edges of sec that are word characters need a boundary:
+// a secret that begins with '-' is a token wherever it is found.
+func isToken(s string, i, end int, sec string) bool {
+	first, _ := utf8.DecodeRuneInString(sec)
+	lastR, _ := utf8.DecodeLastRuneInString(sec)
+	before, _ := utf8.DecodeLastRuneInString(s[:i])
+	after, _ := utf8.DecodeRuneInString(s[end:])
+	if i > 0 && isWord(first) && isWord(before) {
+		return false
+	}
+	if end < len(s) && isWord(lastR) && isWord(after) {
+		return false
+	}
+	if len(sec) >= shortSecret {
+		return true
+	}
+	return valuePosition(s[:i])
+}
+
+func isWord(r rune) bool {
+	return r == '_' || r < utf8.RuneSelf && ('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9') ||
+		r >= utf8.RuneSelf && r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsDigit(r))
+}
+
+// valuePosition reports whether text ending in before is followed by a
+// value: key=V, key: V, "V", 'V', Bearer V.
+func valuePosition(before string) bool {
+	t := strings.TrimRight(before, " ")
+	if t == "" {
+		return false
+	}
+	switch t[len(t)-1] {
+	case '=', ':', '"', '\'':
+		return true
+	}
+	if len(t) == len(before) {
+		return false // no space: "x" in "(x" is text
+	}
+	w := t[strings.LastIndexAny(t, " \t\n\"'")+1:]
+	switch strings.ToLower(w) {
+	case "bearer", "basic", "token":
+		return true
+	}
+	return false
 }
 
 // stripURLError drops the *url.Error wrapper that http.Client adds, since

@@ -165,7 +165,8 @@ func TestRedact(t *testing.T) {
 		secrets []string
 		want    string
 	}{
-		{"token abc and abc", []string{"abc"}, "token REDACTED and REDACTED"},
+		{"token abc and abc", []string{"abc"}, "token REDACTED and abc"},
+		{"abc123 and abc123", []string{"abc123"}, "REDACTED and REDACTED"},
 		{"nothing", []string{""}, "nothing"},
 		{"long abcdef", []string{"abc", "abcdef"}, "long REDACTED"},
 		{"q=a%2Bb+c", []string{"a+b c"}, "q=REDACTED"},

@@ -120,7 +120,8 @@ func (e *AttemptsError) Unwrap() error { return e.Err }
 // than 501 responses; timeouts of a single attempt (but not the end of
 // the caller's context); and dropped or refused connections, including a
 // connection dropped while a 2xx body arrives: Retry reads that body
-// within the attempt (up to MaxBodyBytes) and ReadJSON adopts the buffer.
+// within the attempt (up to MaxBodyBytes) and ReadJSON adopts the buffer,
+// unless the request's context is marked with StreamBody (see DoRaw).
 //
 // Waits follow Retry-After (seconds or HTTP date) and, on 429,
 // X-RateLimit-Reset / RateLimit-Reset (seconds, or epoch seconds when
@@ -162,7 +163,7 @@ func (o *RetryOptions) do(next Doer, req *http.Request) (*http.Response, error) 
 			r.Body = body
 		}
 		resp, err := next.Do(r)
-		if err == nil && replayable && resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		if err == nil && replayable && resp.StatusCode >= 200 && resp.StatusCode <= 299 && !streamsBody(ctx) {
 			// Read a success's body within the attempt: a reset or an
 			// early EOF mid-body is then retried like one before the headers.
 			if err = o.readAhead(resp); err != nil {

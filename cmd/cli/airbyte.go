@@ -61,7 +61,7 @@ func addAirbyteCommands(root *cobra.Command, src *integ.Source, stdout, stderr i
 				run := *o
 				run.LogLevel = lvl
 				run.Stdout = stdout
-				run.Sync.HTTP = HTTPDefaults
+				run.Sync = syncOptions(cmd.Context())
 				if err := airbyte.Run(cmd.Context(), src, run); err != nil {
 					return fmt.Errorf("%w: %w", errReported, err)
 				}

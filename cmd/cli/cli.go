@@ -81,7 +81,7 @@ As an Airbyte source: the spec, check, discover and read commands.`, src.Descrip
 				o.CatalogPath = props
 			}
 			o.Stdout, o.Stderr = stdout, stderr
-			o.Sync.HTTP = HTTPDefaults
+			o.Sync = syncOptions(cmd.Context())
 			return singer.Run(cmd.Context(), src, o)
 		},
 	}

@@ -1,60 +1,29 @@
 package pokeapi
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
-	"time"
 
-	"github.com/integ/integ/integ"
+	"github.com/integ/integ/integtest"
 	"github.com/integ/integ/internal/pokeserver"
-	"github.com/integ/integ/requests"
 	"github.com/tidwall/gjson"
 )
 
-// recordsProtocol collects raw records per stream.
-type recordsProtocol struct{ got map[string][]string }
-
-func (p *recordsProtocol) Stream(run *integ.StreamRun) integ.StreamEncoder {
-	return &recordsEncoder{p: p, name: run.Stream.Name}
-}
-
-type recordsEncoder struct {
-	p    *recordsProtocol
-	name string
-}
-
-func (e *recordsEncoder) Start(dst []byte) []byte                      { return dst }
-func (e *recordsEncoder) Page(dst []byte, _ time.Time) []byte          { return dst }
-func (e *recordsEncoder) State(dst []byte, _ *integ.Checkpoint) []byte { return dst }
-func (e *recordsEncoder) End(dst []byte, _ *integ.StreamResult) []byte { return dst }
-func (e *recordsEncoder) Record(dst, rec []byte) []byte {
-	e.p.got[e.name] = append(e.p.got[e.name], string(rec))
-	return dst
-}
-
-func sync(t *testing.T, handler http.Handler, config string) (map[string][]string, error) {
-	t.Helper()
-	srv := httptest.NewServer(handler)
-	defer srv.Close()
-	src := Source()
-	if err := src.Err(); err != nil {
-		t.Fatal(err)
+// config points the source at srv.
+func config(srv *integtest.Server, pageSize int) string {
+	if pageSize == 0 {
+		return fmt.Sprintf(`{"base_url":%q}`, srv.URL+"/api/v2")
 	}
-	cfg, err := src.ParseConfig(json.RawMessage(strings.ReplaceAll(config, "SERVER", srv.URL)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &recordsProtocol{got: map[string][]string{}}
-	err = src.Sync(context.Background(), integ.SyncOptions{
-		Config: cfg, Protocol: p, Output: integ.NewOutput(&bytes.Buffer{}),
-		HTTP: integ.HTTPOptions{Retry: requests.RetryOptions{MaxAttempts: 3, Sleep: func(context.Context, time.Duration) error { return nil }}},
-	})
-	return p.got, err
+	return fmt.Sprintf(`{"base_url":%q,"page_size":%d}`, srv.URL+"/api/v2", pageSize)
+}
+
+func TestConformance(t *testing.T) {
+	srv := integtest.NewServer(t, pokeserver.New(pokeserver.WithCount(12)))
+	integtest.Conformance(t, Source(), config(srv, 50))
 }
 
 func TestOneRecordPerAPIRecord(t *testing.T) {
@@ -64,52 +33,74 @@ func TestOneRecordPerAPIRecord(t *testing.T) {
 		{1302, 100}, {5000, 1000}, {100, 100}, {0, 20}, {7, 1},
 	}
 	for _, c := range cases {
-		got, err := sync(t, pokeserver.New(pokeserver.WithCount(c.count)),
-			`{"base_url":"SERVER/api/v2","page_size":`+jsonInt(c.pageSize)+`}`)
-		if err != nil {
-			t.Fatalf("count %d page %d: %v", c.count, c.pageSize, err)
-		}
-		names := map[string]bool{}
-		for _, r := range got["pokemon"] {
-			names[gjson.Get(r, "name").String()] = true
-		}
-		if len(got["pokemon"]) != c.count || len(names) != c.count {
-			t.Errorf("count %d page %d: %d records, %d distinct", c.count, c.pageSize, len(got["pokemon"]), len(names))
-		}
-		if len(got["type"]) != 21 || len(got["ability"]) != 367 {
-			t.Errorf("types %d abilities %d", len(got["type"]), len(got["ability"]))
-		}
+		t.Run(fmt.Sprintf("count %d page %d", c.count, c.pageSize), func(t *testing.T) {
+			srv := integtest.NewServer(t, pokeserver.New(pokeserver.WithCount(c.count)))
+			res := integtest.Sync(t, Source(), config(srv, c.pageSize))
+			names := map[string]bool{}
+			for _, r := range res.Records("pokemon") {
+				names[gjson.GetBytes(r, "name").String()] = true
+			}
+			if n := len(res.Records("pokemon")); n != c.count || len(names) != c.count {
+				t.Errorf("%d records, %d distinct", n, len(names))
+			}
+			if len(res.Records("type")) != 21 || len(res.Records("ability")) != 367 {
+				t.Errorf("types %d abilities %d", len(res.Records("type")), len(res.Records("ability")))
+			}
+		})
 	}
 }
 
-func jsonInt(n int) string { b, _ := json.Marshal(n); return string(b) }
+// The list endpoints are paged with limit and offset, as PokeAPI documents.
+func TestListRequests(t *testing.T) {
+	srv := integtest.NewServer(t, pokeserver.New(pokeserver.WithCount(25)))
+	integtest.Sync(t, Source(), config(srv, 10), integtest.WithStreams("pokemon"))
+	var got []string
+	for _, r := range srv.Requests() {
+		got = append(got, r.String())
+		if r.Method != http.MethodGet {
+			t.Errorf("%s: want GET", r)
+		}
+	}
+	want := []string{
+		"GET /api/v2/pokemon?limit=10&offset=0",
+		"GET /api/v2/pokemon?limit=10&offset=10",
+		"GET /api/v2/pokemon?limit=10&offset=20",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("requests\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
 
 func TestRetriesAndFaults(t *testing.T) {
 	// Every third request fails with a 503 the first time: retried.
+	var mu sync.Mutex
 	seen := map[string]bool{}
-	flaky := pokeserver.New(pokeserver.WithCount(500), pokeserver.WithFaults(func(r *http.Request, n int) (int, string, bool) {
+	flaky := integtest.NewServer(t, pokeserver.New(pokeserver.WithCount(500), pokeserver.WithFaults(func(r *http.Request, n int) (int, string, bool) {
+		mu.Lock()
+		defer mu.Unlock()
 		if n%3 == 0 && !seen[r.URL.String()] {
 			seen[r.URL.String()] = true
 			return http.StatusServiceUnavailable, `{"detail":"busy"}`, true
 		}
 		return 0, "", false
-	}))
-	got, err := sync(t, flaky, `{"base_url":"SERVER/api/v2","page_size":50}`)
-	if err != nil || len(got["pokemon"]) != 500 {
-		t.Fatalf("flaky server: %d records, %v", len(got["pokemon"]), err)
+	})))
+	if res := integtest.Sync(t, Source(), config(flaky, 50)); len(res.Records("pokemon")) != 500 {
+		t.Fatalf("flaky server: %d records", len(res.Records("pokemon")))
 	}
 
-	html := pokeserver.New(pokeserver.WithFaults(func(r *http.Request, n int) (int, string, bool) {
+	html := integtest.NewServer(t, pokeserver.New(pokeserver.WithFaults(func(r *http.Request, n int) (int, string, bool) {
 		return http.StatusOK, "<html><body>maintenance</body></html>", true
-	}))
-	_, err = sync(t, html, `{"base_url":"SERVER/api/v2"}`)
-	if err == nil || !strings.Contains(err.Error(), "JSON") || !strings.Contains(err.Error(), "/pokemon") {
-		t.Errorf("an HTML page must be a clear error naming the URL: %v", err)
+	})))
+	res := integtest.Sync(t, Source(), config(html, 0), integtest.WithExpectedFailure())
+	if msg := res.Failure(); res.ExitCode != 1 || !strings.Contains(msg, "JSON") || !strings.Contains(msg, "/pokemon") {
+		t.Errorf("an HTML page must be a clear error naming the URL: exit %d, %q", res.ExitCode, msg)
 	}
 
-	_, err = sync(t, http.NotFoundHandler(), `{"base_url":"SERVER/wrong"}`)
-	if err == nil || !strings.Contains(err.Error(), "404") || integ.KindOf(err) != integ.ConfigFailure {
-		t.Errorf("a wrong base_url must be a config error naming the status: %v", err)
+	wrong := integtest.NewServer(t, http.NotFoundHandler())
+	res = integtest.Sync(t, Source(), fmt.Sprintf(`{"base_url":%q}`, wrong.URL+"/wrong"),
+		integtest.WithProtocol(integtest.Airbyte), integtest.WithExpectedFailure())
+	if msg := res.Failure(); !strings.Contains(msg, "404") || res.FailureType() != "config_error" {
+		t.Errorf("a wrong base_url must be a config error naming the status: %s %q", res.FailureType(), msg)
 	}
 }
 
@@ -132,50 +123,42 @@ func TestConfigSchema(t *testing.T) {
 }
 
 func TestDetailsChildStream(t *testing.T) {
-	srv := httptest.NewServer(pokeserver.New(pokeserver.WithCount(130)))
-	defer srv.Close()
-	src := Source()
-	cfg, err := src.ParseConfig(json.RawMessage(`{"base_url":"` + srv.URL + `/api/v2","page_size":50}`))
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := integtest.NewServer(t, pokeserver.New(pokeserver.WithCount(130)))
 	for _, withParent := range []bool{true, false} {
-		cat := &integ.Catalog{Streams: []integ.CatalogStream{{Name: "pokemon_details"}}}
+		streams := []string{"pokemon_details"}
 		if withParent {
-			cat.Streams = append(cat.Streams, integ.CatalogStream{Name: "pokemon"})
+			streams = append(streams, "pokemon")
 		}
-		p := &recordsProtocol{got: map[string][]string{}}
-		if err := src.Sync(context.Background(), integ.SyncOptions{Config: cfg, Catalog: cat, Protocol: p, Output: integ.NewOutput(&bytes.Buffer{})}); err != nil {
-			t.Fatal(err)
-		}
-		got := p.got["pokemon_details"]
+		res := integtest.Sync(t, Source(), config(srv, 50), integtest.WithStreams(streams...))
+		got := res.Records("pokemon_details")
 		if len(got) != 130 {
 			t.Fatalf("parent selected=%v: %d details, want 130", withParent, len(got))
 		}
 		for i, rec := range got { // parent order is kept despite parallel requests
-			if id := gjson.Get(rec, "id").Int(); id != int64(i+1) {
+			if id := gjson.GetBytes(rec, "id").Int(); id != int64(i+1) {
 				t.Fatalf("detail %d has id %d", i, id)
 			}
 		}
-		if withParent != (len(p.got["pokemon"]) == 130) {
-			t.Errorf("parent selected=%v but %d parent records emitted", withParent, len(p.got["pokemon"]))
+		if withParent != (len(res.Records("pokemon")) == 130) {
+			t.Errorf("parent selected=%v but %d parent records emitted", withParent, len(res.Records("pokemon")))
 		}
 	}
 }
 
 func TestFailingLaterPageIsATransientError(t *testing.T) {
 	// The second page fails for good: the error names it, no panic.
-	broken := pokeserver.New(pokeserver.WithCount(300), pokeserver.WithFaults(func(r *http.Request, n int) (int, string, bool) {
+	broken := integtest.NewServer(t, pokeserver.New(pokeserver.WithCount(300), pokeserver.WithFaults(func(r *http.Request, n int) (int, string, bool) {
 		if r.URL.Query().Get("offset") == "100" {
 			return http.StatusBadGateway, `{"detail":"upstream down"}`, true
 		}
 		return 0, "", false
-	}))
-	got, err := sync(t, broken, `{"base_url":"SERVER/api/v2"}`)
-	if err == nil || integ.KindOf(err) != integ.TransientFailure || !strings.Contains(err.Error(), "502") || !strings.Contains(err.Error(), "offset=100") {
-		t.Fatalf("err = %v (kind %v)", err, integ.KindOf(err))
+	})))
+	res := integtest.Sync(t, Source(), config(broken, 0),
+		integtest.WithProtocol(integtest.Airbyte), integtest.WithStreams("pokemon"), integtest.WithExpectedFailure())
+	if msg := res.Failure(); res.FailureType() != "transient_error" || !strings.Contains(msg, "502") || !strings.Contains(msg, "offset=100") {
+		t.Fatalf("failure %q (%s)", msg, res.FailureType())
 	}
-	if len(got["pokemon"]) != 100 {
-		t.Errorf("the first page's records must still be written: %d", len(got["pokemon"]))
+	if len(res.Records("pokemon")) != 100 {
+		t.Errorf("the first page's records must still be written: %d", len(res.Records("pokemon")))
 	}
 }

@@ -8,11 +8,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/integ/integ/integ"
+	"github.com/integ/integ/integtest"
 	"github.com/integ/integ/internal/testsource"
 )
 
@@ -170,21 +173,92 @@ func TestCustomProtocol(t *testing.T) {
 	}
 }
 
+func TestConformance(t *testing.T) {
+	s := testsource.NewServer(testsource.WithToken("tok-s3cr3t-42"), testsource.WithPageSize(2))
+	for i := range 5 {
+		s.Add(fmt.Sprint("e", i), t0.Add(time.Duration(i)*time.Minute))
+	}
+	srv := integtest.NewServer(t, s)
+	integtest.Conformance(t, testsource.Source(), map[string]any{"base_url": srv.URL, "api_key": "tok-s3cr3t-42"})
+}
+
 func TestSourceSendsToken(t *testing.T) {
-	s := testsource.NewServer(testsource.WithToken("tok"))
-	srv := httptest.NewServer(s)
-	defer srv.Close()
-	src := testsource.Source()
-	for _, tc := range []struct{ key, want string }{{"tok", ""}, {"wrong", "401"}} {
-		cfg, err := src.ParseConfig([]byte(`{"base_url":"` + srv.URL + `","api_key":"` + tc.key + `"}`))
-		if err != nil {
-			t.Fatal(err)
+	srv := integtest.NewServer(t, testsource.NewServer(testsource.WithToken("tok-s3cr3t-42")))
+	for _, tc := range []struct{ key, want string }{{"tok-s3cr3t-42", ""}, {"wrong-key-43", "401"}} {
+		srv.Reset()
+		cfg := map[string]any{"base_url": srv.URL, "api_key": tc.key}
+		res := integtest.Run(t, testsource.Source(), []string{"check", "--config", writeConfig(t, cfg)}, integtest.WithSecrets(tc.key))
+		var status struct {
+			ConnectionStatus struct{ Status, Message string } `json:"connectionStatus"`
 		}
-		err = src.Check(context.Background(), cfg, nil, integ.HTTPOptions{})
-		if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
-			t.Errorf("key %q: check error %v, want %q", tc.key, err, tc.want)
+		if st := res.MessagesOf("CONNECTION_STATUS"); len(st) == 1 {
+			json.Unmarshal(st[0], &status)
+		}
+		ok := status.ConnectionStatus.Status == "SUCCEEDED"
+		if (tc.want == "") != ok || !strings.Contains(status.ConnectionStatus.Message, tc.want) {
+			t.Errorf("key %q: check %+v, want %q", tc.key, status.ConnectionStatus, tc.want)
+		}
+		reqs := srv.Requests()
+		if len(reqs) == 0 {
+			t.Fatalf("key %q: check made no request", tc.key)
+		}
+		for _, r := range reqs {
+			if !r.HeaderIs("Authorization", "Bearer "+tc.key) || r.Header.Get("Authorization") != "Bearer "+integtest.Masked {
+				t.Errorf("key %q: %s sent Authorization %q", tc.key, r, r.Header.Get("Authorization"))
+			}
 		}
 	}
+}
+
+// An incremental sync resumes from the previous sync's state: it asks for
+// the events updated since the bookmark (inclusive) and gets the changed
+// ones.
+func TestIncrementalSyncs(t *testing.T) {
+	s := testsource.NewServer(testsource.WithPageSize(2))
+	for i := range 5 {
+		s.Add(fmt.Sprint("e", i), t0.Add(time.Duration(i)*time.Minute))
+	}
+	srv := integtest.NewServer(t, s)
+	cfg := map[string]any{"base_url": srv.URL}
+	for _, p := range []integtest.Protocol{integtest.Singer, integtest.Airbyte} {
+		t.Run(string(p), func(t *testing.T) {
+			first := integtest.Sync(t, testsource.Source(), cfg, integtest.WithProtocol(p), integtest.WithStreams("events"), integtest.WithCheckpointRecords(1))
+			if ids := eventIDs(first.Records("events")); ids != "[1 2 3 4 5]" {
+				t.Fatalf("first sync: %s", ids)
+			}
+			if n := len(first.States()); n < 3 {
+				t.Errorf("%d checkpoints, want one a page", n)
+			}
+			srv.Reset()
+			again := integtest.Sync(t, testsource.Source(), cfg, integtest.WithProtocol(p), integtest.WithStreams("events"), integtest.WithState(first.FinalState()))
+			if ids := eventIDs(again.Records("events")); ids != "[5]" {
+				t.Errorf("second sync: %s, want the bookmark's event only", ids)
+			}
+			if r := srv.Requests(); len(r) != 1 || r[0].Query.Get("updated_since") != "2024-03-01T12:04:00Z" {
+				t.Errorf("second sync requests %v, want one with updated_since", r)
+			}
+		})
+	}
+}
+
+func eventIDs(recs []json.RawMessage) string {
+	var ids []int
+	for _, r := range recs {
+		var e struct{ ID int }
+		json.Unmarshal(r, &e)
+		ids = append(ids, e.ID)
+	}
+	return fmt.Sprint(ids)
+}
+
+func writeConfig(t *testing.T, v any) string {
+	t.Helper()
+	b, _ := json.Marshal(v)
+	p := filepath.Join(t.TempDir(), "config.json")
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // Example shows a test changing the API's data between two syncs.

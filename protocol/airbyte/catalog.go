@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/integ/integ/integ"
 	"github.com/integ/integ/protocol/internal/wire"
@@ -30,7 +29,7 @@ type Stream struct {
 }
 
 // Discover builds the catalog of a source. integ's cursors and primary keys
-// are source-defined and top-level.
+// are source-defined; a nested cursor is its path segments.
 func Discover(src *integ.Source) *Catalog {
 	c := &Catalog{Streams: []Stream{}}
 	for _, st := range src.Streams {
@@ -41,7 +40,7 @@ func Discover(src *integ.Source) *Catalog {
 		}
 		if st.ReplicationKey != "" {
 			s.SourceDefinedCursor = true
-			s.DefaultCursorField = []string{st.ReplicationKey}
+			s.DefaultCursorField = integ.SplitKey(st.ReplicationKey) // a nested key as its path segments
 			s.IsResumable = true
 		}
 		for _, k := range st.PrimaryKey {
@@ -118,12 +117,8 @@ func parseConfiguredStream(i int, raw json.RawMessage) (integ.CatalogStream, str
 		return cs, "", catalogError("stream %q: unknown sync_mode %q (use full_refresh or incremental)", cs.Name, *s.SyncMode)
 	}
 	if cs.Mode == integ.ModeIncremental {
-		switch len(s.CursorField) {
-		case 0:
-		case 1:
-			cs.Cursor = s.CursorField[0]
-		default:
-			return cs, "", catalogError("stream %q: cursor_field %q is a nested path; this source's cursors are top-level fields", cs.Name, strings.Join(s.CursorField, "."))
+		if len(s.CursorField) > 0 {
+			cs.Cursor = integ.JoinKey(s.CursorField...) // path segments, as discover wrote them
 		}
 	}
 	if t := bytes.TrimSpace(s.Stream.JSONSchema); len(t) > 0 && !bytes.Equal(t, []byte("null")) {

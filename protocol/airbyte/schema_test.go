@@ -1,72 +1,23 @@
 package airbyte_test
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/integ/integ/internal/airbyteschema"
 	"github.com/santhosh-tekuri/jsonschema/v6"
-	"sigs.k8s.io/yaml"
-)
-
-// The official protocol schema, copied verbatim from upstream (see
-// testdata/SOURCE.txt), is read from its YAML: re-copying it needs no step.
-const protocolID = "https://github.com/airbytehq/airbyte/blob/master/airbyte-protocol/models/src/main/resources/airbyte_protocol/airbyte_protocol.yaml"
-
-var (
-	schemaOnce sync.Once
-	schemas    map[string]*jsonschema.Schema
-	schemaErr  error
 )
 
 // protocolSchema returns the compiled definition (AirbyteMessage,
-// ConnectorSpecification, ConfiguredAirbyteCatalog, ...).
+// ConnectorSpecification, ConfiguredAirbyteCatalog, ...) of the official
+// protocol schema, shared with integtest through internal/airbyteschema.
 func protocolSchema(t testing.TB, def string) *jsonschema.Schema {
 	t.Helper()
-	schemaOnce.Do(func() {
-		y, err := os.ReadFile(filepath.Join("testdata", "airbyte_protocol.yaml"))
-		if err != nil {
-			schemaErr = err
-			return
-		}
-		j, err := yaml.YAMLToJSON(y)
-		if err != nil {
-			schemaErr = err
-			return
-		}
-		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(j))
-		if err != nil {
-			schemaErr = err
-			return
-		}
-		c := jsonschema.NewCompiler()
-		c.DefaultDraft(jsonschema.Draft7)
-		c.AssertFormat()
-		if err := c.AddResource(protocolID, doc); err != nil {
-			schemaErr = err
-			return
-		}
-		schemas = map[string]*jsonschema.Schema{}
-		for _, d := range []string{"AirbyteMessage", "ConnectorSpecification", "AirbyteCatalog", "ConfiguredAirbyteCatalog", "AirbyteStateMessage"} {
-			s, err := c.Compile(protocolID + "#/definitions/" + d)
-			if err != nil {
-				schemaErr = err
-				return
-			}
-			schemas[d] = s
-		}
-	})
-	if schemaErr != nil {
-		t.Fatalf("loading the protocol schema: %v", schemaErr)
-	}
-	s := schemas[def]
-	if s == nil {
-		t.Fatalf("no compiled definition %q", def)
+	s, err := airbyteschema.Schema(def)
+	if err != nil {
+		t.Fatalf("loading the protocol schema: %v", err)
 	}
 	return s
 }
@@ -74,12 +25,8 @@ func protocolSchema(t testing.TB, def string) *jsonschema.Schema {
 // validate checks one JSON document against a protocol definition.
 func validate(t testing.TB, def string, doc []byte) {
 	t.Helper()
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(doc))
-	if err != nil {
-		t.Fatalf("not JSON: %v\n%s", err, doc)
-	}
-	if err := protocolSchema(t, def).Validate(inst); err != nil {
-		t.Fatalf("does not validate against %s: %v\n%s", def, err, doc)
+	if err := airbyteschema.Validate(def, doc); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -142,62 +89,27 @@ type msg struct {
 	Line string `json:"-"`
 }
 
-// payloadKey is the member each message type must carry.
-var payloadKey = map[string]string{
-	"RECORD": "record", "STATE": "state", "LOG": "log", "SPEC": "spec",
-	"CONNECTION_STATUS": "connectionStatus", "CATALOG": "catalog", "TRACE": "trace",
-}
-
 // messages checks that stdout is nothing but whole AirbyteMessage lines,
 // each valid against the official schema and carrying the payload its type
 // names (the schema alone does not require it), and decodes them.
 func messages(t testing.TB, stdout []byte) []msg {
 	t.Helper()
-	if len(stdout) > 0 && stdout[len(stdout)-1] != '\n' {
-		t.Fatalf("stdout does not end with a newline: %q", tail(stdout))
+	lines, err := airbyteschema.ValidateStdout(stdout)
+	if err != nil {
+		t.Fatal(err)
 	}
 	var out []msg
-	sc := bufio.NewScanner(bytes.NewReader(stdout))
-	sc.Buffer(nil, 16<<20)
-	for sc.Scan() {
-		line := sc.Bytes()
-		validate(t, "AirbyteMessage", line)
+	for _, line := range lines {
 		var m msg
 		dec := json.NewDecoder(bytes.NewReader(line))
 		dec.UseNumber()
 		if err := dec.Decode(&m); err != nil {
 			t.Fatalf("decoding %s: %v", line, err)
 		}
-		var members map[string]json.RawMessage
-		if err := json.Unmarshal(line, &members); err != nil {
-			t.Fatal(err)
-		}
-		key := payloadKey[m.Type]
-		if key == "" || members[key] == nil {
-			t.Fatalf("a %s message without %q: %s", m.Type, key, line)
-		}
-		switch key {
-		case "spec":
-			validate(t, "ConnectorSpecification", members[key])
-		case "catalog":
-			validate(t, "AirbyteCatalog", members[key])
-		case "state":
-			validate(t, "AirbyteStateMessage", members[key])
-		}
 		m.Line = string(line)
 		out = append(out, m)
 	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
 	return out
-}
-
-func tail(b []byte) []byte {
-	if len(b) > 80 {
-		return b[len(b)-80:]
-	}
-	return b
 }
 
 func TestProtocolSchemaLoads(t *testing.T) {

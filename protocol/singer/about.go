@@ -70,23 +70,71 @@ func (a *About) Markdown() string {
 	}
 	b.WriteString("\n## Settings\n\n| Setting | Required | Default | Description |\n|:--|:--:|:--|:--|\n")
 	if a.Settings != nil {
-		for _, p := range a.Settings.Properties {
-			def := ""
-			if p.Schema.Default != nil {
-				d, _ := json.Marshal(p.Schema.Default)
-				def = "`" + string(d) + "`"
-			}
-			req := "False"
-			if slices.Contains(a.Settings.Required, p.Name) {
-				req = "True"
-			}
-			desc := p.Schema.Description
-			if p.Schema.Secret {
-				desc = strings.TrimSpace(desc + " (secret)")
-			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", p.Name, req, def, strings.ReplaceAll(desc, "|", `\|`))
-		}
+		settingRows(&b, "", "", a.Settings)
 	}
 	b.WriteString("\nA full list of supported settings and capabilities is available by running: `" + a.Name + " --about`\n")
 	return b.String()
+}
+
+// settingRows writes one table row per setting of obj. A oneof setting gets
+// a row saying how the method is chosen, then the settings of each method
+// as name.field, marked with the method's title.
+func settingRows(b *strings.Builder, prefix, method string, obj *integ.Schema) {
+	for _, p := range obj.Properties {
+		if p.Schema.Const != nil {
+			continue // a method's discriminator: described on its parent's row
+		}
+		def := ""
+		if p.Schema.Default != nil {
+			d, _ := json.Marshal(p.Schema.Default)
+			def = "`" + string(d) + "`"
+		}
+		req := "False"
+		if slices.Contains(obj.Required, p.Name) {
+			req = "True"
+		}
+		desc := p.Schema.Description
+		if desc == "" {
+			desc = p.Schema.Title
+		}
+		if method != "" {
+			desc = strings.TrimSpace("(" + method + ") " + desc)
+		}
+		if p.Schema.Secret {
+			desc = strings.TrimSpace(desc + " (secret)")
+		}
+		if len(p.Schema.OneOf) > 0 {
+			desc = strings.TrimSpace(desc + " " + methodsText(p.Name, p.Schema))
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", prefix+p.Name, req, def, strings.ReplaceAll(desc, "|", `\|`))
+		for _, alt := range p.Schema.OneOf {
+			settingRows(b, prefix+p.Name+".", alt.Title, alt)
+		}
+	}
+}
+
+// methodsText says how a oneof setting picks its method: "One of:
+// `auth_type` = `oauth2.0` (OAuth2.0), `access_token` (Access Token)."
+func methodsText(name string, s *integ.Schema) string {
+	key := ""
+	var methods []string
+	for _, alt := range s.OneOf {
+		for _, p := range alt.Properties {
+			if p.Schema.Const == nil {
+				continue
+			}
+			key = p.Name
+			v, _ := json.Marshal(p.Schema.Const)
+			m := "`" + string(v) + "`"
+			if alt.Title != "" {
+				m += " (" + alt.Title + ")"
+			}
+			methods = append(methods, m)
+			break
+		}
+	}
+	if key == "" {
+		return ""
+	}
+	return fmt.Sprintf("Set `%s.%s` to one of %s.", name, key, strings.Join(methods, ", "))
 }
