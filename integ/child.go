@@ -13,7 +13,10 @@ import (
 // parent record (a partition), with that record at HttpContext.Parent and
 // its key at HttpContext.Partition (a detail request per list entry, the
 // issues of each repository). The parent's records are read even when only
-// the child is selected. Children may have children of their own.
+// the child is selected. Children may have children of their own. A child
+// sees only the parent records its parent's run reads: an incremental
+// parent's are those changed since its bookmark, so keep a parent full
+// refresh when every partition must be read.
 //
 // An incremental child keeps one bookmark per partition, in its stream
 // state under "partitions" (see PartitionBy): c.Bookmark() and the state
