@@ -889,3 +889,25 @@ func TestPartitionsGolden(t *testing.T) {
 		})
 	}
 }
+
+func TestPartitionsWithTransforms(t *testing.T) {
+	// A transform in a child's partition sees the partition's context.
+	a := newGHAPI(t, map[string]int{"acme/one": 2, "acme/two": 1}, "acme/one", "acme/two")
+	src := ghSource(t, []integ.StreamOption{
+		integ.AddField("repository", func(c *integ.HttpContext) any { return c.Partition() }),
+		integ.AddField("repo_id", func(c *integ.HttpContext) any { return c.Parent().Get("id") }),
+	})
+	out, err := ghSync(t, src, a, syncRun{catalog: ghCatalog("issues")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, l := range outLines(t, out) {
+		if gjson.Get(l, "type").Str == "RECORD" {
+			got = append(got, gjson.Get(l, "record.repository").Str+"#"+gjson.Get(l, "record.repo_id").Raw)
+		}
+	}
+	if want := []string{"acme/one#100", "acme/one#100", "acme/two#101"}; !slices.Equal(got, want) {
+		t.Fatalf("records %v, want %v", got, want)
+	}
+}
