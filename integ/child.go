@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
 )
@@ -105,7 +106,7 @@ func partitionKey(child, parent *Stream, rec gjson.Result) string {
 // ancestors cannot collide.
 func scopedKey(scope []string) string {
 	if len(scope) == 1 {
-		return scope[0]
+		return validKey(scope[0])
 	}
 	b, _ := json.Marshal(scope)
 	return string(b)
@@ -227,5 +228,17 @@ func groupRuns(src *Source, runs []*StreamRun) []*group {
 			}
 		}
 	}
+	return out
+}
+
+// validKey is a key as it reads back from the state: JSON carries only
+// UTF-8, so invalid bytes become U+FFFD, as encoding/json writes them.
+func validKey(k string) string {
+	if utf8.ValidString(k) {
+		return k
+	}
+	b, _ := json.Marshal(k)
+	var out string
+	_ = json.Unmarshal(b, &out)
 	return out
 }

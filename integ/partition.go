@@ -82,7 +82,7 @@ func loadPartitions(prev json.RawMessage) map[string]json.RawMessage {
 	if p := gjson.GetBytes(prev, statePartitions); p.IsObject() {
 		p.ForEach(func(k, v gjson.Result) bool {
 			if v.IsObject() {
-				parts[k.String()] = json.RawMessage(v.Raw)
+				parts[validKey(k.String())] = json.RawMessage(v.Raw)
 			}
 			return true
 		})
