@@ -33,15 +33,16 @@ type ghAPI struct {
 	t   testing.TB
 	srv *httptest.Server
 
-	mu       sync.Mutex
-	repos    []string            // full names, in the API's order
-	issues   map[string]int      // issues per repository
-	pulls    map[string]int      // pull requests per repository
-	comments int                 // review comments per pull request
-	status   map[string]int      // a status the issues endpoint answers for a repository
-	fromPage int                 // ... from this page on (0: every page)
-	log      []string            // path?query of every request, in order
-	hook     func(*http.Request) // called (without the lock) before each answer
+	mu        sync.Mutex
+	repos     []string            // full names, in the API's order
+	issues    map[string]int      // issues per repository
+	pulls     map[string]int      // pull requests per repository
+	comments  int                 // review comments per pull request
+	status    map[string]int      // a status the issues endpoint answers for a repository
+	fromPage  int                 // ... from this page on (0: every page)
+	reposPage int                 // repositories a page, whatever per_page says (0: per_page)
+	log       []string            // path?query of every request, in order
+	hook      func(*http.Request) // called (without the lock) before each answer
 }
 
 var ghEpoch = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -121,6 +122,9 @@ func (a *ghAPI) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	per, _ := strconv.Atoi(q.Get("per_page"))
+	if parts[0] == "orgs" && a.reposPage > 0 {
+		per = a.reposPage
+	}
 	if per <= 0 {
 		per = 30
 	}
@@ -909,5 +913,63 @@ func TestPartitionsWithTransforms(t *testing.T) {
 	}
 	if want := []string{"acme/one#100", "acme/one#100", "acme/two#101"}; !slices.Equal(got, want) {
 		t.Fatalf("records %v, want %v", got, want)
+	}
+}
+
+func TestPartitionParallelismIsUsedAndBounded(t *testing.T) {
+	// Each issues request waits until `bound` of them are in flight (or a
+	// generous time passed, for a run that cannot get there). The
+	// repositories come in one page: a parent page's records are what can
+	// run at once, since the parent's checkpoint covers its children.
+	for _, bound := range []int{1, 3} {
+		t.Run(strconv.Itoa(bound), func(t *testing.T) {
+			repos := []string{"acme/a", "acme/b", "acme/c", "acme/d", "acme/e", "acme/f"} // whole batches of 1 and 3
+			issues := map[string]int{}
+			for _, r := range repos {
+				issues[r] = 2
+			}
+			a := newGHAPI(t, issues, repos...)
+			a.reposPage = len(repos)
+			var mu sync.Mutex
+			inflight, peak := 0, 0
+			full := make(chan struct{}, len(repos))
+			a.setHook(func(r *http.Request) {
+				if !strings.HasSuffix(r.URL.Path, "/issues") {
+					return
+				}
+				mu.Lock()
+				inflight++
+				peak = max(peak, inflight)
+				if inflight == bound {
+					for range bound {
+						full <- struct{}{}
+					}
+				}
+				mu.Unlock()
+				select {
+				case <-full:
+				case <-time.After(2 * time.Second):
+				}
+				mu.Lock()
+				inflight--
+				mu.Unlock()
+			})
+			out, err := ghSync(t, ghSource(t, nil, integ.WithPartitionParallelism(bound)), a, syncRun{catalog: ghCatalog("issues")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []int64
+			for _, r := range repos {
+				want = append(want, wantIssues(a, r, 1)...)
+			}
+			if got := protos[0].records(t, out)["issues"]; !slices.Equal(got, want) {
+				t.Fatalf("issues\n got %v\nwant %v", got, want)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if peak != bound {
+				t.Fatalf("%d partitions read at once, want %d", peak, bound)
+			}
+		})
 	}
 }
