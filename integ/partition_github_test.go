@@ -917,13 +917,14 @@ func TestPartitionsWithTransforms(t *testing.T) {
 }
 
 func TestPartitionParallelismIsUsedAndBounded(t *testing.T) {
-	// Each issues request waits until `bound` of them are in flight (or a
-	// generous time passed, for a run that cannot get there). The
-	// repositories come in one page: a parent page's records are what can
-	// run at once, since the parent's checkpoint covers its children.
+	// The first issues requests are held until `bound` of them are in
+	// flight, and then a little longer, so that a run reading more at once
+	// shows it.
+	// The repositories come in one page: a parent page's records are what
+	// can run at once, since the parent's checkpoint covers its children.
 	for _, bound := range []int{1, 3} {
 		t.Run(strconv.Itoa(bound), func(t *testing.T) {
-			repos := []string{"acme/a", "acme/b", "acme/c", "acme/d", "acme/e", "acme/f"} // whole batches of 1 and 3
+			repos := []string{"acme/a", "acme/b", "acme/c", "acme/d", "acme/e", "acme/f"}
 			issues := map[string]int{}
 			for _, r := range repos {
 				issues[r] = 2
@@ -932,7 +933,8 @@ func TestPartitionParallelismIsUsedAndBounded(t *testing.T) {
 			a.reposPage = len(repos)
 			var mu sync.Mutex
 			inflight, peak := 0, 0
-			full := make(chan struct{}, len(repos))
+			full := make(chan struct{}) // closed once the first `bound` requests are in flight
+			var once sync.Once
 			a.setHook(func(r *http.Request) {
 				if !strings.HasSuffix(r.URL.Path, "/issues") {
 					return
@@ -941,18 +943,21 @@ func TestPartitionParallelismIsUsedAndBounded(t *testing.T) {
 				inflight++
 				peak = max(peak, inflight)
 				if inflight == bound {
-					for range bound {
-						full <- struct{}{}
-					}
+					once.Do(func() { close(full) })
 				}
 				mu.Unlock()
+				defer func() {
+					mu.Lock()
+					inflight--
+					mu.Unlock()
+				}()
 				select {
 				case <-full:
-				case <-time.After(2 * time.Second):
+					// The first batch stays a little longer: time for a
+					// request over the bound to show up.
+					time.Sleep(20 * time.Millisecond)
+				case <-time.After(5 * time.Second):
 				}
-				mu.Lock()
-				inflight--
-				mu.Unlock()
 			})
 			out, err := ghSync(t, ghSource(t, nil, integ.WithPartitionParallelism(bound)), a, syncRun{catalog: ghCatalog("issues")})
 			if err != nil {
