@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/integ/integ/integ"
+	"github.com/integ/integ/internal/airbyteschema"
 	"github.com/integ/integ/protocol/airbyte"
 	"github.com/integ/integ/protocol/singer"
 	"github.com/integ/integ/requests"
@@ -875,6 +876,11 @@ func TestPartitionsGolden(t *testing.T) {
 			out, err := ghSync(t, src, a, syncRun{proto: p, catalog: cat, state: old})
 			if err != nil {
 				t.Fatal(err)
+			}
+			if p.name == "airbyte" { // every line, partition states included, is a valid AirbyteMessage
+				if _, err := airbyteschema.ValidateStdout([]byte(out)); err != nil {
+					t.Fatal(err)
+				}
 			}
 			got := strings.ReplaceAll(out, a.srv.URL, "http://api.test")
 			path := "testdata/partitions_" + p.name + ".jsonl"
