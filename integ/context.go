@@ -133,6 +133,8 @@ func (c *HttpContext) EmitObject(req *requests.Request, path ...string) error {
 // EmitPages emits every page, starting at first and following p until it
 // says there is no next page. The next page is fetched while the current one
 // is written (pipelining), since p knows it before the records go out.
+// A next request identical to one already sent (same method, URL and body)
+// fails with requests.ErrPaginationLoop, whatever the paginator.
 func (c *HttpContext) EmitPages(first *requests.Request, p requests.Paginator, path ...string) error {
 	if c.run == nil {
 		return errNoStream
@@ -140,6 +142,8 @@ func (c *HttpContext) EmitPages(first *requests.Request, p requests.Paginator, p
 	ctx, cancel := context.WithCancel(c.ctx)
 	defer cancel() // stops a prefetch nobody will read
 	req := first
+	sent := sentRequests{}
+	sent.add(req)
 	r, err := c.Do(req)
 	for {
 		if err != nil {
@@ -150,6 +154,9 @@ func (c *HttpContext) EmitPages(first *requests.Request, p requests.Paginator, p
 			return splitErr
 		}
 		next, nextErr := p.Next(req, r, len(recs))
+		if next != nil && nextErr == nil && !sent.add(next) {
+			next, nextErr = nil, fmt.Errorf("%w: the paginator asked for %s again, which this stream already read", requests.ErrPaginationLoop, next)
+		}
 		var prefetch *conc.Future[*requests.JSONResponse]
 		if next != nil && nextErr == nil && !c.run.checkOnly {
 			prefetch = conc.GoContext(ctx, func(ctx context.Context) (*requests.JSONResponse, error) {

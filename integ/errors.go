@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 
 	"github.com/integ/integ/requests"
+	"github.com/tidwall/gjson"
 )
 
 // FailureKind says who can fix a failure. Protocols map it to their own
@@ -110,6 +112,10 @@ func KindOf(err error) FailureKind {
 	if errors.Is(err, ErrInterrupted) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return TransientFailure
 	}
+	var rl *requests.RateLimitError
+	if errors.As(err, &rl) {
+		return TransientFailure
+	}
 	var se *requests.StatusError
 	if errors.As(err, &se) {
 		switch {
@@ -118,6 +124,8 @@ func KindOf(err error) FailureKind {
 		case se.Status == http.StatusTooManyRequests, se.Status == http.StatusRequestTimeout, se.Status >= 500:
 			return TransientFailure
 		case se.Status == http.StatusNotFound, se.Status == http.StatusBadRequest:
+			// Most often a base URL or an ID from the config; once a stream
+			// has read records, explain tells a deletion mid-sync apart.
 			return ConfigFailure
 		}
 		return SystemFailure
@@ -147,4 +155,79 @@ func UserMessage(err error) string {
 		return e.Msg
 	}
 	return err.Error()
+}
+
+// explain gives an error the API answered a message for people: who
+// refused what, the server's own words, and what to do. Errors that already
+// carry a message are left alone. started says the stream read records
+// before: a 400 or 404 is then not the config's fault (a repository
+// deleted mid-sync) but the server's answer to a later request.
+func explain(stream string, err error, started bool) error {
+	var ie *Error
+	if err == nil || errors.As(err, &ie) {
+		return err
+	}
+	var rl *requests.RateLimitError
+	if errors.As(err, &rl) {
+		return &Error{Kind: TransientFailure, Msg: fmt.Sprintf("stream %q: %s", stream, rl.Error()), Err: err}
+	}
+	var se *requests.StatusError
+	if !errors.As(err, &se) {
+		return err
+	}
+	answer := fmt.Sprintf("%s %s answered %d %s", se.Method, se.URL, se.Status, http.StatusText(se.Status))
+	if m := APIMessage(se.BodyExcerpt); m != "" {
+		answer += ": " + m
+	}
+	if se.Attempts > 1 {
+		answer += fmt.Sprintf(" (after %d attempts)", se.Attempts)
+	}
+	var msg string
+	kind := KindOf(err)
+	switch {
+	case se.Status == http.StatusUnauthorized:
+		msg = "the API refused the credentials: " + answer + "; check the token or key in the config"
+	case se.Status == http.StatusForbidden:
+		msg = "the API refused access: " + answer + "; the credentials may lack a permission or scope this stream needs: grant it, or deselect the stream"
+	case (se.Status == http.StatusNotFound || se.Status == http.StatusBadRequest) && !started:
+		msg = "the server refused the stream's first request: " + answer + "; check the config's base URL, IDs and parameters"
+	case se.Status == http.StatusNotFound || se.Status == http.StatusGone:
+		msg = "the server refused: " + answer + "; the resource may have been deleted or moved during the sync"
+		kind = SystemFailure
+	case se.Status == http.StatusTooManyRequests || se.Status >= 500:
+		msg = "the server kept failing: " + answer + "; try again later"
+	default:
+		msg = "the server refused: " + answer
+		if started {
+			kind = SystemFailure
+		}
+	}
+	return &Error{Kind: kind, Msg: fmt.Sprintf("stream %q: %s", stream, msg), Err: err}
+}
+
+// messagePaths are where APIs put a refusal's explanation: GitHub and
+// HubSpot ("message"), Salesforce (an array of {message, errorCode}),
+// OAuth ("error_description"), Stripe and Google ("error.message"), JSON:API
+// ("errors.0.detail"), RFC 9457 ("detail", "title").
+var messagePaths = []string{"message", "error.message", "error_description", "0.message", "errors.0.message", "errors.0.detail", "detail", "title", "error"}
+
+// APIMessage finds the explanation in an error body (JSON, possibly cut
+// short), or returns "" when there is none worth showing.
+func APIMessage(body string) string {
+	body = strings.TrimSpace(body)
+	if body == "" || body[0] != '{' && body[0] != '[' {
+		return ""
+	}
+	for _, p := range messagePaths {
+		if v := gjson.Get(body, p); v.Type == gjson.String && strings.TrimSpace(v.String()) != "" {
+			m := strings.TrimSpace(v.String())
+			if code := gjson.Get(body, "0.errorCode"); code.Type == gjson.String && p == "0.message" {
+				m += " (" + code.String() + ")"
+			} else if cat := gjson.Get(body, "category"); cat.Type == gjson.String && p == "message" {
+				m += " (" + cat.String() + ")"
+			}
+			return m
+		}
+	}
+	return ""
 }

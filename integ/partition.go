@@ -249,11 +249,7 @@ func (cs *childStream) task(rec []byte, scope []string, prev <-chan struct{}, do
 		if ctx.Err() != nil {
 			return fmt.Errorf("stream %q: partition %q: %w: %w", st.Name, p.name, ErrInterrupted, context.Cause(ctx))
 		}
-		if strings.Contains(err.Error(), fmt.Sprintf("stream %q", st.Name)) {
-			err = fmt.Errorf("partition %q of %w", p.name, err)
-		} else {
-			err = fmt.Errorf("stream %q: partition %q: %w", st.Name, p.name, err)
-		}
+		err = partitionError(st.Name, p.name, err)
 		var wErr *outputError
 		action := Fail
 		if !errors.As(err, &wErr) {
@@ -261,7 +257,7 @@ func (cs *childStream) task(rec []byte, scope []string, prev <-chan struct{}, do
 		}
 		switch action {
 		case Skip:
-			attrs := []any{"stream", st.Name, "partition", p.name, "error", err}
+			attrs := []any{"stream", st.Name, "partition", p.name, "error", UserMessage(err)}
 			var se *requests.StatusError
 			if errors.As(err, &se) {
 				attrs = append(attrs, "status", se.Status)
@@ -273,6 +269,7 @@ func (cs *childStream) task(rec []byte, scope []string, prev <-chan struct{}, do
 			return nil
 		case Abort:
 			cs.fail(err)
+			inv.e.aborted.CompareAndSwap(nil, &err)
 			return err
 		}
 		if wErr != nil {
@@ -457,6 +454,7 @@ func (e *engine) runStream(ctx context.Context, g *group) (childErrs []error, er
 	if runErr != nil && ctx.Err() != nil {
 		runErr = fmt.Errorf("stream %q: %w: %w", run.Stream.Name, ErrInterrupted, context.Cause(ctx))
 	}
+	runErr, r.partial = e.settle(run, r.logger, runErr, r.total > 0)
 	for _, cs := range all {
 		childErr := cs.err()
 		if childErr == nil && runErr != nil {
@@ -498,4 +496,24 @@ func checkPartitionState(st *Stream, prev json.RawMessage) error {
 		return err == nil
 	})
 	return err
+}
+
+// partitionError names the partition in an error's message, the one people
+// read (UserMessage).
+func partitionError(stream, partition string, err error) error {
+	err = explain(stream, err, true) // started: a partition's 404 is about its parent record, not the config
+	prefix := fmt.Sprintf("stream %q", stream)
+	if e, ok := err.(*Error); ok && e.Msg != "" {
+		msg := e.Msg
+		if strings.HasPrefix(msg, prefix) {
+			msg = fmt.Sprintf("partition %q of %s", partition, msg)
+		} else {
+			msg = fmt.Sprintf("%s: partition %q: %s", prefix, partition, msg)
+		}
+		return &Error{Kind: e.Kind, Msg: msg, Err: e.Err}
+	}
+	if strings.HasPrefix(err.Error(), prefix) {
+		return fmt.Errorf("partition %q of %w", partition, err)
+	}
+	return fmt.Errorf("%s: partition %q: %w", prefix, partition, err)
 }

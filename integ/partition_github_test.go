@@ -566,9 +566,12 @@ func TestPartitionErrorPolicy(t *testing.T) {
 				if err == nil {
 					t.Fatal("sync succeeded, want the issues stream to fail")
 				}
-				msg := err.Error()
-				if strings.Count(msg, `stream "issues"`) != 1 || strings.Contains(msg, `stream "repositories"`) {
-					t.Errorf("error must name the issues stream once and not the parent: %v", err)
+				msg := integ.UserMessage(err)
+				if strings.Count(msg, `stream "issues"`) != 1 || strings.Contains(err.Error(), `"repositories"`) {
+					t.Errorf("error must name the issues stream once and not the parent: %s (%v)", msg, err)
+				}
+				if !strings.Contains(msg, `partition "acme/two"`) {
+					t.Errorf("the message people read does not name the partition: %s", msg)
 				}
 				if !strings.Contains(msg, "acme/two") || !strings.Contains(msg, strconv.Itoa(tt.status)) {
 					t.Errorf("error does not name the partition and status: %v", err)

@@ -2,6 +2,10 @@ package integ
 
 import (
 	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
 	"slices"
 
 	"github.com/integ/integ/requests"
@@ -14,7 +18,8 @@ type ErrorAction int
 
 const (
 	// Default: no opinion; ask the next policy, then the engine's default
-	// (Abort for refused credentials and unreachable hosts, Fail otherwise).
+	// (Abort for refused credentials, unreachable hosts and a rate limit
+	// spent beyond what the source waits for; Fail otherwise).
 	Default ErrorAction = iota
 	// Fail ends the stream with the error; other streams go on and the sync
 	// reports failure.
@@ -73,8 +78,67 @@ func (s *Source) decide(st *Stream, err error) ErrorAction {
 			return a
 		}
 	}
-	if unreachable(err) {
+	if unreachable(err) || spent(err) {
 		return Abort
 	}
 	return Fail
+}
+
+// spent reports a rate limit that cannot be waited for. The limit belongs
+// to the account, so every other stream would only spend more requests to
+// be refused the same way (Salesforce counts refused calls too).
+func spent(err error) bool {
+	var rl *requests.RateLimitError
+	return errors.As(err, &rl)
+}
+
+// settle applies the error policy to the error a top-level stream ended
+// with, before the stream's end is written: Skip turns it into a warning
+// (the stream ends well), Abort also stops the streams not yet started,
+// Fail (the default) fails this stream alone. Interruptions are not the
+// API's answer, so no policy is asked about them.
+func (e *engine) settle(run *StreamRun, logger *slog.Logger, err error, started bool) (_ error, skipped bool) {
+	if err == nil || errors.Is(err, ErrInterrupted) {
+		return err, false
+	}
+	action := e.src.decide(run.Stream, err)
+	err = explain(run.Stream.Name, err, started)
+	switch action {
+	case Skip:
+		logger.Warn("stream skipped: " + UserMessage(err) + "; the records read before stay written and the sync goes on")
+		return nil, true
+	case Abort:
+		e.aborted.CompareAndSwap(nil, &err)
+	}
+	return err, false
+}
+
+// abortedBy returns the error that aborted the sync, or nil.
+func (e *engine) abortedBy() error {
+	if p := e.aborted.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// unreachable reports failures that no other stream of the same API can get
+// past: the host cannot be reached, or the credentials are refused (401). A
+// 403 is not one: it usually concerns one resource or one scope.
+func unreachable(err error) bool {
+	var opErr *net.OpError
+	var dnsErr *net.DNSError
+	var se *requests.StatusError
+	if errors.As(err, &se) {
+		return se.Status == http.StatusUnauthorized
+	}
+	return errors.As(err, &opErr) || errors.As(err, &dnsErr)
+}
+
+// withRetryLog sends the retry layer's lines (waits for a rate-limit reset,
+// and their end) to the run's logger, unless the caller routed them.
+func withRetryLog(o HTTPOptions, l *slog.Logger) HTTPOptions {
+	if o.Retry.Logf == nil && l != nil {
+		o.Retry.Logf = func(format string, args ...any) { l.Info(fmt.Sprintf(format, args...)) }
+	}
+	return o
 }

@@ -32,6 +32,8 @@ type Source struct {
 	userAgent    string
 	dynamic      StreamsFunc
 	onError      ErrorPolicy
+	retry        requests.RetryOptions
+	adaptive     func() *requests.Adaptive
 	err          error
 
 	partitionParallel int // see WithPartitionParallelism
@@ -245,4 +247,28 @@ func (s *Source) UnknownConfigKeys(cfg *Config) []string {
 		return nil
 	}
 	return s.validator.UnknownKeys(cfg)
+}
+
+// WithRetry sets the source's retry policy, merged over the run's defaults
+// (its non-zero fields win; the config's max_attempts wins over both):
+// how many attempts, how long a server-requested wait may be
+// (MaxRetryAfter: raise it to wait out an hourly reset, which is then
+// logged when the wait starts and when it ends), and Classifiers that
+// recognise the API's rate-limit refusals.
+//
+//	integ.WithRetry(requests.RetryOptions{
+//		MaxRetryAfter: time.Hour,
+//		Classifiers:   []requests.RetryClassifier{requests.GitHubRateLimits()},
+//	})
+func WithRetry(o requests.RetryOptions) SourceOption {
+	return func(s *Source) { s.retry = s.retry.Merge(o) }
+}
+
+// WithAdaptiveLimit slows requests down as the API's rate-limit headers
+// say its budget runs low, before it answers 429. One limiter is shared by
+// every stream of a run; readers say how to read the headers
+// (requests.ShopifyCallLimit, requests.RateLimitRemaining,
+// requests.SalesforceLimitInfo, or the API's own).
+func WithAdaptiveLimit(o requests.AdaptiveOptions) SourceOption {
+	return func(s *Source) { s.adaptive = func() *requests.Adaptive { return requests.NewAdaptive(o) } }
 }

@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"net"
-	"net/http"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -76,7 +74,7 @@ func (s *Source) buildHTTP(cfg *Config, o HTTPOptions) (*httpEnv, error) {
 		base = requests.DefaultClient()
 	}
 	set := cfg.settings()
-	retry := o.Retry
+	retry := o.Retry.Merge(s.retry) // the source knows its API's limits
 	if set.maxAttempts > 0 {
 		retry.MaxAttempts = set.maxAttempts
 	}
@@ -104,6 +102,9 @@ func (s *Source) buildHTTP(cfg *Config, o HTTPOptions) (*httpEnv, error) {
 			burst = 1
 		}
 		mws = append(mws, requests.RateLimit(requests.NewLimiter(rps, burst)))
+	}
+	if s.adaptive != nil {
+		mws = append(mws, requests.AdaptiveLimit(s.adaptive()))
 	}
 	timeout := o.Timeout
 	if timeout == 0 {
@@ -145,7 +146,7 @@ func (s *Source) Sync(ctx context.Context, o SyncOptions) error {
 	if err := s.checkState(o.State, runs); err != nil {
 		return err
 	}
-	env, err := s.buildHTTP(o.Config, o.HTTP)
+	env, err := s.buildHTTP(o.Config, withRetryLog(o.HTTP, o.Logger))
 	if err != nil {
 		return err
 	}
@@ -177,7 +178,6 @@ func (s *Source) Sync(ctx context.Context, o SyncOptions) error {
 		parallel = max(1, e.settings.parallel)
 	}
 	errs := make([]error, len(runs)) // by catalog position, so reports are stable
-	var fatal atomic.Pointer[error]  // a failure no other stream can get past
 	var tasks []func() error
 	for _, g := range groupRuns(s, runs) {
 		tasks = append(tasks, func() error {
@@ -187,8 +187,8 @@ func (s *Source) Sync(ctx context.Context, o SyncOptions) error {
 				}
 				return nil
 			}
-			if fatal.Load() != nil {
-				e.logger.Warn("stream skipped: an earlier stream could not reach the API", "stream", g.parent.Stream.Name)
+			if err := e.abortedBy(); err != nil {
+				e.logger.Warn("stream not started: an earlier stream's failure ends the sync", "stream", g.parent.Stream.Name, "cause", UserMessage(err))
 				return nil
 			}
 			childErrs, err := e.runStream(ctx, g)
@@ -200,9 +200,6 @@ func (s *Source) Sync(ctx context.Context, o SyncOptions) error {
 					errs[i] = ce
 				}
 			}
-			if err != nil && unreachable(err) {
-				fatal.Store(&err)
-			}
 			return nil
 		})
 	}
@@ -213,18 +210,6 @@ func (s *Source) Sync(ctx context.Context, o SyncOptions) error {
 		return fmt.Errorf("writing output: %w", err)
 	}
 	return errors.Join(errs...)
-}
-
-// unreachable reports failures that no other stream of the same API can get
-// past: the host cannot be reached, or the credentials are refused.
-func unreachable(err error) bool {
-	var opErr *net.OpError
-	var dnsErr *net.DNSError
-	var se *requests.StatusError
-	if errors.As(err, &se) {
-		return se.Status == http.StatusUnauthorized || se.Status == http.StatusForbidden
-	}
-	return errors.As(err, &opErr) || errors.As(err, &dnsErr)
 }
 
 // checkState rejects state that cannot belong to this source before any
@@ -274,8 +259,9 @@ type engine struct {
 	logger    *slog.Logger
 	now       func() time.Time
 	signpost  time.Time
-	settings  runSettings // the config's run settings
-	committed *State      // guarded by opts.Output's lock
+	settings  runSettings           // the config's run settings
+	committed *State                // guarded by opts.Output's lock
+	aborted   atomic.Pointer[error] // set by the first stream whose error policy said Abort
 }
 
 // newStreamRun prepares one stream's emit path.
@@ -311,7 +297,7 @@ func (e *engine) newStreamRun(run *StreamRun) *streamRun {
 // them, so a resume loses nothing.
 func (r *streamRun) finish(runErr error) error {
 	if runErr == nil || r.sinceCP > 0 || r.stateDirty {
-		if err := r.checkpoint(true, runErr == nil); err != nil && runErr == nil {
+		if err := r.checkpoint(true, runErr == nil && !r.partial); err != nil && runErr == nil {
 			runErr = err
 		}
 	}
@@ -389,6 +375,7 @@ type streamRun struct {
 	part     *partition     // for a child invocation: its partition
 	parts    *childStream   // for a child stream: its partition states
 	failed   error          // a child stream's first error
+	partial  bool           // skipped by the error policy: ends well, but its bookmark must not move to the end
 
 	multiline bool             // the current page's records may span lines
 	compacted bytes.Buffer     // a multi-line record, put on one line

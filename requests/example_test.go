@@ -91,7 +91,8 @@ func ExampleCursor() {
 }
 
 func ExampleOffset() {
-	p := requests.Offset("offset", "limit", 100)
+	// This API fills every page but the last, so a short page ends the list.
+	p := requests.Offset("offset", "limit", 100, requests.ShortPageEnds(100))
 	req := requests.New("https://api.example.com/v1/contacts").Query("limit", "100")
 	for _, count := range []int{100, 100, 42} {
 		next, _ := p.Next(req, nil, count)

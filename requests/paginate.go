@@ -6,20 +6,29 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/tidwall/gjson"
 )
 
 // ErrPaginationLoop means an API handed out a next page token or URL that
 // was already requested in this run; following it would never end.
 var ErrPaginationLoop = errors.New("requests: pagination loop")
 
+// ErrTooManyPages means a paginator's MaxPages cap was reached while the
+// API still had more pages.
+var ErrTooManyPages = errors.New("requests: too many pages")
+
 // Paginator computes the request for the page after prev. It returns nil
 // when there are no more pages. count is the number of records on the
 // page just read; every built-in paginator stops when it is 0.
 //
 // The built-in paginators are safe for concurrent use and may be shared
-// by streams and reused across runs without Reset: NextURL, LinkHeader
-// and Cursor track each run separately, keyed by the URL of the request
-// they handed out last, so a prev they did not produce starts a new run.
+// by streams and reused across runs without Reset: the ones with tokens
+// track each run separately, keyed by the request they handed out last
+// (its Fingerprint), so a prev they did not produce starts a new run.
+// They copy prev, never change it. Options (HasMore, ShortPageEnds,
+// MaxPages) add stop conditions to any of them, and Paginate adds them
+// to a paginator of your own.
 type Paginator interface {
 	Next(prev *Request, resp *JSONResponse, count int) (*Request, error)
 }
@@ -39,8 +48,8 @@ func (f PaginatorFunc) Next(prev *Request, resp *JSONResponse, count int) (*Requ
 }
 
 // loopGuard remembers, for each run in progress, the tokens it has used.
-// Runs are keyed by the URL of their latest request, so only the frontier
-// of live runs is kept.
+// Runs are keyed by the Fingerprint of their latest request, so only the
+// frontier of live runs is kept.
 type loopGuard struct {
 	mu     sync.Mutex
 	chains map[string]map[string]bool
@@ -52,17 +61,17 @@ func (g *loopGuard) Reset() {
 	g.mu.Unlock()
 }
 
-// advance moves the run at prevURL to nextURL and reports whether token
+// advance moves the run at prevKey to nextKey and reports whether token
 // was already used by that run. prevToken (when non-empty) is the token
 // of prev itself.
-func (g *loopGuard) advance(prevURL, prevToken, nextURL, token string) (repeated bool) {
+func (g *loopGuard) advance(prevKey, prevToken, nextKey, token string) (repeated bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	seen := g.chains[prevURL]
+	seen := g.chains[prevKey]
 	if seen == nil {
 		seen = map[string]bool{} // prev was not handed out by us: a new run
 	}
-	delete(g.chains, prevURL)
+	delete(g.chains, prevKey)
 	if prevToken != "" {
 		seen[prevToken] = true
 	}
@@ -73,14 +82,14 @@ func (g *loopGuard) advance(prevURL, prevToken, nextURL, token string) (repeated
 	if g.chains == nil {
 		g.chains = map[string]map[string]bool{}
 	}
-	g.chains[nextURL] = seen
+	g.chains[nextKey] = seen
 	return false
 }
 
-// end forgets the run at prevURL.
-func (g *loopGuard) end(prevURL string) {
+// end forgets the run at prevKey.
+func (g *loopGuard) end(prevKey string) {
 	g.mu.Lock()
-	delete(g.chains, prevURL)
+	delete(g.chains, prevKey)
 	g.mu.Unlock()
 }
 
@@ -102,11 +111,11 @@ func (p *urlPaginator) Next(prev *Request, resp *JSONResponse, count int) (*Requ
 		ref = strings.TrimSpace(p.next(resp))
 	}
 	if ref == "" {
-		p.end(prev.URL())
+		p.end(prev.Fingerprint())
 		return nil, nil
 	}
 	n := prev.Resolve(ref)
-	if p.advance(prev.URL(), prev.URL(), n.URL(), n.URL()) {
+	if p.advance(prev.Fingerprint(), prev.URL(), n.Fingerprint(), n.URL()) {
 		return nil, fmt.Errorf("%w: next URL %s was already requested", ErrPaginationLoop, shorten(RedactURL(n.URL())))
 	}
 	return n, nil
@@ -115,16 +124,16 @@ func (p *urlPaginator) Next(prev *Request, resp *JSONResponse, count int) (*Requ
 // NextURL follows the URL found at gjson path in the body, absolute or
 // relative to the previous request's URL. A missing, null or empty value
 // ends pagination.
-func NextURL(path string) Paginator {
-	return &urlPaginator{next: func(resp *JSONResponse) string {
+func NextURL(path string, opts ...PageOption) Paginator {
+	return Paginate(&urlPaginator{next: func(resp *JSONResponse) string {
 		return strings.Clone(resp.Get(path).String()) // the body may be released and reused
-	}}
+	}}, opts...)
 }
 
 // LinkHeader follows the RFC 8288 Link header with rel="next", as sent
 // by GitHub and many others.
-func LinkHeader() Paginator {
-	return &urlPaginator{next: func(resp *JSONResponse) string {
+func LinkHeader(opts ...PageOption) Paginator {
+	return Paginate(&urlPaginator{next: func(resp *JSONResponse) string {
 		for _, v := range resp.Header.Values("Link") {
 			for _, l := range ParseLinkHeader(v) {
 				if l.HasRel("next") {
@@ -133,7 +142,7 @@ func LinkHeader() Paginator {
 			}
 		}
 		return ""
-	}}
+	}}, opts...)
 }
 
 type offsetPaginator struct {
@@ -144,7 +153,7 @@ type offsetPaginator struct {
 func (p *offsetPaginator) Reset() {}
 
 func (p *offsetPaginator) Next(prev *Request, _ *JSONResponse, count int) (*Request, error) {
-	if count == 0 || p.size > 0 && count < p.size {
+	if count == 0 {
 		return nil, nil
 	}
 	off := 0
@@ -163,11 +172,13 @@ func (p *offsetPaginator) Next(prev *Request, _ *JSONResponse, count int) (*Requ
 }
 
 // Offset pages with an offset parameter advanced by the records read, and
-// a limit parameter set to size. A page shorter than size (when size > 0)
-// is the last. The offset is read back from the previous request, so the
-// paginator is stateless.
-func Offset(offsetParam, limitParam string, size int) Paginator {
-	return &offsetPaginator{offsetParam: offsetParam, limitParam: limitParam, size: size}
+// a limit parameter set to size (when both are set). An empty page is the
+// last; so is a short one with ShortPageEnds(size), for APIs known to fill
+// every page but the last (many cap a page below the limit asked for). The
+// offset is read back from the previous request, so the paginator is
+// stateless.
+func Offset(offsetParam, limitParam string, size int, opts ...PageOption) Paginator {
+	return Paginate(&offsetPaginator{offsetParam: offsetParam, limitParam: limitParam, size: size}, opts...)
 }
 
 type pagePaginator struct {
@@ -178,7 +189,7 @@ type pagePaginator struct {
 func (p *pagePaginator) Reset() {}
 
 func (p *pagePaginator) Next(prev *Request, _ *JSONResponse, count int) (*Request, error) {
-	if count == 0 || p.size > 0 && count < p.size {
+	if count == 0 {
 		return nil, nil
 	}
 	page := p.start
@@ -197,10 +208,10 @@ func (p *pagePaginator) Next(prev *Request, _ *JSONResponse, count int) (*Reques
 }
 
 // PageNumber pages with a page number parameter. A previous request
-// without it is taken to be page start (usually 0 or 1). A page shorter
-// than size (when size > 0) or empty is the last. Stateless.
-func PageNumber(pageParam, sizeParam string, size, start int) Paginator {
-	return &pagePaginator{pageParam: pageParam, sizeParam: sizeParam, size: size, start: start}
+// without it is taken to be page start (usually 0 or 1). An empty page is
+// the last; so is a short one with ShortPageEnds(size). Stateless.
+func PageNumber(pageParam, sizeParam string, size, start int, opts ...PageOption) Paginator {
+	return Paginate(&pagePaginator{pageParam: pageParam, sizeParam: sizeParam, size: size, start: start}, opts...)
 }
 
 type cursorPaginator struct {
@@ -214,11 +225,11 @@ func (p *cursorPaginator) Next(prev *Request, resp *JSONResponse, count int) (*R
 		tok = strings.Clone(resp.Get(p.path).String()) // the body may be released and reused
 	}
 	if tok == "" {
-		p.end(prev.URL())
+		p.end(prev.Fingerprint())
 		return nil, nil
 	}
 	n := prev.Clone().SetQuery(p.param, tok)
-	if p.advance(prev.URL(), prev.QueryValue(p.param), n.URL(), tok) {
+	if p.advance(prev.Fingerprint(), prev.QueryValue(p.param), n.Fingerprint(), tok) {
 		shown := shorten(tok)
 		if isSecretParam(p.param) {
 			shown = Redacted
@@ -230,6 +241,170 @@ func (p *cursorPaginator) Next(prev *Request, resp *JSONResponse, count int) (*R
 
 // Cursor sends the token found at gjson path in the body as query
 // parameter param. A missing, null or empty token ends pagination.
-func Cursor(path, param string) Paginator {
-	return &cursorPaginator{path: path, param: param}
+func Cursor(path, param string, opts ...PageOption) Paginator {
+	return Paginate(&cursorPaginator{path: path, param: param}, opts...)
+}
+
+type lastRecordPaginator struct {
+	loopGuard
+	records, field, param string
+}
+
+func (p *lastRecordPaginator) Next(prev *Request, resp *JSONResponse, count int) (*Request, error) {
+	tok := ""
+	if count > 0 && resp != nil {
+		at := strconv.Itoa(count - 1)
+		if p.records != "" {
+			at = p.records + "." + at
+		}
+		tok = strings.Clone(resp.Get(at + "." + p.field).String())
+	}
+	if tok == "" {
+		p.end(prev.Fingerprint())
+		return nil, nil
+	}
+	n := prev.Clone().SetQuery(p.param, tok)
+	if p.advance(prev.Fingerprint(), prev.QueryValue(p.param), n.Fingerprint(), tok) {
+		return nil, fmt.Errorf("%w: %s=%s (from the page's last record) was already requested", ErrPaginationLoop, p.param, shorten(tok))
+	}
+	return n, nil
+}
+
+// LastRecordCursor sends the field of the page's last record (records is
+// the gjson path of the record array, "" for the body itself) as query
+// parameter param: Stripe's starting_after. Pair it with HasMore so that
+// the last page is known without asking for an empty one:
+//
+//	requests.LastRecordCursor("data", "id", "starting_after", requests.HasMore("has_more"))
+func LastRecordCursor(records, field, param string, opts ...PageOption) Paginator {
+	return Paginate(&lastRecordPaginator{records: records, field: field, param: param}, opts...)
+}
+
+type bodyCursorPaginator struct {
+	loopGuard
+	path, field string
+}
+
+func (p *bodyCursorPaginator) Next(prev *Request, resp *JSONResponse, count int) (*Request, error) {
+	var tok string // raw JSON: a string or a number, sent back as it came
+	if count > 0 && resp != nil {
+		if v := resp.Get(p.path); v.Exists() && v.Type != gjson.Null && v.String() != "" {
+			tok = strings.Clone(v.Raw)
+		}
+	}
+	if tok == "" {
+		p.end(prev.Fingerprint())
+		return nil, nil
+	}
+	n := prev.Clone().SetBodyField(p.field, []byte(tok))
+	if p.advance(prev.Fingerprint(), "", n.Fingerprint(), tok) {
+		return nil, fmt.Errorf("%w: body %s=%s was already requested", ErrPaginationLoop, p.field, shorten(tok))
+	}
+	return n, nil
+}
+
+// BodyCursor pages a POST search: the next request is prev with the
+// top-level field of its JSON body set to the token at gjson path in the
+// response (a string or a number, sent as it came). HubSpot's CRM search:
+//
+//	requests.BodyCursor("paging.next.after", "after")
+//
+// A missing, null or empty token ends pagination.
+func BodyCursor(path, field string, opts ...PageOption) Paginator {
+	return Paginate(&bodyCursorPaginator{path: path, field: field}, opts...)
+}
+
+// PageOption adds a stop condition to a paginator.
+type PageOption func(*pageRules)
+
+type pageRules struct {
+	hasMore   string
+	shortPage int
+	maxPages  int
+}
+
+// HasMore ends pagination unless the boolean at gjson path in the body is
+// true (Stripe's has_more, Zendesk's meta.has_more).
+func HasMore(path string) PageOption { return func(r *pageRules) { r.hasMore = path } }
+
+// ShortPageEnds ends pagination after a page of fewer than size records,
+// for APIs documented to fill every page but the last. Without it a short
+// page is followed, and only an empty one (or the paginator's own signal)
+// ends the list: many APIs cap pages below the size asked for.
+func ShortPageEnds(size int) PageOption { return func(r *pageRules) { r.shortPage = size } }
+
+// MaxPages fails a run with ErrTooManyPages when it has read n pages and
+// the API still offers another: a guard against an API that never says it
+// is done.
+func MaxPages(n int) PageOption { return func(r *pageRules) { r.maxPages = n } }
+
+type ruledPaginator struct {
+	inner Paginator
+	pageRules
+
+	mu    sync.Mutex
+	pages map[string]int // pages read by each live run, keyed by its latest request
+}
+
+// Paginate adds stop conditions to p (one of yours, or a built-in). Every
+// paginator made by Paginate also stops on an empty page.
+func Paginate(p Paginator, opts ...PageOption) Paginator {
+	if len(opts) == 0 {
+		return p
+	}
+	r := &ruledPaginator{inner: p}
+	for _, o := range opts {
+		o(&r.pageRules)
+	}
+	return r
+}
+
+// ender is implemented by paginators that track runs.
+type ender interface{ end(prevKey string) }
+
+func (p *ruledPaginator) Next(prev *Request, resp *JSONResponse, count int) (*Request, error) {
+	stop := count == 0 ||
+		p.shortPage > 0 && count < p.shortPage ||
+		p.hasMore != "" && resp != nil && !resp.Get(p.hasMore).Bool()
+	key := prev.Fingerprint()
+	read := 1
+	if p.maxPages > 0 {
+		p.mu.Lock()
+		read += p.pages[key]
+		delete(p.pages, key)
+		p.mu.Unlock()
+	}
+	if stop {
+		if e, ok := p.inner.(ender); ok {
+			e.end(key)
+		}
+		return nil, nil
+	}
+	next, err := p.inner.Next(prev, resp, count)
+	if err != nil || next == nil || p.maxPages <= 0 {
+		return next, err
+	}
+	if read >= p.maxPages {
+		if e, ok := p.inner.(ender); ok {
+			e.end(next.Fingerprint())
+		}
+		return nil, fmt.Errorf("%w: read %d pages and the API offers another (%s); raise the page cap if the list is that long", ErrTooManyPages, read, next)
+	}
+	p.mu.Lock()
+	if p.pages == nil {
+		p.pages = map[string]int{}
+	}
+	p.pages[next.Fingerprint()] = read
+	p.mu.Unlock()
+	return next, nil
+}
+
+// Reset forgets every run, the wrapped paginator's too.
+func (p *ruledPaginator) Reset() {
+	p.mu.Lock()
+	p.pages = nil
+	p.mu.Unlock()
+	if r, ok := p.inner.(Resetter); ok {
+		r.Reset()
+	}
 }

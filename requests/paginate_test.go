@@ -78,6 +78,8 @@ func TestOffsetAndPageNumber(t *testing.T) {
 		want  int
 	}{
 		{"offset short last page", offsetSrv(7), func(b string) *requests.Request { return requests.New(b).Query("limit", "3") },
+			requests.Offset("offset", "limit", 3, requests.ShortPageEnds(3)), 7},
+		{"offset short page followed", offsetSrv(7), func(b string) *requests.Request { return requests.New(b).Query("limit", "3") },
 			requests.Offset("offset", "limit", 3), 7},
 		{"offset exact multiple ends on empty page", offsetSrv(6), func(b string) *requests.Request { return requests.New(b).Query("limit", "3") },
 			requests.Offset("offset", "limit", 3), 6},
@@ -237,8 +239,9 @@ func TestPaginatorsStop(t *testing.T) {
 			t.Errorf("%s: full page gave %v, %v", name, n, err)
 		}
 		if name == "Offset" || name == "PageNumber" {
-			if n, _ := p.Next(prev, full, 9); n != nil {
-				t.Errorf("%s: short page continued to %s", name, n.URL())
+			// A short page is followed unless the author says it ends the list.
+			if n, _ := p.Next(prev, full, 9); n == nil {
+				t.Errorf("%s: short page ended the list without ShortPageEnds", name)
 			}
 			continue
 		}

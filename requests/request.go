@@ -26,6 +26,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 )
 
 // Request describes an HTTP request before it is built. The chainable
@@ -158,6 +159,75 @@ func (r *Request) Clone() *Request {
 		c.body = bytes.Clone(r.body)
 	}
 	return &c
+}
+
+// SetBodyField sets the top-level field of the JSON object body to the
+// raw JSON value (a POST search's "after" cursor), keeping the other
+// fields and their order. An empty body becomes an object. A body that is
+// not a JSON object is an error, reported by Build.
+func (r *Request) SetBodyField(field string, value json.RawMessage) *Request {
+	if !json.Valid(value) || !utf8.ValidString(field) {
+		r.err = fmt.Errorf("requests: body field %q: value is not JSON, or the name is not UTF-8", field)
+		return r
+	}
+	body := bytes.TrimSpace(r.body)
+	if len(body) == 0 {
+		body = []byte("{}")
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(body, &obj); err != nil || obj == nil {
+		r.err = fmt.Errorf("requests: body field %q: the body is not a JSON object", field)
+		return r
+	}
+	key, _ := json.Marshal(field)
+	var out bytes.Buffer
+	replaced := false
+	// Walk the object's members in order so the body stays as written.
+	dec := json.NewDecoder(bytes.NewReader(body))
+	_, _ = dec.Token() // {
+	out.WriteByte('{')
+	for dec.More() {
+		t, _ := dec.Token()
+		k, _ := t.(string)
+		var v json.RawMessage
+		_ = dec.Decode(&v)
+		if out.Len() > 1 {
+			out.WriteByte(',')
+		}
+		kb, _ := json.Marshal(k)
+		out.Write(kb)
+		out.WriteByte(':')
+		if k == field {
+			out.Write(value)
+			replaced = true
+			continue
+		}
+		out.Write(v)
+	}
+	if !replaced {
+		if out.Len() > 1 {
+			out.WriteByte(',')
+		}
+		out.Write(key)
+		out.WriteByte(':')
+		out.Write(value)
+	}
+	out.WriteByte('}')
+	r.body = out.Bytes()
+	if r.header.Get("Content-Type") == "" {
+		r.Header("Content-Type", "application/json")
+	}
+	return r
+}
+
+// Fingerprint identifies what r fetches: method, URL and body. Two
+// requests with the same fingerprint ask for the same page, which is how
+// pagination loops are caught.
+func (r *Request) Fingerprint() string {
+	if len(r.body) == 0 {
+		return r.method + " " + r.URL()
+	}
+	return r.method + " " + r.URL() + "\n" + string(r.body)
 }
 
 // URL returns the full URL including the query string.

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -48,6 +49,48 @@ type RetryOptions struct {
 	Sleep func(ctx context.Context, d time.Duration) error // default: timer, interrupted by ctx
 	Rand  func() float64                                   // in [0,1), default math/rand/v2
 	Logf  func(format string, args ...any)                 // default: silent
+
+	// Classifiers are asked, in order, about every non-2xx response
+	// before the default rules: an API's 403 can be a rate limit.
+	Classifiers []RetryClassifier
+	// LongWait is the wait from which Retry logs when it will resume and
+	// when it does; default 30s.
+	LongWait time.Duration
+}
+
+// Merge returns o with the non-zero fields of over replacing its own;
+// over's classifiers go first. A source's options merge over a run's.
+func (o RetryOptions) Merge(over RetryOptions) RetryOptions {
+	set := func(dst *time.Duration, v time.Duration) {
+		if v != 0 {
+			*dst = v
+		}
+	}
+	if over.MaxAttempts != 0 {
+		o.MaxAttempts = over.MaxAttempts
+	}
+	set(&o.MaxElapsed, over.MaxElapsed)
+	set(&o.InitialInterval, over.InitialInterval)
+	set(&o.MaxInterval, over.MaxInterval)
+	set(&o.MaxRetryAfter, over.MaxRetryAfter)
+	set(&o.LongWait, over.LongWait)
+	if over.MaxBodyBytes != 0 {
+		o.MaxBodyBytes = over.MaxBodyBytes
+	}
+	if over.Clock != nil {
+		o.Clock = over.Clock
+	}
+	if over.Sleep != nil {
+		o.Sleep = over.Sleep
+	}
+	if over.Rand != nil {
+		o.Rand = over.Rand
+	}
+	if over.Logf != nil {
+		o.Logf = over.Logf
+	}
+	o.Classifiers = append(slices.Clone(over.Classifiers), o.Classifiers...)
+	return o
 }
 
 func (o RetryOptions) withDefaults() RetryOptions {
@@ -80,6 +123,9 @@ func (o RetryOptions) withDefaults() RetryOptions {
 	}
 	if o.Logf == nil {
 		o.Logf = func(string, ...any) {}
+	}
+	if o.LongWait <= 0 {
+		o.LongWait = 30 * time.Second
 	}
 	return o
 }
@@ -125,8 +171,12 @@ func (e *AttemptsError) Unwrap() error { return e.Err }
 //
 // Waits follow Retry-After (seconds or HTTP date) and, on 429,
 // X-RateLimit-Reset / RateLimit-Reset (seconds, or epoch seconds when
-// above 1e9), capped by MaxRetryAfter; otherwise exponential backoff with
-// full jitter. A retry that would end past MaxElapsed is not attempted.
+// above 1e9); a server-requested wait longer than MaxRetryAfter is not
+// waited for: Retry returns a *RateLimitError saying when the limit
+// resets. Otherwise exponential backoff with full jitter. A retry that
+// would end past MaxElapsed is not attempted, unless a classifier asked
+// for its wait (a rate-limit reset the source chose to wait for).
+// Classifiers (see RetryClassifier) decide before these rules.
 //
 // When attempts run out on a retryable status, the last response is
 // returned (with AttemptsHeader set) so ReadJSON reports a StatusError.
@@ -173,14 +223,28 @@ func (o *RetryOptions) do(next Doer, req *http.Request) (*http.Response, error) 
 		}
 		retry := false
 		var reason string
+		var advice RetryAdvice
 		if err != nil {
 			retry = retryableError(ctx, err)
 			reason = stripURLError(err).Error()
 		} else {
-			retry = RetryableStatus(resp.StatusCode)
+			advice = o.classify(resp)
+			switch advice.Action {
+			case AdviceRetry:
+				retry = true
+			case AdviceStop:
+				if advice.RateLimited {
+					return nil, rateLimited(resp, attempt, advice.Reason, time.Time{}, 0)
+				}
+			default:
+				retry = RetryableStatus(resp.StatusCode)
+			}
 			reason = resp.Status
 			if reason == "" {
 				reason = strconv.Itoa(resp.StatusCode)
+			}
+			if advice.Reason != "" {
+				reason += " (" + advice.Reason + ")"
 			}
 		}
 		giveUp := func() (*http.Response, error) {
@@ -209,12 +273,21 @@ func (o *RetryOptions) do(next Doer, req *http.Request) (*http.Response, error) 
 		}
 		wait := b.NextBackOff()
 		wait = time.Duration(o.Rand() * float64(wait))
+		asked := false // the server asked for this wait: MaxRetryAfter bounds it, not MaxElapsed
 		if resp != nil {
-			if d, ok := o.serverWait(resp); ok {
-				wait = d
+			d, ok := advice.Wait, advice.Wait > 0
+			if !ok {
+				d, ok = o.serverWait(resp)
+			}
+			if ok {
+				if d > o.MaxRetryAfter {
+					// Waiting less than the server asked only earns another refusal.
+					return nil, rateLimited(resp, attempt, advice.Reason, o.Clock.Now().Add(d), o.MaxRetryAfter)
+				}
+				wait, asked = d, advice.Wait > 0
 			}
 		}
-		if o.MaxElapsed > 0 && o.Clock.Now().Sub(start)+wait > o.MaxElapsed {
+		if !asked && o.MaxElapsed > 0 && o.Clock.Now().Sub(start)+wait > o.MaxElapsed {
 			o.Logf("requests: %s %s: %s; not retrying: waiting %s would exceed %s total", req.Method, redacted(), reason, wait, o.MaxElapsed)
 			return giveUp()
 		}
@@ -223,9 +296,18 @@ func (o *RetryOptions) do(next Doer, req *http.Request) (*http.Response, error) 
 			_, _ = io.CopyN(io.Discard, resp.Body, 64<<10)
 			resp.Body.Close()
 		}
-		o.Logf("requests: %s %s: attempt %d/%d: %s; retrying in %s", req.Method, redacted(), attempt, o.MaxAttempts, reason, wait.Round(time.Millisecond))
+		long := wait >= o.LongWait
+		if long {
+			o.Logf("requests: %s %s: attempt %d/%d: %s; waiting %s, until %s, before retrying", req.Method, redacted(), attempt, o.MaxAttempts, reason,
+				wait.Round(time.Second), o.Clock.Now().Add(wait).UTC().Format(time.RFC3339))
+		} else {
+			o.Logf("requests: %s %s: attempt %d/%d: %s; retrying in %s", req.Method, redacted(), attempt, o.MaxAttempts, reason, wait.Round(time.Millisecond))
+		}
 		if serr := o.Sleep(ctx, wait); serr != nil {
 			return nil, fail(attempt, fmt.Errorf("retry interrupted (last: %s): %w", reason, serr))
+		}
+		if long {
+			o.Logf("requests: %s %s: resuming after waiting %s", req.Method, redacted(), wait.Round(time.Second))
 		}
 	}
 }
@@ -286,8 +368,7 @@ func retryableError(ctx context.Context, err error) bool {
 		strings.Contains(msg, "stream error") && strings.Contains(msg, "INTERNAL_ERROR")
 }
 
-// serverWait returns the wait the server asked for, capped by
-// MaxRetryAfter. Rate-limit reset headers are only trusted on 429: many
+// serverWait returns the wait the server asked for. Rate-limit reset headers are only trusted on 429: many
 // APIs send them on every response.
 func (o *RetryOptions) serverWait(resp *http.Response) (time.Duration, bool) {
 	now := o.Clock.Now()
@@ -302,7 +383,7 @@ func (o *RetryOptions) serverWait(resp *http.Response) (time.Duration, bool) {
 	if !ok || d <= 0 {
 		return 0, false // absent, or already passed (clock skew): back off instead
 	}
-	return min(d, o.MaxRetryAfter), true
+	return d, true
 }
 
 func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
@@ -311,7 +392,7 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 		return 0, false
 	}
 	if secs, err := strconv.ParseFloat(v, 64); err == nil {
-		if secs < 0 || secs > 1e9 {
+		if !(secs >= 0 && secs <= 1e9) { // also rejects NaN
 			return 0, false
 		}
 		return time.Duration(secs * float64(time.Second)), true
@@ -328,7 +409,7 @@ func parseReset(v string, now time.Time) (time.Duration, bool) {
 		return 0, false
 	}
 	n, err := strconv.ParseFloat(v, 64)
-	if err != nil || n < 0 {
+	if err != nil || !(n >= 0 && n < 1e12) { // also rejects NaN and Inf
 		return 0, false
 	}
 	if n >= 1e9 { // epoch seconds
