@@ -987,3 +987,13 @@ func TestPartitionParallelismIsUsedAndBounded(t *testing.T) {
 		})
 	}
 }
+
+func TestPartitionRefusedCredentialsAbortTheSync(t *testing.T) {
+	a := newGHAPI(t, map[string]int{"acme/one": 4, "acme/two": 4, "acme/three": 4}, "acme/one", "acme/two", "acme/three")
+	a.status["acme/two"] = http.StatusUnauthorized
+	src := ghSource(t, []integ.StreamOption{integ.OnError(integ.SkipOn(http.StatusGone))})
+	_, err := ghSync(t, src, a, syncRun{catalog: ghCatalog("issues")})
+	if err == nil || integ.KindOf(err) != integ.ConfigFailure || !strings.Contains(integ.UserMessage(err), "credentials") {
+		t.Fatalf("a 401 in a partition: %v, want the sync to end on refused credentials", err)
+	}
+}
