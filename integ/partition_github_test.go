@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/integ/integ/integ"
+	"github.com/integ/integ/integtest"
 	"github.com/integ/integ/internal/airbyteschema"
 	"github.com/integ/integ/protocol/airbyte"
 	"github.com/integ/integ/protocol/singer"
@@ -996,4 +997,14 @@ func TestPartitionRefusedCredentialsAbortTheSync(t *testing.T) {
 	if err == nil || integ.KindOf(err) != integ.ConfigFailure || !strings.Contains(integ.UserMessage(err), "credentials") {
 		t.Fatalf("a 401 in a partition: %v, want the sync to end on refused credentials", err)
 	}
+}
+
+func TestPartitionsConformance(t *testing.T) {
+	// Resuming from every checkpoint of a partitioned sync, in both
+	// protocols, loses no record; every Airbyte message is valid.
+	a := newGHAPI(t, map[string]int{"acme/one": 4, "acme/two": 2, "acme/three": 3}, "acme/one", "acme/two", "acme/three")
+	a.pulls = map[string]int{"acme/one": 2, "acme/three": 1}
+	a.comments = 3
+	integtest.Conformance(t, ghSource(t, nil), ghConfig{BaseURL: a.srv.URL},
+		integtest.WithStreams("repositories", "issues", "pulls", "review_comments"))
 }
