@@ -137,3 +137,36 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 	w.records += strings.Count(string(p), `{"type":"RECORD"`)
 	return len(p), nil
 }
+
+// BenchmarkPartitionsParallel reads 100 repositories' issues (2 pages each)
+// from a server that takes 2ms a request, one partition at a time and
+// with the default bound.
+func BenchmarkPartitionsParallel(b *testing.B) {
+	repos := make([]string, 100)
+	issues := map[string]int{}
+	for i := range repos {
+		repos[i] = fmt.Sprintf("acme/r%03d", i)
+		issues[repos[i]] = 5
+	}
+	a := newGHAPI(b, issues, repos...)
+	a.reposPage = 50
+	a.setHook(func(r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/issues") {
+			time.Sleep(2 * time.Millisecond)
+		}
+	})
+	for _, bound := range []int{1, integ.DefaultPartitionParallelism} {
+		b.Run(fmt.Sprintf("bound=%d", bound), func(b *testing.B) {
+			src := ghSource(b, nil, integ.WithPartitionParallelism(bound))
+			for b.Loop() {
+				out, err := ghSync(b, src, a, syncRun{catalog: ghCatalog("issues")})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if n := strings.Count(out, `"type":"RECORD"`); n != 500 {
+					b.Fatalf("%d records", n)
+				}
+			}
+		})
+	}
+}
