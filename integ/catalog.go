@@ -33,6 +33,10 @@ type CatalogStream struct {
 	// Fields are the selected top-level properties; nil selects them all.
 	// The primary key and replication key are always included.
 	Fields []string
+	// Schema is the stream's schema as the catalog gives it (Airbyte's
+	// json_schema, Singer's schema), or nil. A listed stream with no
+	// schema of its own takes it, so read need not resolve it again.
+	Schema *Schema
 }
 
 // StreamRun is one stream as planned for a sync: the declaration, the mode

@@ -32,6 +32,14 @@ func (s *Source) Check(ctx context.Context, cfg *Config, logger *slog.Logger, o 
 			break
 		}
 	}
+	if st.Schema == nil { // a listed stream: resolve this one schema only
+		one := &Catalog{Streams: []CatalogStream{{Name: st.Name}}}
+		r, err := s.ResolveStreams(ctx, cfg, ResolveOptions{HTTP: o, Logger: logger, Schemas: SchemasSelected, Catalog: one})
+		if err != nil {
+			return fmt.Errorf("connection check failed: %w", err)
+		}
+		s, st = r, r.Stream(st.Name)
+	}
 	e := &engine{src: s, http: env, logger: orDiscard(logger), committed: NewState()}
 	e.now = time.Now
 	r := &streamRun{e: e, info: &StreamRun{Stream: st, Mode: ModeFullRefresh, Schema: st.Schema}, enc: discardEncoder{}, checkOnly: true}

@@ -65,9 +65,30 @@ type StreamResult struct {
 // Output serialises whole lines from concurrent streams onto one writer, so
 // that no line is ever split or interleaved. It keeps the first write error.
 type Output struct {
-	mu  sync.Mutex
-	w   io.Writer
-	err error
+	mu     sync.Mutex
+	w      io.Writer
+	err    error
+	filter func([]byte) []byte
+}
+
+// SetFilter passes every later Write's lines through f (a session's
+// redaction of run-time secrets) before they are written.
+func (o *Output) SetFilter(f func([]byte) []byte) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.filter = f
+}
+
+// WriteUnfiltered writes complete lines as they are, bypassing the filter:
+// for the one message that must carry a secret (Airbyte's CONTROL with
+// the new config).
+func (o *Output) WriteUnfiltered(lines []byte) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	f := o.filter
+	o.filter = nil
+	defer func() { o.filter = f }()
+	return o.writeLocked(lines)
 }
 
 // NewOutput wraps w (usually os.Stdout).
@@ -86,6 +107,9 @@ func (o *Output) writeLocked(lines []byte) error {
 	}
 	if len(lines) == 0 {
 		return nil
+	}
+	if o.filter != nil {
+		lines = o.filter(lines)
 	}
 	_, o.err = o.w.Write(lines)
 	return o.err

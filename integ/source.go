@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"reflect"
 
 	"github.com/integ/integ/requests"
@@ -27,10 +26,12 @@ type Source struct {
 	validator    *configValidator
 	check        RunnerFunc
 	middleware   []func(*Config) (requests.Middleware, error)
+	auth         authFunc
 	rps          float64
 	burst        int
 	userAgent    string
 	dynamic      StreamsFunc
+	schemaFn     SchemaFunc
 	onError      ErrorPolicy
 	retry        requests.RetryOptions
 	adaptive     func() *requests.Adaptive
@@ -118,7 +119,8 @@ func WithStreams(streams ...*Stream) SourceOption {
 }
 
 // WithStreamsFromConfig makes the source's streams depend on its config:
-// protocols call Resolve once the config is valid.
+// protocols call ResolveStreams once the config is valid. It is
+// WithStreamList for streams that come with their schemas.
 func WithStreamsFromConfig(fn StreamsFunc) SourceOption {
 	return func(s *Source) { s.dynamic = fn }
 }
@@ -146,47 +148,19 @@ func WithUserAgent(ua string) SourceOption { return func(s *Source) { s.userAgen
 // discovery needs one.
 func (s *Source) NeedsConfig() bool { return s.dynamic != nil }
 
-// Resolve returns the source with its streams for cfg: s itself for a source
-// with static streams. Errors in the user's stream declarations are
-// ConfigFailures.
+// Resolve returns the source with its streams for cfg and every schema
+// resolved: s itself for a source with static streams. Errors in the user's
+// stream declarations are ConfigFailures; any stream that fails fails
+// Resolve (ResolveStreams lets a protocol keep the others).
 func (s *Source) Resolve(ctx context.Context, cfg *Config, o HTTPOptions) (*Source, error) {
 	if s.err != nil || s.dynamic == nil {
 		return s, s.err
 	}
-	env, err := s.buildHTTP(cfg, o)
+	r, err := s.ResolveStreams(ctx, cfg, ResolveOptions{HTTP: o, Schemas: SchemasAll})
 	if err != nil {
 		return nil, err
 	}
-	c := &HttpContext{ctx: ctx, cfg: cfg, http: env, logger: slog.New(slog.DiscardHandler)}
-	streams, err := s.dynamic(c)
-	if err != nil {
-		if KindOf(err) == SystemFailure {
-			err = &Error{Kind: ConfigFailure, Msg: "the config's stream declarations are invalid: " + err.Error(), Err: ErrConfig}
-		}
-		return nil, err
-	}
-	r := *s
-	r.Streams = streams
-	r.dynamic = nil
-	var errs []error
-	seen := map[string]bool{}
-	for _, st := range streams {
-		if err := st.validate(); err != nil {
-			errs = append(errs, err)
-		}
-		if seen[st.Name] {
-			errs = append(errs, fmt.Errorf("stream %q declared twice", st.Name))
-		}
-		seen[st.Name] = true
-	}
-	errs = append(errs, checkParents(streams)...)
-	if len(streams) == 0 {
-		errs = append(errs, errors.New("the config declares no streams"))
-	}
-	if len(errs) > 0 {
-		return nil, &Error{Kind: ConfigFailure, Msg: "the config's stream declarations are invalid: " + errors.Join(errs...).Error(), Err: ErrConfig}
-	}
-	return &r, nil
+	return r, nil
 }
 
 // Err reports a declaration error, or nil.

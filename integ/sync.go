@@ -53,6 +53,9 @@ type HTTPOptions struct {
 	// RequestsPerSecond is not zero.
 	RequestsPerSecond float64
 	Burst             int
+	// Session is the process's session, shared by every step so that
+	// credentials are built once; nil: a session for this call alone.
+	Session *Session
 }
 
 const (
@@ -64,6 +67,7 @@ const (
 type httpEnv struct {
 	doer     requests.Doer
 	maxBytes int64
+	session  *Session
 }
 
 // buildHTTP stacks the run's transports: retries outermost (each attempt is
@@ -116,16 +120,17 @@ func (s *Source) buildHTTP(cfg *Config, o HTTPOptions) (*httpEnv, error) {
 		ua = "integ-" + s.Name + "/" + s.Version
 	}
 	mws = append(mws, requests.UserAgent(ua))
-	for _, build := range s.middleware {
-		mw, err := build(cfg)
-		if err != nil {
-			return nil, &Error{Kind: ConfigFailure, Msg: "cannot set up HTTP access from the config: " + err.Error(), Err: ErrConfig}
-		}
-		if mw != nil {
-			mws = append(mws, mw)
-		}
+	sess := o.Session
+	if sess == nil {
+		sess = NewSession()
+		sess.SetConfig(cfg)
 	}
-	return &httpEnv{doer: requests.Chain(base, mws...), maxBytes: maxBytes}, nil
+	auth, err := sess.authMiddleware(s, cfg, o)
+	if err != nil {
+		return nil, err
+	}
+	mws = append(mws, auth...)
+	return &httpEnv{doer: requests.Chain(base, mws...), maxBytes: maxBytes, session: sess}, nil
 }
 
 // Sync runs the selected streams and writes them through the protocol. It

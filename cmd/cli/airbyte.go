@@ -14,7 +14,7 @@ import (
 // check --config, discover --config and read --config --catalog [--state].
 // Their stdout carries only AirbyteMessage lines, usage mistakes included
 // (as a TRACE ERROR config_error, with a line on stderr for people).
-func addAirbyteCommands(root *cobra.Command, src *integ.Source, stdout, stderr io.Writer) {
+func addAirbyteCommands(root *cobra.Command, src *integ.Source, sess *integ.Session, stdout, stderr io.Writer) {
 	type spec struct {
 		cmd   airbyte.Command
 		short string
@@ -62,6 +62,7 @@ func addAirbyteCommands(root *cobra.Command, src *integ.Source, stdout, stderr i
 				run.LogLevel = lvl
 				run.Stdout = stdout
 				run.Sync = syncOptions(cmd.Context())
+				run.Session = sess
 				if err := airbyte.Run(cmd.Context(), src, run); err != nil {
 					return fmt.Errorf("%w: %w", errReported, err)
 				}

@@ -51,6 +51,9 @@ var errReported = errors.New("cli: error reported")
 func NewRootCommand(src *integ.Source, stdout, stderr io.Writer) *cobra.Command {
 	var o singer.Options
 	var logLevel string
+	// One session per process: whichever command runs, its steps share
+	// the credentials (one token request) and the run-time secrets.
+	sess := integ.NewSession()
 	root := &cobra.Command{
 		Use:   "tap-" + src.Name,
 		Short: fmt.Sprintf("%s: a Singer tap and an Airbyte source", src.Title),
@@ -82,6 +85,7 @@ As an Airbyte source: the spec, check, discover and read commands.`, src.Descrip
 			}
 			o.Stdout, o.Stderr = stdout, stderr
 			o.Sync = syncOptions(cmd.Context())
+			o.Session = sess
 			return singer.Run(cmd.Context(), src, o)
 		},
 	}
@@ -97,7 +101,7 @@ As an Airbyte source: the spec, check, discover and read commands.`, src.Descrip
 	f.StringVar(&o.Format, "format", "", "format of --about: json or markdown")
 	root.PersistentFlags().StringVar(&logLevel, "log-level", "info", "debug, info, warning or error")
 	root.SetVersionTemplate("{{.Name}} {{.Version}}\n")
-	addAirbyteCommands(root, src, stdout, stderr)
+	addAirbyteCommands(root, src, sess, stdout, stderr)
 	return root
 }
 

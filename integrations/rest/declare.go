@@ -24,10 +24,57 @@ type stream struct {
 	schema      *integ.Schema
 }
 
-// resolveStreams is the source's StreamsFunc: it checks every declaration
-// (no request is made while any is wrong), then infers the schemas the
-// config does not give.
-func resolveStreams(c *integ.HttpContext) ([]*integ.Stream, error) {
+// listStreams is the source's StreamListFunc: it checks every declaration
+// (no request is made while any is wrong) and lists the streams. A stream
+// whose config gives no schema is listed without one: inferSchema reads its
+// first page when a command needs it (discover; read only when the catalog
+// has no schema for it).
+func listStreams(c *integ.HttpContext) ([]*integ.Stream, error) {
+	decls, err := declared(c)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*integ.Stream, 0, len(decls))
+	for _, d := range decls {
+		desc := fmt.Sprintf("GET %s", requests.RedactURL(d.url))
+		if d.schema != nil {
+			if err := d.checkKeys(-1); err != nil {
+				return nil, err
+			}
+		} else {
+			desc += "; schema inferred from the first page"
+		}
+		out = append(out, d.stream(desc))
+	}
+	return out, nil
+}
+
+// inferSchema is the source's SchemaFunc: it infers a listed stream's
+// schema from its first page.
+func inferSchema(c *integ.HttpContext, name string) (*integ.Schema, error) {
+	decls, err := declared(c)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range decls {
+		if d.cfg.Name != name {
+			continue
+		}
+		n, err := d.infer(c)
+		if err != nil {
+			return nil, err
+		}
+		if err := d.checkKeys(n); err != nil {
+			return nil, err
+		}
+		c.Logger().Info(fmt.Sprintf("stream %q: schema inferred from %d records", name, n))
+		return d.schema, nil
+	}
+	return nil, fmt.Errorf("stream %q is not declared in the config", name)
+}
+
+// declared checks the config's HTTP settings and stream declarations.
+func declared(c *integ.HttpContext) ([]*stream, error) {
 	var cfg Config
 	if err := c.Load(&cfg, nil); err != nil {
 		return nil, err
@@ -39,22 +86,7 @@ func resolveStreams(c *integ.HttpContext) ([]*integ.Stream, error) {
 	if err != nil {
 		return nil, integ.ConfigErrorf("%w", err)
 	}
-	out := make([]*integ.Stream, 0, len(decls))
-	for _, d := range decls {
-		n := -1 // records the schema was inferred from; -1: given
-		desc := fmt.Sprintf("GET %s", requests.RedactURL(d.url))
-		if d.schema == nil {
-			if n, err = d.infer(c); err != nil {
-				return nil, err
-			}
-			desc += fmt.Sprintf("; schema inferred from %d records", n)
-		}
-		if err := d.checkKeys(n); err != nil {
-			return nil, err
-		}
-		out = append(out, d.stream(desc))
-	}
-	return out, nil
+	return decls, nil
 }
 
 // checkKeys checks that the primary key and replication key are top-level
@@ -238,7 +270,7 @@ func (d *stream) stream(desc string) *integ.Stream {
 		opts = append(opts, integ.Sorted())
 	}
 	st := integ.NewStream(d.cfg.Name, nil, d.run, opts...)
-	st.Schema = d.schema
+	st.Schema = d.schema // nil: inferred when needed
 	return st
 }
 

@@ -172,7 +172,8 @@ func Source() *integ.Source {
 	return integ.NewSource("rest", Config{},
 		integ.WithTitle("REST API"),
 		integ.WithDescription("Any JSON REST API, its streams declared in the config: endpoints, record paths, pagination, auth and incremental parameters."),
-		integ.WithStreamsFromConfig(resolveStreams),
+		integ.WithStreamList(listStreams),
+		integ.WithSchemaResolver(inferSchema),
 		integ.WithMiddleware(httpMiddleware),
 	)
 }

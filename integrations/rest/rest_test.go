@@ -396,7 +396,7 @@ func TestInferOnResolve(t *testing.T) {
 	if string(b) != want {
 		t.Errorf("inferred schema = %s\nwant %s", b, want)
 	}
-	if want := "GET " + srv.URL + "/page; schema inferred from 100 records"; st.Description != want {
+	if want := "GET " + srv.URL + "/page; schema inferred from the first page"; st.Description != want {
 		t.Errorf("description = %q, want %q", st.Description, want)
 	}
 	// One request: the first page, without the bookmark.

@@ -96,6 +96,7 @@ func Validate(def string, doc []byte) error {
 var PayloadKey = map[string]string{
 	"RECORD": "record", "STATE": "state", "LOG": "log", "SPEC": "spec",
 	"CONNECTION_STATUS": "connectionStatus", "CATALOG": "catalog", "TRACE": "trace",
+	"CONTROL": "control",
 }
 
 // ValidateMessage checks one stdout line: a valid AirbyteMessage carrying

@@ -128,6 +128,7 @@ func parseConfiguredStream(i int, raw json.RawMessage) (integ.CatalogStream, str
 		}
 		if len(schema.Properties) > 0 {
 			cs.Fields = schema.PropertyNames()
+			cs.Schema = &schema // a listed stream's schema: read need not resolve it
 		}
 	}
 	return cs, s.Stream.Namespace, nil

@@ -19,6 +19,7 @@ type Message struct {
 	ConnectionStatus *ConnectionStatus `json:"connectionStatus,omitempty"`
 	Catalog          *Catalog          `json:"catalog,omitempty"`
 	Trace            *Trace            `json:"trace,omitempty"`
+	Control          *Control          `json:"control,omitempty"`
 }
 
 // LogMessage is the payload of a LOG message.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -58,6 +59,17 @@ func TestParseCatalog(t *testing.T) {
 			}
 			if err != nil {
 				t.Fatal(err)
+			}
+			for i := range got.Streams {
+				// The catalog's schema is carried (for listed streams) when
+				// it has properties, which are then the selected fields.
+				cs := &got.Streams[i]
+				if (cs.Schema != nil) != (len(cs.Fields) > 0) {
+					t.Errorf("stream %q: schema %v with fields %v", cs.Name, cs.Schema, cs.Fields)
+				} else if cs.Schema != nil && !reflect.DeepEqual(cs.Schema.PropertyNames(), cs.Fields) {
+					t.Errorf("stream %q: schema properties %v, want %v", cs.Name, cs.Schema.PropertyNames(), cs.Fields)
+				}
+				cs.Schema = nil
 			}
 			if !reflect.DeepEqual(got.Streams, tt.want) || !reflect.DeepEqual(ns, tt.ns) {
 				t.Errorf("got %+v %v, want %+v %v", got.Streams, ns, tt.want, tt.ns)
@@ -170,6 +182,9 @@ func FuzzParseCatalog(f *testing.F) {
 		for _, s := range c.Streams {
 			if s.Name == "" || (s.Mode != integ.ModeFullRefresh && s.Mode != integ.ModeIncremental) {
 				t.Fatalf("accepted stream %+v", s)
+			}
+			if s.Schema != nil && !slices.Equal(s.Schema.PropertyNames(), s.Fields) {
+				t.Fatalf("stream %q: schema properties %v are not its fields %v", s.Name, s.Schema.PropertyNames(), s.Fields)
 			}
 		}
 		for name := range ns {

@@ -33,6 +33,8 @@ type Options struct {
 
 	Stdout   io.Writer
 	LogLevel slog.Level
+	// Session is the process's session; nil: Run makes one.
+	Session *integ.Session
 	// Sync carries tuning (HTTP, checkpoints, clock); its Config, Catalog,
 	// State, Protocol, Output and Logger are set by Run. Sync.Now is also
 	// the clock of every message's emitted_at.
@@ -52,7 +54,13 @@ func Run(ctx context.Context, src *integ.Source, o Options) error {
 	if now == nil {
 		now = time.Now
 	}
-	r := &runner{src: src, o: o, out: integ.NewOutput(o.Stdout), now: now}
+	sess := o.Session
+	if sess == nil {
+		sess = integ.NewSession()
+	}
+	r := &runner{src: src, o: o, out: integ.NewOutput(o.Stdout), now: now, sess: sess}
+	r.out.SetFilter(sess.RedactOutput)
+	r.o.Sync.HTTP.Session = sess
 	if err := src.Err(); err != nil {
 		return r.fail(err)
 	}
@@ -70,17 +78,17 @@ func Run(ctx context.Context, src *integ.Source, o Options) error {
 }
 
 type runner struct {
-	src     *integ.Source
-	o       Options
-	out     *integ.Output
-	now     func() time.Time
-	secrets []string
-	logger  *slog.Logger
+	src    *integ.Source
+	o      Options
+	out    *integ.Output
+	now    func() time.Time
+	sess   *integ.Session
+	logger *slog.Logger
 }
 
 // fail writes err as a TRACE ERROR and returns it wrapping ErrReported.
 func (r *runner) fail(err error) error {
-	if werr := writeMessage(r.out, ErrorTrace(err, r.now(), nil, r.secrets)); werr != nil {
+	if werr := writeMessage(r.out, ErrorTrace(err, r.now(), nil, r.sess.Secrets())); werr != nil {
 		return fmt.Errorf("%w: %w (and writing it failed: %v)", ErrReported, err, werr)
 	}
 	return fmt.Errorf("%w: %w", ErrReported, err)
@@ -97,7 +105,7 @@ func (r *runner) report(err error) error {
 // config reads, validates and resolves the config, and sets up the logger
 // with its secrets.
 func (r *runner) config(ctx context.Context) (*integ.Config, error) {
-	r.logger = NewLogger(r.out, r.o.LogLevel, nil)
+	r.logger = r.sess.WrapLogger(NewLogger(r.out, r.o.LogLevel, nil))
 	if r.o.ConfigPath == "" {
 		return nil, &integ.Error{Kind: integ.ConfigFailure, Msg: "no config: pass --config FILE (the spec command describes its settings)", Err: integ.ErrConfig}
 	}
@@ -109,12 +117,15 @@ func (r *runner) config(ctx context.Context) (*integ.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.secrets = cfg.Secrets()
-	r.logger = NewLogger(r.out, r.o.LogLevel, r.secrets)
+	r.sess.SetConfig(cfg)
+	r.logger = r.sess.WrapLogger(NewLogger(r.out, r.o.LogLevel, cfg.Secrets()))
+	r.sess.SetLogger(r.logger)
+	r.sess.OnConfigUpdate(r.configPersister(raw))
 	for _, k := range r.src.UnknownConfigKeys(cfg) {
 		r.logger.Warn(fmt.Sprintf("config key %q is not a setting of this source; it is ignored", k))
 	}
-	resolved, err := r.src.Resolve(ctx, cfg, r.o.Sync.HTTP)
+	// List the streams only: each command resolves the schemas it needs.
+	resolved, err := r.src.ResolveStreams(ctx, cfg, integ.ResolveOptions{HTTP: r.o.Sync.HTTP, Logger: r.logger})
 	if err != nil {
 		return nil, err
 	}
@@ -134,16 +145,32 @@ func (r *runner) check(ctx context.Context) error {
 		if kind := integ.KindOf(err); kind != integ.ConfigFailure {
 			r.logger.Error(fmt.Sprintf("check failed (%s): %v", FailureType(kind), err))
 		}
-		status = &ConnectionStatus{Status: StatusFailed, Message: requests.Redact(integ.UserMessage(err), r.secrets...)}
+		status = &ConnectionStatus{Status: StatusFailed, Message: requests.Redact(integ.UserMessage(err), r.sess.Secrets()...)}
 	}
 	return r.report(writeMessage(r.out, &Message{Type: "CONNECTION_STATUS", ConnectionStatus: status}))
 }
 
+// discover resolves every schema. A stream whose schema fails is left out of
+// the catalog and reported as a TRACE ERROR naming it; the command still
+// succeeds (exit 0) when the catalog lists any stream, so that one broken
+// object does not hide the others.
 func (r *runner) discover(ctx context.Context) error {
-	if _, err := r.config(ctx); err != nil {
+	cfg, err := r.config(ctx)
+	if err != nil {
 		return r.fail(err)
 	}
-	return r.report(writeMessage(r.out, &Message{Type: "CATALOG", Catalog: Discover(r.src)}))
+	src, err := r.src.ResolveStreams(ctx, cfg, integ.ResolveOptions{HTTP: r.o.Sync.HTTP, Logger: r.logger, Schemas: integ.SchemasAll})
+	if err != nil && (src == nil || len(src.Streams) == 0) {
+		return r.fail(err)
+	}
+	var lines []byte
+	for _, se := range integ.StreamErrors(err) {
+		lines, _ = AppendMessage(lines, ErrorTrace(se, r.now(), &StreamDescriptor{Name: se.Stream}, r.sess.Secrets()))
+	}
+	if err := r.out.Write(lines); err != nil {
+		return fmt.Errorf("%w: %w", ErrReported, err)
+	}
+	return r.report(writeMessage(r.out, &Message{Type: "CATALOG", Catalog: Discover(src)}))
 }
 
 func (r *runner) read(ctx context.Context) error {
@@ -161,6 +188,11 @@ func (r *runner) read(ctx context.Context) error {
 	catalog, namespaces, err := ParseCatalog(data)
 	if err != nil {
 		return r.fail(fmt.Errorf("catalog file %q: %w", r.o.CatalogPath, err))
+	}
+	// Listed streams take their schemas from the catalog; only selected
+	// ones it gives none for are resolved.
+	if r.src, err = r.src.ResolveStreams(ctx, cfg, integ.ResolveOptions{HTTP: r.o.Sync.HTTP, Logger: r.logger, Schemas: integ.SchemasSelected, Catalog: catalog}); err != nil {
+		return r.fail(err)
 	}
 	state := integ.NewState()
 	if r.o.StatePath != "" {
@@ -190,7 +222,7 @@ func (r *runner) failSync(err error, failures []StreamFailure) error {
 	var lines []byte
 	for _, f := range failures {
 		desc := &StreamDescriptor{Name: f.Stream, Namespace: f.Namespace}
-		lines, _ = AppendMessage(lines, ErrorTrace(f.Err, r.now(), desc, r.secrets))
+		lines, _ = AppendMessage(lines, ErrorTrace(f.Err, r.now(), desc, r.sess.Secrets()))
 	}
 	parts := []error{err}
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
@@ -205,7 +237,7 @@ func (r *runner) failSync(err error, failures []StreamFailure) error {
 			}
 		}
 		if !reported {
-			lines, _ = AppendMessage(lines, ErrorTrace(part, r.now(), nil, r.secrets))
+			lines, _ = AppendMessage(lines, ErrorTrace(part, r.now(), nil, r.sess.Secrets()))
 		}
 	}
 	if werr := r.out.Write(lines); werr != nil {

@@ -133,6 +133,9 @@ func ParseCatalog(data []byte) (*integ.Catalog, error) {
 
 func parseEntry(name string, e *CatalogEntry) (integ.CatalogStream, bool, error) {
 	cs := integ.CatalogStream{Name: name}
+	if e.Schema != nil && len(e.Schema.Properties) > 0 {
+		cs.Schema = e.Schema // a listed stream's schema: read need not resolve it
+	}
 	var streamMD map[string]any
 	fieldMD := map[string]map[string]any{}
 	for j, m := range e.Metadata {

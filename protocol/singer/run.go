@@ -25,6 +25,8 @@ type Options struct {
 
 	Stdout, Stderr io.Writer
 	LogLevel       slog.Level
+	// Session is the process's session; nil: Run makes one.
+	Session *integ.Session
 	// Sync carries tuning (HTTP, checkpoints, clock); its Config, Catalog,
 	// State, Protocol, Output and Logger are set by Run.
 	Sync integ.SyncOptions
@@ -39,18 +41,21 @@ var ErrReported = errors.New("singer: error reported")
 // ever carries complete Singer messages.
 func Run(ctx context.Context, src *integ.Source, o Options) error {
 	stderr := NewLockedWriter(o.Stderr)
-	var secrets []string
-	err := run(ctx, src, o, stderr, &secrets)
+	if o.Session == nil {
+		o.Session = integ.NewSession()
+	}
+	err := run(ctx, src, o, stderr)
 	if err == nil {
 		return nil
 	}
-	fmt.Fprintf(stderr, "CRITICAL %s\n", oneLine(requests.Redact(err.Error(), secrets...)))
+	fmt.Fprintf(stderr, "CRITICAL %s\n", oneLine(requests.Redact(err.Error(), o.Session.Secrets()...)))
 	return fmt.Errorf("%w: %w", ErrReported, err)
 }
 
 func oneLine(s string) string { return strings.ReplaceAll(s, "\n", "; ") }
 
-func run(ctx context.Context, src *integ.Source, o Options, stderr io.Writer, secrets *[]string) error {
+func run(ctx context.Context, src *integ.Source, o Options, stderr io.Writer) error {
+	sess := o.Session
 	if err := src.Err(); err != nil {
 		return err
 	}
@@ -61,6 +66,7 @@ func run(ctx context.Context, src *integ.Source, o Options, stderr io.Writer, se
 		return &integ.Error{Kind: integ.ConfigFailure, Msg: "--format only goes with --about"}
 	}
 	var cfg *integ.Config
+	var secrets []string
 	if len(o.ConfigPaths) > 0 {
 		raw, err := integ.ReadConfigFiles(o.ConfigPaths...)
 		if err != nil {
@@ -69,9 +75,13 @@ func run(ctx context.Context, src *integ.Source, o Options, stderr io.Writer, se
 		if cfg, err = src.ParseConfig(raw); err != nil {
 			return err
 		}
-		*secrets = cfg.Secrets()
+		secrets = cfg.Secrets()
+		sess.SetConfig(cfg)
+		sess.OnConfigUpdate(configPersister(o.ConfigPaths, stderr))
 	}
-	logger := NewLogger(stderr, o.LogLevel, *secrets)
+	logger := sess.WrapLogger(NewLogger(stderr, o.LogLevel, secrets))
+	sess.SetLogger(logger)
+	o.Sync.HTTP.Session = sess
 	if cfg != nil {
 		for _, k := range src.UnknownConfigKeys(cfg) {
 			logger.Warn(fmt.Sprintf("config key %q is not a setting of this tap; it is ignored", k))
@@ -81,14 +91,16 @@ func run(ctx context.Context, src *integ.Source, o Options, stderr io.Writer, se
 		return &integ.Error{Kind: integ.ConfigFailure, Msg: "no config: pass --config FILE (see --about for the settings)"}
 	}
 	if cfg != nil {
-		resolved, err := src.Resolve(ctx, cfg, o.Sync.HTTP)
+		// List the streams only: discover and sync resolve the schemas
+		// they need.
+		resolved, err := src.ResolveStreams(ctx, cfg, integ.ResolveOptions{HTTP: o.Sync.HTTP, Logger: logger})
 		if err != nil {
 			return err
 		}
 		src = resolved
 	}
 	if o.Discover {
-		return writeJSON(o.Stdout, Discover(src))
+		return discover(ctx, src, cfg, o, logger, sess)
 	}
 	var catalog *integ.Catalog
 	if o.CatalogPath != "" {
@@ -99,6 +111,15 @@ func run(ctx context.Context, src *integ.Source, o Options, stderr io.Writer, se
 		if catalog, err = ParseCatalog(data); err != nil {
 			return fmt.Errorf("catalog file %q: %w", o.CatalogPath, err)
 		}
+	}
+	if cfg != nil {
+		// Listed streams take their schemas from the catalog; only
+		// selected ones it gives none for are resolved.
+		resolved, err := src.ResolveStreams(ctx, cfg, integ.ResolveOptions{HTTP: o.Sync.HTTP, Logger: logger, Schemas: integ.SchemasSelected, Catalog: catalog})
+		if err != nil {
+			return err
+		}
+		src = resolved
 	}
 	state := integ.NewState()
 	if o.StatePath != "" {
@@ -114,8 +135,27 @@ func run(ctx context.Context, src *integ.Source, o Options, stderr io.Writer, se
 	so.Config, so.Catalog, so.State = cfg, catalog, state
 	so.Protocol = NewProtocol(stderr)
 	so.Output = integ.NewOutput(o.Stdout)
+	so.Output.SetFilter(sess.RedactOutput)
 	so.Logger = logger
 	return src.Sync(ctx, so)
+}
+
+// discover writes the catalog with every schema resolved. A stream whose
+// schema fails is left out and named in an ERROR line on stderr; the tap
+// still exits 0 when the catalog lists any stream, so that one broken object
+// does not hide the others.
+func discover(ctx context.Context, src *integ.Source, cfg *integ.Config, o Options, logger *slog.Logger, sess *integ.Session) error {
+	if cfg != nil {
+		resolved, err := src.ResolveStreams(ctx, cfg, integ.ResolveOptions{HTTP: o.Sync.HTTP, Logger: logger, Schemas: integ.SchemasAll})
+		if err != nil && (resolved == nil || len(resolved.Streams) == 0) {
+			return err
+		}
+		for _, se := range integ.StreamErrors(err) {
+			logger.Error(fmt.Sprintf("discover: %v; the stream is left out of the catalog", se), "stream", se.Stream)
+		}
+		src = resolved
+	}
+	return writeJSON(redactingWriter{o.Stdout, sess}, Discover(src))
 }
 
 func writeJSON(w io.Writer, v any) error {
@@ -125,4 +165,18 @@ func writeJSON(w io.Writer, v any) error {
 	}
 	_, err = w.Write(append(b, '\n'))
 	return err
+}
+
+// redactingWriter hides the session's run-time secrets from one whole
+// document written in one call (the catalog).
+type redactingWriter struct {
+	w    io.Writer
+	sess *integ.Session
+}
+
+func (r redactingWriter) Write(p []byte) (int, error) {
+	if _, err := r.w.Write(r.sess.RedactOutput(p)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }

@@ -302,6 +302,11 @@ func FuzzParseCatalog(f *testing.F) {
 			}
 			return
 		}
+		for _, s := range cat.Streams {
+			if s.Schema != nil && len(s.Schema.Properties) == 0 {
+				t.Fatalf("stream %q: a schema with no properties is carried", s.Name)
+			}
+		}
 		src := fixedSource()
 		if _, err := src.Plan(cat); err != nil && !errors.Is(err, integ.ErrCatalog) {
 			t.Fatalf("plan error is not ErrCatalog: %v", err)
