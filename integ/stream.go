@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+
+	"github.com/tidwall/gjson"
 )
 
 // Runner fetches one stream's records.
@@ -38,9 +40,10 @@ type Stream struct {
 	Parent string
 	Runner Runner
 
-	onError    ErrorPolicy
-	transforms []transform
-	schemaErr  error
+	onError     ErrorPolicy
+	transforms  []transform
+	schemaErr   error
+	partitionBy func(parent gjson.Result) string // see PartitionBy
 }
 
 // StreamOption configures a Stream.

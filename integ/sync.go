@@ -196,12 +196,14 @@ func (s *Source) Sync(ctx context.Context, o SyncOptions) error {
 				e.logger.Warn("stream not started: an earlier stream's failure ends the sync", "stream", g.parent.Stream.Name, "cause", UserMessage(err))
 				return nil
 			}
-			childErrs, err := e.runStream(ctx, g.parent, g.silent, g.children)
+			childErrs, err := e.runStream(ctx, g)
 			if !g.silent {
 				errs[g.parentIndex] = err
 			}
 			for j, ce := range childErrs {
-				errs[g.childIndex[j]] = ce
+				if i := g.childIndex[j]; i >= 0 {
+					errs[i] = ce
+				}
 			}
 			return nil
 		})
@@ -229,6 +231,12 @@ func (s *Source) checkState(st *State, runs []*StreamRun) error {
 	for _, run := range runs {
 		prev := st.Stream(run.Stream.Name)
 		if prev == nil || !run.Incremental() {
+			continue
+		}
+		if run.Stream.Parent != "" {
+			if err := checkPartitionState(run.Stream, prev); err != nil {
+				return err
+			}
 			continue
 		}
 		key := gjson.GetBytes(prev, stateReplicationKey)
@@ -287,44 +295,6 @@ func (e *engine) newStreamRun(run *StreamRun) *streamRun {
 		}
 	}
 	return r
-}
-
-// runStream runs one stream, and the selected child streams that hang off
-// its records. A parent that is not selected itself runs silent: its records
-// only feed its children.
-func (e *engine) runStream(ctx context.Context, run *StreamRun, silent bool, children []*StreamRun) (childErrs []error, err error) {
-	r := e.newStreamRun(run)
-	if silent {
-		r.enc, r.silent = discardEncoder{}, true
-	}
-	for _, ch := range children {
-		cr := e.newStreamRun(ch)
-		cr.start = e.now()
-		cr.buf = cr.enc.Start(cr.buf)
-		r.children = append(r.children, cr)
-	}
-	c := &HttpContext{ctx: ctx, cfg: e.opts.Config, http: e.http, logger: r.logger, run: r}
-	r.start = e.now()
-	r.buf = r.enc.Start(r.buf)
-	runErr := r.failed
-	if runErr == nil {
-		runErr = safeRun(run.Stream.Runner, c)
-	}
-	if runErr != nil && ctx.Err() != nil {
-		runErr = fmt.Errorf("stream %q: %w: %w", run.Stream.Name, ErrInterrupted, context.Cause(ctx))
-	}
-	runErr, r.partial = e.settle(run, r.logger, runErr, r.total > 0)
-	for _, cr := range r.children {
-		childErr := cr.failed
-		if childErr == nil && runErr != nil {
-			childErr = fmt.Errorf("stream %q: its parent %q failed: %w", cr.info.Stream.Name, run.Stream.Name, runErr)
-		}
-		childErrs = append(childErrs, cr.finish(childErr))
-	}
-	if silent {
-		return childErrs, runErr
-	}
-	return childErrs, r.finish(runErr)
 }
 
 // finish writes a stream's last records and state and ends it. Whatever
@@ -405,12 +375,12 @@ type streamRun struct {
 	logger         *slog.Logger
 	silent         bool // a parent run only to feed its children
 
-	children []*streamRun // selected child streams fed by this stream's records
-	parents  [][]byte     // this page's records, waiting for the children
-	parent   gjson.Result // for a child invocation: the parent record
-	collect  bool         // a child invocation: keep records for the child's run
-	failed   error        // a child stream's first error
-	partial  bool         // skipped by the error policy: ends well, but its bookmark must not move to the end
+	children []*childStream // child streams fed by this stream's records
+	parents  [][]byte       // this page's records, waiting for the children
+	part     *partition     // for a child invocation: its partition
+	parts    *childStream   // for a child stream: its partition states
+	failed   error          // a child stream's first error
+	partial  bool           // skipped by the error policy: ends well, but its bookmark must not move to the end
 
 	multiline bool             // the current page's records may span lines
 	compacted bytes.Buffer     // a multi-line record, put on one line
@@ -431,10 +401,6 @@ func (r *streamRun) beginPageIfNeeded() {
 
 // record is the hot path: no allocation unless fields are deselected.
 func (r *streamRun) record(rec []byte) {
-	if r.collect {
-		r.parents = append(r.parents, append([]byte(nil), rec...))
-		return
-	}
 	// Validate before the bookmark sees the record: a record that is not
 	// emitted must never move the bookmark past itself.
 	if r.validator != nil && (r.invalid != nil || !r.validate(rec)) {
@@ -496,14 +462,14 @@ func (r *streamRun) endPage() error {
 	if r.invalid != nil {
 		return r.invalid
 	}
-	if r.collect {
-		return nil
-	}
 	if r.children != nil {
 		// Children first: a parent's checkpoint then covers them too.
 		if err := r.feedChildren(); err != nil {
 			return err
 		}
+	}
+	if r.part != nil {
+		return r.part.pageDone(r)
 	}
 	if err := r.maybeCheckpoint(); err != nil {
 		return err
@@ -531,7 +497,7 @@ func (r *streamRun) maybeCheckpoint() error {
 // under one lock so that no other stream's lines come between and the
 // committed state never runs ahead of the records on the wire.
 func (r *streamRun) checkpoint(final, completed bool) error {
-	if r.checkOnly || r.silent {
+	if r.checkOnly || r.silent || r.part != nil {
 		return nil
 	}
 	r.inPage = false
@@ -569,6 +535,9 @@ func (r *streamRun) stateValue(completed bool) (json.RawMessage, error) {
 	base := r.custom
 	if base == nil {
 		base = r.prevState
+	}
+	if r.parts != nil {
+		return r.parts.stateValue(base)
 	}
 	if r.bookmark == nil {
 		return base, nil

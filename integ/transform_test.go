@@ -19,7 +19,7 @@ func applyTransforms(t *testing.T, rec string, opts ...StreamOption) string {
 	s := NewStream("s", nil, func(*HttpContext) error { return nil }, opts...)
 	s.Schema = &Schema{}
 	var got string
-	run := &streamRun{info: &StreamRun{Stream: s}, collect: true}
+	run := &streamRun{info: &StreamRun{Stream: s}, children: []*childStream{}, silent: true} // a silent parent keeps its records in parents
 	c := &HttpContext{run: run, logger: orDiscard(nil)}
 	c.record([]byte(rec))
 	if run.invalid != nil {
