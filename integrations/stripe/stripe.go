@@ -128,8 +128,8 @@ var pages = requests.LastRecordCursor("data", "id", "starting_after", requests.H
 // list reads GET {base_url}/v1/{name}?limit=&created[gte]= and its pages.
 func list(name string, params ...string) integ.RunnerFunc {
 	return func(c *integ.HttpContext) error {
-		var cfg Config
-		if err := c.Load(&cfg, nil); err != nil {
+		cfg, err := integ.ConfigOf[Config](c)
+		if err != nil {
 			return err
 		}
 		req := requests.New(strings.TrimRight(cfg.BaseURL, "/")+"/v1/"+name).
@@ -159,8 +159,8 @@ func lineItems(c *integ.HttpContext) error {
 	if !embedded.Get("has_more").Bool() || len(data) == 0 {
 		return nil
 	}
-	var cfg Config
-	if err := c.Load(&cfg, nil); err != nil {
+	cfg, err := integ.ConfigOf[Config](c)
+	if err != nil {
 		return err
 	}
 	id := c.Parent().Get("id").String()
