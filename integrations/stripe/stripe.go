@@ -105,6 +105,8 @@ func Source() *integ.Source {
 				integ.Description("Invoices (full refresh: they are finalized, paid, voided; see events).")),
 			integ.NewStream("invoice_line_items", InvoiceLineItem{}, lineItems, integ.PrimaryKey("id"),
 				integ.ChildOf("invoices"),
+				// A draft invoice deleted since the list was read: its lines are gone too.
+				integ.OnError(integ.SkipOn(http.StatusNotFound)),
 				integ.Description("Every line of every invoice (its invoice field names the invoice); the invoice list carries the first lines, the rest are asked for.")),
 			integ.NewStream("subscriptions", Subscription{}, list("subscriptions", "status", "all"), integ.PrimaryKey("id"),
 				integ.Description("Subscriptions of every status, canceled ones included (full refresh; see events).")),

@@ -488,3 +488,30 @@ func TestDiscoverGolden(t *testing.T) {
 		t.Errorf("discover made %d requests; the streams are static", n)
 	}
 }
+
+// An invoice deleted between the list and its lines (a draft, say) is
+// skipped with a warning; the other invoices' lines are synced.
+func TestDeletedInvoice(t *testing.T) {
+	f := newFixture(4)
+	f.mu.Lock()
+	delete(f.lines, "in_1Fx0004") // its lines endpoint answers 404 No such invoice
+	f.mu.Unlock()
+	srv := integtest.NewServer(t, f)
+	res := integtest.Sync(t, stripe.Source(), config(srv), integtest.WithStreams("invoice_line_items"))
+	var ids []string
+	for _, rec := range res.Records("invoice_line_items") {
+		ids = append(ids, gjson.GetBytes(rec, "id").String())
+	}
+	// Invoice 4's two carried lines were written before its page request failed.
+	want := []string{"il_1Fx000401", "il_1Fx000402", "il_1Fx000301", "il_1Fx000302", "il_1Fx000303", "il_1Fx000201", "il_1Fx000202", "il_1Fx000101"}
+	if !slices.Equal(ids, want) {
+		t.Errorf("lines %v\nwant %v", ids, want)
+	}
+	warned := false
+	for _, l := range res.Logs() {
+		warned = warned || strings.Contains(l, "No such invoice: 'in_1Fx0004'")
+	}
+	if !warned {
+		t.Errorf("no warning names the deleted invoice:\n%s", strings.Join(res.Logs(), "\n"))
+	}
+}
