@@ -515,3 +515,14 @@ func TestDeletedInvoice(t *testing.T) {
 		t.Errorf("no warning names the deleted invoice:\n%s", strings.Join(res.Logs(), "\n"))
 	}
 }
+
+// A base_url that is not the API's root is a config error saying so.
+func TestWrongBaseURL(t *testing.T) {
+	srv := integtest.NewServer(t, newFixture(1))
+	res := integtest.Sync(t, stripe.Source(), config(srv, "base_url", srv.URL+"/v1"),
+		integtest.WithProtocol(integtest.Airbyte), integtest.WithStreams("customers"), integtest.WithExpectedFailure())
+	if msg := res.Failure(); res.FailureType() != "config_error" || !strings.Contains(msg, "404") ||
+		!strings.Contains(msg, "Unrecognized request URL (GET: /v1/v1/customers)") || !strings.Contains(msg, "base URL") {
+		t.Errorf("%s: %q", res.FailureType(), msg)
+	}
+}
