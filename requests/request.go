@@ -8,7 +8,7 @@
 //	limiter := requests.NewLimiter(5, 10)
 //	doer := requests.Chain(requests.DefaultClient(),
 //		requests.UserAgent("integ/1.0"),
-//		requests.BearerToken(token),
+//		requests.Authorize(requests.Bearer(token)),
 //		requests.Retry(requests.RetryOptions{}),
 //		requests.RateLimit(limiter),       // every attempt takes a token
 //		requests.Timeout(60*time.Second), // per attempt
