@@ -689,3 +689,24 @@ func TestAppTokenRenewal(t *testing.T) {
 		t.Errorf("a key that is not PEM: %v", err)
 	}
 }
+
+// GitHub Enterprise Server serves the API under /api/v3; pages (and the
+// Link header's URLs) stay under it.
+func TestEnterpriseBaseURL(t *testing.T) {
+	f := newFixture("acme")
+	f.addRepo("acme/api", 150, 0)
+	srv := integtest.NewServer(t, http.StripPrefix("/api/v3", f))
+	f.baseURL = srv.URL + "/api/v3"
+	res := integtest.Sync(t, Source(), config(srv, map[string]any{"base_url": srv.URL + "/api/v3/"}), integtest.WithStreams("issues"))
+	if n := len(res.Records("issues")); n != 100 {
+		t.Errorf("%d issues", n)
+	}
+	for _, r := range srv.Requests() {
+		if !strings.HasPrefix(r.Path, "/api/v3/") || strings.Contains(r.Path, "//") {
+			t.Errorf("request %s", r)
+		}
+	}
+	if n := len(srv.Requests()); n != 3 {
+		t.Errorf("%d requests, want the organization's repositories and two pages of issues", n)
+	}
+}
