@@ -131,8 +131,9 @@ func perRepository(name string, record any, list func(c *integ.HttpContext, cfg 
 		// Issues disabled (410), repository gone (404), empty (409),
 		// blocked for legal reasons (451): that repository only.
 		integ.OnError(integ.SkipOn(404, 409, 410, 451)),
+	}, append(opts, // the stream's filters first: no field added to a dropped record
 		integ.AddField("repository", func(c *integ.HttpContext) any { return c.Partition() }),
-	}, opts...)...)
+	)...)...)
 }
 
 // load reads (once per process) and checks the config.
