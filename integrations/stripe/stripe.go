@@ -134,9 +134,7 @@ func list(name string, params ...string) integ.RunnerFunc {
 		if err != nil {
 			return err
 		}
-		req := requests.New(strings.TrimRight(cfg.BaseURL, "/")+"/v1/"+name).
-			Header("Stripe-Version", APIVersion).
-			Query("limit", strconv.Itoa(cfg.PageSize))
+		req := get(cfg, name)
 		for i := 0; i+1 < len(params); i += 2 {
 			req.Query(params[i], params[i+1])
 		}
@@ -145,6 +143,13 @@ func list(name string, params ...string) integ.RunnerFunc {
 		}
 		return c.EmitPages(req, pages, "data")
 	}
+}
+
+// get is the first page of GET {base_url}/v1/{path}, in the pinned version.
+func get(cfg Config, path string) *requests.Request {
+	return requests.New(strings.TrimRight(cfg.BaseURL, "/")+"/v1/"+path).
+		Header("Stripe-Version", APIVersion).
+		Query("limit", strconv.Itoa(cfg.PageSize))
 }
 
 // lineItems emits one invoice's lines: the ones its list entry carries,
@@ -166,9 +171,7 @@ func lineItems(c *integ.HttpContext) error {
 		return err
 	}
 	id := c.Parent().Get("id").String()
-	req := requests.New(strings.TrimRight(cfg.BaseURL, "/")+"/v1/invoices/"+url.PathEscape(id)+"/lines").
-		Header("Stripe-Version", APIVersion).
-		Query("limit", strconv.Itoa(cfg.PageSize)).
+	req := get(cfg, "invoices/"+url.PathEscape(id)+"/lines").
 		Query("starting_after", data[len(data)-1].Get("id").String())
 	return c.EmitPages(req, pages, "data")
 }
