@@ -1,0 +1,210 @@
+// Package klaviyo is the Klaviyo connector: profiles, events, lists,
+// campaigns and metrics from Klaviyo's REST API (JSON:API), API revision
+// 2026-10-15, pinned in the revision header of every request.
+//
+// # Streams
+//
+//	stream     endpoint            key  sync modes                   replication key
+//	profiles   GET /api/profiles   id   full refresh, incremental    updated
+//	events     GET /api/events     id   full refresh, incremental    datetime
+//	lists      GET /api/lists      id   full refresh
+//	campaigns  GET /api/campaigns  id   full refresh
+//	metrics    GET /api/metrics    id   full refresh
+//
+// Each record is a JSON:API resource with its "attributes" lifted to the
+// top level next to "id" and "type"; the resource's "links" are dropped.
+// Events keep their "relationships" (the profile and the metric of the
+// event, by id).
+//
+// Incremental streams ask for records sorted by their replication key
+// (sort=updated, sort=datetime) and, from the second sync on, filter by it:
+// filter=greater-than(updated,<bookmark minus one second>). Klaviyo has
+// second precision and only a strict greater-than on these fields, so the
+// second is taken back to keep the records that share the bookmark's second
+// (some were maybe not written before an interruption); the records already
+// written are dropped or written again, never lost. start_date bounds the
+// first sync the same way.
+//
+// Get Campaigns refuses a request without a channel filter, so campaigns are
+// read once per channel: filter=equals(messages.channel,'email'), then 'sms'
+// and 'mobile_push'.
+//
+// # Paging
+//
+// Every list endpoint is cursor-paged: the connector follows links.next (an
+// absolute URL) until it is null. profiles and events take page[size]
+// (page_size, at most 100); lists, campaigns and metrics have fixed page
+// sizes and reject page[size], so it is not sent to them.
+//
+// # Auth
+//
+// A private API key (pk_...) with the read scopes of the selected streams:
+// profiles:read, events:read, lists:read, campaigns:read, metrics:read. It
+// is sent as "Authorization: Klaviyo-API-Key <key>" with "Accept:
+// application/vnd.api+json" and "revision: 2026-10-15". A refused key (401)
+// is a config error naming the request; a key missing one scope (403) fails
+// that stream alone, with the API's words, and the others are synced.
+//
+// # Rate limits
+//
+// Klaviyo limits every endpoint per account with a burst (per second) and a
+// steady (per minute) window: profiles and lists 75/s and 750/m, events
+// 350/s and 3500/m, campaigns and metrics 10/s and 150/m. A refused request
+// is answered 429 with Retry-After: the connector waits that long and goes
+// on; 5xx answers are retried with backoff.
+//
+// Pages followed: https://developers.klaviyo.com/en/reference/get_profiles,
+// .../get_events, .../get_lists, .../get_campaigns, .../get_metrics (revision
+// 2026-10-15), https://developers.klaviyo.com/en/docs/rate_limits_and_error_handling
+// and the JSON:API guides on filtering, sorting and cursor pagination.
+package klaviyo
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/integ/integ/integ"
+	"github.com/integ/integ/requests"
+)
+
+// Revision is the API revision every request pins in its revision header:
+// the shape of every record and parameter follows it.
+const Revision = "2026-10-15"
+
+// DefaultBaseURL is Klaviyo's API host.
+const DefaultBaseURL = "https://a.klaviyo.com"
+
+// Config is the connector's config; the docs page is generated from it.
+type Config struct {
+	APIKey    integ.Secret `json:"api_key" title:"Private API key" description:"A Klaviyo private API key (pk_...), created under Settings > API keys, with read access to the selected streams: profiles:read, events:read, lists:read, campaigns:read, metrics:read." pattern:"^pk_"`
+	BaseURL   string       `json:"base_url" title:"Base URL" description:"Root of Klaviyo's API; change it only for a proxy or a test server." default:"https://a.klaviyo.com" format:"uri" pattern:"^https?://" examples:"https://a.klaviyo.com"`
+	StartDate string       `json:"start_date,omitempty" title:"Start date" description:"Incremental streams (profiles, events) read records updated (profiles) or happened (events) from this instant on, on their first sync. Empty: all of them." format:"date-time" examples:"2024-01-01T00:00:00Z"`
+	PageSize  int          `json:"page_size" title:"Page size" description:"Records asked for per request (page[size]) by the streams whose endpoint takes it: profiles and events. The other endpoints have fixed page sizes." default:"100" minimum:"1" maximum:"100"`
+}
+
+// description is the docs page's introduction: what the package doc says,
+// for people who configure the connector.
+const description = "Profiles, events, lists, campaigns and metrics from Klaviyo's REST API (JSON:API), revision " + Revision + ".\n\n" +
+	"**Auth**: a private API key (`pk_...`) with read access to the selected streams (profiles:read, events:read, lists:read, campaigns:read, metrics:read), " +
+	"sent as `Authorization: Klaviyo-API-Key <key>` with `revision: " + Revision + "` and `Accept: application/vnd.api+json`. " +
+	"A refused key is a config error; a key without one stream's scope fails that stream alone and the others are synced.\n\n" +
+	"**Incremental**: profiles by `updated` and events by `datetime`, sorted by it and filtered with `filter=greater-than(<field>,<bookmark minus one second>)` " +
+	"(Klaviyo has second precision: records of the bookmark's second are read again, never lost); `start_date` bounds the first sync. " +
+	"lists, campaigns (read once per channel: email, sms, mobile_push) and metrics are full refresh.\n\n" +
+	"**Paging**: `links.next` until null; `page[size]` (`page_size`, at most 100) on profiles and events only, the other endpoints have fixed page sizes.\n\n" +
+	"**Rate limits**: per account and endpoint, a burst and a steady window (profiles and lists 75/s and 750/m, events 350/s and 3500/m, campaigns and metrics 10/s and 150/m). " +
+	"A 429 is waited out as its Retry-After says; 5xx answers are retried with backoff."
+
+// Source declares the connector.
+func Source() *integ.Source {
+	return integ.NewSource("klaviyo", Config{},
+		integ.WithTitle("Klaviyo"),
+		integ.WithDescription(description),
+		integ.WithDocumentationURL("https://developers.klaviyo.com/en/reference/api_overview"),
+		integ.WithAuth(func(c Config, _ *integ.Session) (requests.Authenticator, error) {
+			return requests.APIKeyHeader("Authorization", "Klaviyo-API-Key ", c.APIKey.Reveal()), nil
+		}),
+		integ.WithMiddleware(func(*integ.Config) (requests.Middleware, error) {
+			return jsonAPI, nil
+		}),
+		integ.WithStreams(
+			resource("profiles", Profile{}, "Every profile (person) in the account, by when it was last updated.",
+				sortedBy("updated"), integ.Incremental("updated"), integ.Sorted(), integ.Drop("relationships")),
+			resource("events", Event{}, "Every event (a profile's activity: a placed order, an opened email...), by when it happened.",
+				sortedBy("datetime"), integ.Incremental("datetime"), integ.Sorted()),
+			resource("lists", List{}, "Every list of profiles.", nil, integ.Drop("relationships")),
+			resource("campaigns", Campaign{}, "Every campaign of every channel (email, SMS, mobile push), archived ones excepted.", campaigns, integ.Drop("relationships")),
+			resource("metrics", Metric{}, "Every metric (kind of event) in the account, with the integration that records it.", nil, integ.Drop("relationships")),
+		),
+	)
+}
+
+// jsonAPI sets the headers every Klaviyo request carries, on every attempt.
+func jsonAPI(next requests.Doer) requests.Doer {
+	return requests.DoerFunc(func(r *http.Request) (*http.Response, error) {
+		r.Header.Set("Accept", "application/vnd.api+json")
+		r.Header.Set("revision", Revision)
+		return next.Do(r)
+	})
+}
+
+// reader builds the requests of one stream from the config and the
+// endpoint's URL; nil reads the endpoint as it is, page after page.
+type reader func(c *integ.HttpContext, cfg Config, endpoint string) error
+
+// resource declares the stream over GET /api/{name}.
+func resource(name string, record any, doc string, read reader, opts ...integ.StreamOption) *integ.Stream {
+	if read == nil {
+		read = pages
+	}
+	run := func(c *integ.HttpContext) error {
+		var cfg Config
+		if err := c.Load(&cfg, nil); err != nil {
+			return err
+		}
+		return read(c, cfg, strings.TrimRight(cfg.BaseURL, "/")+"/api/"+name)
+	}
+	return integ.NewStream(name, record, run, append([]integ.StreamOption{
+		integ.PrimaryKey("id"),
+		integ.Description(doc),
+		integ.Flatten("attributes"),
+		integ.Drop("links"),
+	}, opts...)...)
+}
+
+// pages follows links.next from the endpoint until it is null.
+func pages(c *integ.HttpContext, _ Config, endpoint string) error {
+	return emit(c, requests.New(endpoint))
+}
+
+func emit(c *integ.HttpContext, first *requests.Request) error {
+	return c.EmitPages(first, requests.NextURL("links.next"), "data")
+}
+
+// sortedBy reads an endpoint sorted by field, filtered from the bookmark
+// (or start_date) on, page[size] records at a time.
+func sortedBy(field string) reader {
+	return func(c *integ.HttpContext, cfg Config, endpoint string) error {
+		req := requests.New(endpoint).
+			Query("page[size]", strconv.Itoa(cfg.PageSize)).
+			Query("sort", field)
+		from := cfg.StartDate
+		if b := c.Bookmark(); b.Exists() {
+			from = b.String()
+		}
+		if from != "" {
+			since, err := secondBefore(from)
+			if err != nil {
+				return integ.ConfigErrorf("stream %q: the start of the sync %q is not an RFC 3339 time: %w", c.Stream(), from, err)
+			}
+			req.Query("filter", "greater-than("+field+","+since+")")
+		}
+		return emit(c, req)
+	}
+}
+
+// secondBefore returns the second before the RFC 3339 time t, in UTC: the
+// last instant a strict greater-than filter must exclude to keep t.
+func secondBefore(t string) (string, error) {
+	at, err := time.Parse(time.RFC3339, t)
+	if err != nil {
+		return "", err
+	}
+	return at.Truncate(time.Second).Add(-time.Second).UTC().Format(time.RFC3339), nil
+}
+
+// channels are the campaign channels Get Campaigns asks to filter by.
+var channels = []string{"email", "sms", "mobile_push"}
+
+// campaigns reads Get Campaigns once per channel: the endpoint refuses a
+// request without a channel filter.
+func campaigns(c *integ.HttpContext, _ Config, endpoint string) error {
+	for _, ch := range channels {
+		if err := emit(c, requests.New(endpoint).Query("filter", "equals(messages.channel,'"+ch+"')")); err != nil {
+			return err
+		}
+	}
+	return nil
+}
