@@ -60,6 +60,7 @@
 package klaviyo
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -192,7 +193,11 @@ func secondBefore(t string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return at.Truncate(time.Second).Add(-time.Second).UTC().Format(time.RFC3339), nil
+	at = at.Truncate(time.Second).Add(-time.Second).UTC()
+	if y := at.Year(); y < 1 || y > 9999 { // RFC 3339 has four-digit years
+		return "", fmt.Errorf("%q is out of range", t)
+	}
+	return at.Format(time.RFC3339), nil
 }
 
 // channels are the campaign channels Get Campaigns asks to filter by.
