@@ -61,7 +61,6 @@ package klaviyo
 
 import (
 	"fmt"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -107,9 +106,8 @@ func Source() *integ.Source {
 		integ.WithAuth(func(c Config, _ *integ.Session) (requests.Authenticator, error) {
 			return requests.APIKeyHeader("Authorization", "Klaviyo-API-Key ", c.APIKey.Reveal()), nil
 		}),
-		integ.WithMiddleware(func(*integ.Config) (requests.Middleware, error) {
-			return jsonAPI, nil
-		}),
+		header("Accept", "application/vnd.api+json"),
+		header("revision", Revision),
 		integ.WithStreams(
 			resource("profiles", Profile{}, "Every profile (person) in the account, by when it was last updated.",
 				sortedBy("updated"), integ.Incremental("updated"), integ.Sorted(), integ.Drop("relationships")),
@@ -122,13 +120,9 @@ func Source() *integ.Source {
 	)
 }
 
-// jsonAPI sets the headers every Klaviyo request carries, on every attempt.
-func jsonAPI(next requests.Doer) requests.Doer {
-	return requests.DoerFunc(func(r *http.Request) (*http.Response, error) {
-		r.Header.Set("Accept", "application/vnd.api+json")
-		r.Header.Set("revision", Revision)
-		return next.Do(r)
-	})
+// header sets a header every Klaviyo request carries, on every attempt.
+func header(k, v string) integ.SourceOption {
+	return integ.WithMiddleware(func(*integ.Config) (requests.Middleware, error) { return requests.Header(k, v), nil })
 }
 
 // reader builds the requests of one stream from the config and the
@@ -141,8 +135,8 @@ func resource(name string, record any, doc string, read reader, opts ...integ.St
 		read = pages
 	}
 	run := func(c *integ.HttpContext) error {
-		var cfg Config
-		if err := c.Load(&cfg, nil); err != nil {
+		cfg, err := integ.ConfigOf[Config](c)
+		if err != nil {
 			return err
 		}
 		return read(c, cfg, strings.TrimRight(cfg.BaseURL, "/")+"/api/"+name)
