@@ -114,7 +114,7 @@ func Source() *integ.Source {
 			resource("events", Event{}, "Every event (a profile's activity: a placed order, an opened email...), by when it happened.",
 				sortedBy("datetime"), integ.Incremental("datetime"), integ.Sorted()),
 			resource("lists", List{}, "Every list of profiles.", nil, integ.Drop("relationships")),
-			resource("campaigns", Campaign{}, "Every campaign of every channel (email, SMS, mobile push), archived ones excepted.", campaigns, integ.Drop("relationships")),
+			resource("campaigns", Campaign{}, "Every campaign the API lists, of every channel: email, SMS and mobile push.", campaigns, integ.Drop("relationships")),
 			resource("metrics", Metric{}, "Every metric (kind of event) in the account, with the integration that records it.", nil, integ.Drop("relationships")),
 		),
 	)

@@ -50,8 +50,14 @@ func TestConformance(t *testing.T) {
 // Every record is the resource's attributes beside its id and type, without
 // its links; events keep the ids of their profile and metric.
 func TestRecords(t *testing.T) {
+	for _, p := range protocols {
+		t.Run(string(p), func(t *testing.T) { testRecords(t, p) })
+	}
+}
+
+func testRecords(t *testing.T, p integtest.Protocol) {
 	srv := integtest.NewServer(t, newFixture(4, 3, 2))
-	res := integtest.Sync(t, Source(), config(srv, 100))
+	res := integtest.Sync(t, Source(), config(srv, 100), integtest.WithProtocol(p))
 	want := map[string]int{"profiles": 4, "events": 3, "lists": 2, "campaigns": 6, "metrics": 3}
 	for stream, n := range want {
 		if got := len(res.Records(stream)); got != n {
