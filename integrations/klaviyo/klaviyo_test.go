@@ -64,11 +64,11 @@ func testRecords(t *testing.T, p integtest.Protocol) {
 			t.Errorf("%s: %d records, want %d", stream, got, n)
 		}
 	}
-	p := gjson.ParseBytes(res.Records("profiles")[0])
-	if p.Get("id").String() != "01HPROF0000" || p.Get("type").String() != "profile" || p.Get("email").String() != "01hprof0000@example.com" ||
-		p.Get("updated").String() != "2024-03-01T09:00:00+00:00" || p.Get("location.city").String() != "New York" ||
-		p.Get("attributes").Exists() || p.Get("links").Exists() || p.Get("relationships").Exists() {
-		t.Errorf("profile record %s", p.Raw)
+	pr := gjson.ParseBytes(res.Records("profiles")[0])
+	if pr.Get("id").String() != "01HPROF0000" || pr.Get("type").String() != "profile" || pr.Get("email").String() != "01hprof0000@example.com" ||
+		pr.Get("updated").String() != "2024-03-01T09:00:00+00:00" || pr.Get("location.city").String() != "New York" ||
+		pr.Get("attributes").Exists() || pr.Get("links").Exists() || pr.Get("relationships").Exists() {
+		t.Errorf("profile record %s", pr.Raw)
 	}
 	e := gjson.ParseBytes(res.Records("events")[1])
 	if e.Get("datetime").String() != "2024-03-01T09:00:00+00:00" || e.Get("relationships.profile.data.id").String() != "01HPROF0001" ||
