@@ -2,6 +2,7 @@ package klaviyo
 
 import (
 	"context"
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/integ/integ/integ"
 	"github.com/integ/integ/integtest"
+	"github.com/integ/integ/internal/golden"
 	"github.com/integ/integ/requests"
 	"github.com/tidwall/gjson"
 )
@@ -407,3 +409,23 @@ func TestConfig(t *testing.T) {
 }
 
 func b64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+
+// The catalog the connector publishes (streams, keys, sync modes and
+// schemas) is the one in testdata: a change to it is seen in review.
+func TestDiscoverGolden(t *testing.T) {
+	srv := integtest.NewServer(t, newFixture(1, 1, 1))
+	res := integtest.Run(t, Source(), []string{"discover", "--config", writeConfig(t, config(srv, 100))})
+	cat := res.MessagesOf("CATALOG")
+	if len(cat) != 1 {
+		t.Fatalf("%d CATALOG messages", len(cat))
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, cat[0], "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	out.WriteByte('\n')
+	golden.Check(t, filepath.Join("testdata", "catalog.json"), out.Bytes())
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("discover made %d requests: the schemas are declared", n)
+	}
+}
