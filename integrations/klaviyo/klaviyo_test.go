@@ -1,8 +1,8 @@
 package klaviyo
 
 import (
-	"context"
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
