@@ -61,6 +61,8 @@ type fixture struct {
 	data      map[string][]apiResource
 	n         int             // requests answered so far
 	forbidden map[string]bool // endpoints answering 403 (a key without the scope)
+	// rate, when set, gives the steady window's headers of the n-th answer.
+	rate func(n int) (limit, left, reset int)
 	// fault, when it returns ok, answers the n-th request (from 1) instead.
 	fault func(r *http.Request, n int) (status int, header http.Header, body string, ok bool)
 }
@@ -274,8 +276,12 @@ func (f *fixture) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		page = append(page, row)
 	}
 	w.Header().Set("Content-Type", "application/vnd.api+json")
-	w.Header().Set("RateLimit-Limit", "700")
-	w.Header().Set("RateLimit-Remaining", "699")
-	w.Header().Set("RateLimit-Reset", "44")
+	limit, left, reset := 750, 749, 44
+	if f.rate != nil {
+		limit, left, reset = f.rate(n)
+	}
+	w.Header().Set("RateLimit-Limit", strconv.Itoa(limit))
+	w.Header().Set("RateLimit-Remaining", strconv.Itoa(left))
+	w.Header().Set("RateLimit-Reset", strconv.Itoa(reset))
 	json.NewEncoder(w).Encode(map[string]any{"data": page, "links": map[string]any{"self": self, "next": next, "prev": nil}})
 }

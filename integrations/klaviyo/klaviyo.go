@@ -49,9 +49,13 @@
 //
 // Klaviyo limits every endpoint per account with a burst (per second) and a
 // steady (per minute) window: profiles and lists 75/s and 750/m, events
-// 350/s and 3500/m, campaigns and metrics 10/s and 150/m. A refused request
-// is answered 429 with Retry-After: the connector waits that long and goes
-// on; 5xx answers are retried with backoff.
+// 350/s and 3500/m, campaigns and metrics 10/s and 150/m. Every answer but
+// a 429 says what is left of the steady window (RateLimit-Limit,
+// RateLimit-Remaining, RateLimit-Reset): the connector spreads its requests
+// when less than a quarter is left, keeps a tenth for the account's other
+// clients, and waits for the reset when only that is left. A refused
+// request is answered 429 with Retry-After: the connector waits that long
+// and goes on; 5xx answers are retried with backoff.
 //
 // Pages followed: https://developers.klaviyo.com/en/reference/get_profiles,
 // .../get_events, .../get_lists, .../get_campaigns, .../get_metrics (revision
@@ -61,6 +65,7 @@ package klaviyo
 
 import (
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -95,10 +100,16 @@ const description = "Profiles, events, lists, campaigns and metrics from Klaviyo
 	"lists, campaigns (read once per channel: email, sms, mobile_push) and metrics are full refresh.\n\n" +
 	"**Paging**: `links.next` until null; `page[size]` (`page_size`, at most 100) on profiles and events only, the other endpoints have fixed page sizes.\n\n" +
 	"**Rate limits**: per account and endpoint, a burst and a steady window (profiles and lists 75/s and 750/m, events 350/s and 3500/m, campaigns and metrics 10/s and 150/m). " +
-	"A 429 is waited out as its Retry-After says; 5xx answers are retried with backoff."
+	"Requests slow down as the RateLimit-Remaining header runs low (a tenth of the window is left to the account's other clients); " +
+	"a 429 is waited out as its Retry-After says; 5xx answers are retried with backoff."
 
 // Source declares the connector.
-func Source() *integ.Source {
+func Source() *integ.Source { return source(requests.AdaptiveOptions{}) }
+
+// source declares the connector pacing its requests with pace (tests give
+// it a clock and a sleep).
+func source(pace requests.AdaptiveOptions) *integ.Source {
+	pace.Readers = []requests.BudgetReader{steadyWindow}
 	return integ.NewSource("klaviyo", Config{},
 		integ.WithTitle("Klaviyo"),
 		integ.WithDescription(description),
@@ -108,6 +119,7 @@ func Source() *integ.Source {
 		}),
 		header("Accept", "application/vnd.api+json"),
 		header("revision", Revision),
+		integ.WithAdaptiveLimit(pace),
 		integ.WithStreams(
 			resource("profiles", Profile{}, "Every profile (person) in the account, by when it was last updated.",
 				sortedBy("updated"), integ.Incremental("updated"), integ.Sorted(), integ.Drop("relationships")),
@@ -118,6 +130,30 @@ func Source() *integ.Source {
 			resource("metrics", Metric{}, "Every metric (kind of event) in the account, with the integration that records it.", nil, integ.Drop("relationships")),
 		),
 	)
+}
+
+// steadyWindow reads the RateLimit-Limit, RateLimit-Remaining and
+// RateLimit-Reset (seconds) headers of a Klaviyo answer: the state of the
+// answering endpoint's steady (one-minute) window. The limiter keeps one
+// budget for the run, so with several streams at once it follows the last
+// endpoint that answered; a 429 is still waited out as its Retry-After says.
+func steadyWindow(h http.Header, now time.Time) (requests.Budget, bool) {
+	limit, ok1 := headerCount(h, "RateLimit-Limit")
+	left, ok2 := headerCount(h, "RateLimit-Remaining")
+	reset, ok3 := headerCount(h, "RateLimit-Reset")
+	if !ok1 || !ok2 || !ok3 || limit < 1 || left > limit || reset > 3600 {
+		return requests.Budget{}, false
+	}
+	return requests.Budget{Used: limit - left, Limit: limit, Reset: now.Add(time.Duration(reset) * time.Second)}, true
+}
+
+// headerCount reads a whole non-negative number from header k; of a list
+// ("700, 75;w=1") the first item.
+func headerCount(h http.Header, k string) (float64, bool) {
+	v, _, _ := strings.Cut(h.Get(k), ",")
+	v, _, _ = strings.Cut(v, ";")
+	n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 32)
+	return float64(n), err == nil
 }
 
 // header sets a header every Klaviyo request carries, on every attempt.

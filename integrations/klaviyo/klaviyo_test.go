@@ -429,3 +429,80 @@ func TestDiscoverGolden(t *testing.T) {
 		t.Errorf("discover made %d requests: the schemas are declared", n)
 	}
 }
+
+type fixedClock time.Time
+
+func (c fixedClock) Now() time.Time { return time.Time(c) }
+
+// Requests slow down as the steady window runs low: with less than the
+// tenth kept for the account's other clients left, the next request waits
+// for the window's reset.
+func TestPacing(t *testing.T) {
+	for _, tc := range []struct {
+		left int
+		want []time.Duration
+	}{
+		{left: 140}, // plenty: no wait
+		{left: 10, want: []time.Duration{30 * time.Second}}, // 10 of 150 left, 15 kept: wait for the reset
+	} {
+		f := newFixture(0, 0, 12)
+		f.rate = func(int) (int, int, int) { return 150, tc.left, 30 }
+		srv := integtest.NewServer(t, f)
+		var s sleeps
+		src := source(requests.AdaptiveOptions{Sleep: s.sleep, Clock: fixedClock(t0)})
+		res := integtest.Sync(t, src, config(srv, 100), integtest.WithStreams("lists"))
+		if n := len(res.Records("lists")); n != 12 {
+			t.Errorf("%d lists", n)
+		}
+		if !slices.Equal(s.d, tc.want) {
+			t.Errorf("%d left: waits %v, want %v", tc.left, s.d, tc.want)
+		}
+	}
+}
+
+func TestSteadyWindow(t *testing.T) {
+	h := func(kv ...string) http.Header {
+		out := http.Header{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			out.Set(kv[i], kv[i+1])
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		h    http.Header
+		want requests.Budget
+		ok   bool
+	}{
+		{h("RateLimit-Limit", "750", "RateLimit-Remaining", "749", "RateLimit-Reset", "44"), requests.Budget{Used: 1, Limit: 750, Reset: t0.Add(44 * time.Second)}, true},
+		{h("ratelimit-limit", "150, 10;w=1, 150;w=60", "ratelimit-remaining", "0", "ratelimit-reset", "3"), requests.Budget{Used: 150, Limit: 150, Reset: t0.Add(3 * time.Second)}, true},
+		{h("RateLimit-Limit", "750", "RateLimit-Remaining", "749"), requests.Budget{}, false}, // a 429 has only Retry-After
+		{h("RateLimit-Limit", "0", "RateLimit-Remaining", "0", "RateLimit-Reset", "4"), requests.Budget{}, false},
+		{h("RateLimit-Limit", "10", "RateLimit-Remaining", "11", "RateLimit-Reset", "4"), requests.Budget{}, false},
+		{h("RateLimit-Limit", "10", "RateLimit-Remaining", "-1", "RateLimit-Reset", "4"), requests.Budget{}, false},
+		{h("RateLimit-Limit", "1e9", "RateLimit-Remaining", "1", "RateLimit-Reset", "4"), requests.Budget{}, false},
+		{h("RateLimit-Limit", "10", "RateLimit-Remaining", "1", "RateLimit-Reset", "86400"), requests.Budget{}, false},
+		{http.Header{}, requests.Budget{}, false},
+	} {
+		got, ok := steadyWindow(tc.h, t0)
+		if ok != tc.ok || got != tc.want {
+			t.Errorf("%v: %+v %v, want %+v %v", tc.h, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+// steadyWindow reads what the server sends: it never panics, and a budget
+// it returns is one the limiter can use.
+func FuzzSteadyWindow(f *testing.F) {
+	f.Add("750", "749", "44")
+	f.Add("150, 10;w=1", "0", "3")
+	f.Add("18446744073709551616", "1", "1")
+	f.Fuzz(func(t *testing.T, limit, left, reset string) {
+		b, ok := steadyWindow(http.Header{"Ratelimit-Limit": {limit}, "Ratelimit-Remaining": {left}, "Ratelimit-Reset": {reset}}, t0)
+		if !ok {
+			return
+		}
+		if b.Limit < 1 || b.Used < 0 || b.Used > b.Limit || b.Reset.Before(t0) || b.Reset.After(t0.Add(time.Hour)) {
+			t.Fatalf("%q %q %q: %+v", limit, left, reset, b)
+		}
+	})
+}
