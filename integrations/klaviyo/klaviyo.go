@@ -201,14 +201,14 @@ func sortedBy(field string) reader {
 		req := requests.New(endpoint).
 			Query("page[size]", strconv.Itoa(cfg.PageSize)).
 			Query("sort", field)
-		from := cfg.StartDate
+		from, where := cfg.StartDate, "the config's start_date"
 		if b := c.Bookmark(); b.Exists() {
-			from = b.String()
+			from, where = b.String(), "the bookmark in the state"
 		}
 		if from != "" {
 			since, err := secondBefore(from)
 			if err != nil {
-				return integ.ConfigErrorf("stream %q: the start of the sync %q is not an RFC 3339 time: %w", c.Stream(), from, err)
+				return integ.ConfigErrorf("stream %q: %s, %q, is not an RFC 3339 time (%w): fix it, or reset the stream", c.Stream(), where, from, err)
 			}
 			req.Query("filter", "greater-than("+field+","+since+")")
 		}

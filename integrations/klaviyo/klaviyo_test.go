@@ -506,3 +506,18 @@ func FuzzSteadyWindow(f *testing.F) {
 		}
 	})
 }
+
+// A bookmark that is not a time (a state edited by hand) stops the stream
+// with a message saying so, before any request.
+func TestBadBookmark(t *testing.T) {
+	srv := integtest.NewServer(t, newFixture(3, 0, 0))
+	state := `{"bookmarks":{"profiles":{"replication_key":"updated","replication_key_value":"last tuesday"}}}`
+	res := integtest.Sync(t, Source(), config(srv, 100), integtest.WithStreams("profiles"),
+		integtest.WithState(json.RawMessage(state)), integtest.WithExpectedFailure())
+	if msg := res.Failure(); !strings.Contains(msg, `the bookmark in the state, "last tuesday", is not an RFC 3339 time`) || !strings.Contains(msg, `"profiles"`) {
+		t.Errorf("failure %q", msg)
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("%d requests with a broken bookmark", n)
+	}
+}
