@@ -41,15 +41,17 @@ var endpoints = map[string]endpoint{
 	"lists":     {typ: "list", pageSize: 10, sorts: []string{"created", "id", "name", "updated"}, greaterThan: []string{"created", "updated"}},
 	"campaigns": {typ: "campaign", pageSize: 10, sorts: []string{"created_at", "id", "name", "scheduled_at", "updated_at"}, greaterThan: []string{"created_at", "updated_at"}, channel: true},
 	"metrics":   {typ: "metric", pageSize: 200},
+	// GET /api/lists/{id}/relationships/profiles
+	"list_members": {typ: "profile", pageSize: 20},
 }
 
 // apiResource is one JSON:API apiResource of the fixture.
 type apiResource struct {
 	ID      string         `json:"id"`
 	Type    string         `json:"type"`
-	Attrs   map[string]any `json:"attributes"`
+	Attrs   map[string]any `json:"attributes,omitempty"`
 	Rels    map[string]any `json:"relationships,omitempty"`
-	Links   map[string]any `json:"links"`
+	Links   map[string]any `json:"links,omitempty"`
 	channel string
 }
 
@@ -59,8 +61,9 @@ type apiResource struct {
 type fixture struct {
 	mu        sync.Mutex
 	data      map[string][]apiResource
-	n         int             // requests answered so far
-	forbidden map[string]bool // endpoints answering 403 (a key without the scope)
+	members   map[string][]apiResource // list id: its profiles, as resource linkage
+	n         int                      // requests answered so far
+	forbidden map[string]bool          // endpoints answering 403 (a key without the scope)
 	// rate, when set, gives the steady window's headers of the n-th answer.
 	rate func(n int) (limit, left, reset int)
 	// fault, when it returns ok, answers the n-th request (from 1) instead.
@@ -71,7 +74,7 @@ type fixture struct {
 // in the same second), ne events (two a second), nl lists, the campaigns
 // (3 email, 2 sms, 1 mobile push) and 3 metrics.
 func newFixture(np, ne, nl int) *fixture {
-	f := &fixture{data: map[string][]apiResource{}, forbidden: map[string]bool{}}
+	f := &fixture{data: map[string][]apiResource{}, members: map[string][]apiResource{}, forbidden: map[string]bool{}}
 	for i := range np {
 		f.addProfile(fmt.Sprintf("01HPROF%04d", i), t0.Add(time.Duration(i/3)*time.Minute))
 	}
@@ -88,6 +91,13 @@ func newFixture(np, ne, nl int) *fixture {
 			}})
 	}
 	for i := range nl {
+		id := fmt.Sprintf("Y6nL%02d", i)
+		f.members[id] = []apiResource{}
+		for j, p := range f.data["profiles"] {
+			if i == 0 || i == 1 && j%2 == 0 { // the first list has every profile, the second every other one
+				f.members[id] = append(f.members[id], apiResource{ID: p.ID, Type: "profile"})
+			}
+		}
 		f.data["lists"] = append(f.data["lists"], apiResource{ID: fmt.Sprintf("Y6nL%02d", i), Type: "list", Attrs: map[string]any{
 			"name": fmt.Sprintf("Newsletter %d", i), "created": ts(t0), "updated": ts(t0.Add(time.Duration(i) * time.Hour)), "opt_in_process": "double_opt_in",
 		}, Rels: map[string]any{"tags": map[string]any{"links": map[string]any{"self": "x"}}}})
@@ -181,6 +191,12 @@ func (f *fixture) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/api/"), "/")
+	var list string
+	if rest, ok := strings.CutPrefix(name, "lists/"); ok {
+		if id, ok := strings.CutSuffix(rest, "/relationships/profiles"); ok {
+			name, list = "list_members", id
+		}
+	}
 	ep, ok := endpoints[name]
 	if !ok || r.Method != http.MethodGet {
 		apiError(w, http.StatusNotFound, "not_found", "Not found.", "No such endpoint.")
@@ -213,7 +229,15 @@ func (f *fixture) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	rows := slices.Clone(f.data[name])
+	members, known := f.members[list]
 	f.mu.Unlock()
+	if name == "list_members" {
+		if !known {
+			apiError(w, http.StatusNotFound, "not_found", "Not found.", fmt.Sprintf("A list with id %s does not exist.", list))
+			return
+		}
+		rows = slices.Clone(members)
+	}
 	filter := q.Get("filter")
 	if ep.channel {
 		m := channelRe.FindStringSubmatch(filter)
@@ -272,7 +296,9 @@ func (f *fixture) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	page := make([]apiResource, 0, end-offset)
 	for _, row := range rows[offset:end] {
-		row.Links = map[string]any{"self": base + "/" + row.ID + "/"}
+		if name != "list_members" { // resource linkage has no links
+			row.Links = map[string]any{"self": base + "/" + row.ID + "/"}
+		}
 		page = append(page, row)
 	}
 	w.Header().Set("Content-Type", "application/vnd.api+json")

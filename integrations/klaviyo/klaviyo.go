@@ -11,6 +11,11 @@
 //	campaigns  GET /api/campaigns  id   full refresh
 //	metrics    GET /api/metrics    id   full refresh
 //
+// and, not selected by default, list_members (key list_id, id; full
+// refresh): the profile ids of each list the lists stream reads, from GET
+// /api/lists/{id}/relationships/profiles, a child stream read one list at a
+// time (a partition per list; a list deleted meanwhile is skipped).
+//
 // Each record is a JSON:API resource with its "attributes" lifted to the
 // top level next to "id" and "type"; the resource's "links" are dropped.
 // Events keep their "relationships" (the profile and the metric of the
@@ -66,6 +71,7 @@ package klaviyo
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -97,7 +103,8 @@ const description = "Profiles, events, lists, campaigns and metrics from Klaviyo
 	"A refused key is a config error; a key without one stream's scope fails that stream alone and the others are synced.\n\n" +
 	"**Incremental**: profiles by `updated` and events by `datetime`, sorted by it and filtered with `filter=greater-than(<field>,<bookmark minus one second>)` " +
 	"(Klaviyo has second precision: records of the bookmark's second are read again, never lost); `start_date` bounds the first sync. " +
-	"lists, campaigns (read once per channel: email, sms, mobile_push) and metrics are full refresh.\n\n" +
+	"lists, campaigns (read once per channel: email, sms, mobile_push) and metrics are full refresh, " +
+	"as is list_members (not selected by default): the profile ids of every list, one list at a time, a list deleted meanwhile skipped with a warning.\n\n" +
 	"**Paging**: `links.next` until null; `page[size]` (`page_size`, at most 100) on profiles and events only, the other endpoints have fixed page sizes.\n\n" +
 	"**Rate limits**: per account and endpoint, a burst and a steady window (profiles and lists 75/s and 750/m, events 350/s and 3500/m, campaigns and metrics 10/s and 150/m). " +
 	"Requests slow down as the RateLimit-Remaining header runs low (a tenth of the window is left to the account's other clients); " +
@@ -128,6 +135,14 @@ func source(pace requests.AdaptiveOptions) *integ.Source {
 			resource("lists", List{}, "Every list of profiles.", nil, integ.Drop("relationships")),
 			resource("campaigns", Campaign{}, "Every campaign the API lists, of every channel: email, SMS and mobile push.", campaigns, integ.Drop("relationships")),
 			resource("metrics", Metric{}, "Every metric (kind of event) in the account, with the integration that records it.", nil, integ.Drop("relationships")),
+			integ.NewStream("list_members", ListMember{}, listMembers,
+				integ.ChildOf("lists"),
+				integ.PrimaryKey("list_id", "id"),
+				integ.AddField("list_id", func(c *integ.HttpContext) any { return c.Parent().Get("id") }),
+				integ.OnError(integ.SkipOn(http.StatusNotFound)), // a list deleted during the sync
+				integ.NotSelectedByDefault(),
+				integ.Description("The profiles of each list, by id: one request per 20 members, so not selected by default."),
+			),
 		),
 	)
 }
@@ -228,6 +243,17 @@ func secondBefore(t string) (string, error) {
 		return "", fmt.Errorf("%q is out of range", t)
 	}
 	return at.Format(time.RFC3339), nil
+}
+
+// listMembers reads the ids of one list's profiles (Get Profile IDs for
+// List); it runs once per list the lists stream reads.
+func listMembers(c *integ.HttpContext) error {
+	cfg, err := integ.ConfigOf[Config](c)
+	if err != nil {
+		return err
+	}
+	id := url.PathEscape(c.Parent().Get("id").String())
+	return emit(c, requests.New(strings.TrimRight(cfg.BaseURL, "/")+"/api/lists/"+id+"/relationships/profiles"))
 }
 
 // channels are the campaign channels Get Campaigns asks to filter by.

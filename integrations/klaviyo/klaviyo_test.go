@@ -521,3 +521,63 @@ func TestBadBookmark(t *testing.T) {
 		t.Errorf("%d requests with a broken bookmark", n)
 	}
 }
+
+// list_members reads each list's profile ids, a partition per list in the
+// lists stream's order, following each list's links.next; a list deleted
+// during the sync (404) is skipped with a warning and the sync succeeds.
+func TestListMembers(t *testing.T) {
+	for _, p := range protocols {
+		t.Run(string(p), func(t *testing.T) {
+			f := newFixture(25, 0, 4)
+			delete(f.members, "Y6nL02") // deleted after the lists were read
+			srv := integtest.NewServer(t, f)
+			res := integtest.Sync(t, Source(), config(srv, 100), integtest.WithProtocol(p), integtest.WithStreams("list_members"))
+			if n := len(res.Records("lists")); n != 0 {
+				t.Errorf("%d lists written: the parent was not selected", n)
+			}
+			var got []string
+			for _, r := range res.Records("list_members") {
+				m := gjson.ParseBytes(r)
+				got = append(got, m.Get("list_id").String()+"/"+m.Get("id").String())
+				if m.Get("type").String() != "profile" || len(m.Map()) != 3 {
+					t.Errorf("record %s", r)
+				}
+			}
+			var want []string
+			for i := range 25 {
+				want = append(want, fmt.Sprintf("Y6nL00/01HPROF%04d", i))
+			}
+			for i := 0; i < 25; i += 2 {
+				want = append(want, fmt.Sprintf("Y6nL01/01HPROF%04d", i))
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("members\n%v\nwant\n%v", got, want)
+			}
+			var paths []string
+			for _, r := range srv.Requests() {
+				paths = append(paths, r.Path+canonicalQuery(r))
+			}
+			wantPaths := []string{
+				"/api/lists",
+				"/api/lists/Y6nL00/relationships/profiles",
+				"/api/lists/Y6nL00/relationships/profiles?" + "page%5Bcursor%5D=" + b64("bmV4dA:20"),
+				"/api/lists/Y6nL01/relationships/profiles",
+				"/api/lists/Y6nL02/relationships/profiles",
+				"/api/lists/Y6nL03/relationships/profiles",
+			}
+			slices.Sort(paths) // partitions are read concurrently
+			slices.Sort(wantPaths)
+			if !slices.Equal(paths, wantPaths) {
+				t.Errorf("requests\n%s\nwant\n%s", strings.Join(paths, "\n"), strings.Join(wantPaths, "\n"))
+			}
+			if logs := strings.Join(res.Logs(), "\n"); !strings.Contains(logs, "Y6nL02") || !strings.Contains(logs, "404") {
+				t.Errorf("the skipped list is not named in the logs:\n%s", logs)
+			}
+		})
+	}
+}
+
+func TestListMembersConformance(t *testing.T) {
+	srv := integtest.NewServer(t, newFixture(23, 0, 3))
+	integtest.Conformance(t, Source(), config(srv, 100), integtest.WithStreams("lists", "list_members"))
+}

@@ -104,3 +104,10 @@ type Metric struct {
 	Updated     *string         `json:"updated" format:"date-time"`
 	Integration json.RawMessage `json:"integration" description:"The integration that records the metric (id, name, category), null for custom metrics."`
 }
+
+// ListMember is one profile of one list, in the list_members stream.
+type ListMember struct {
+	ListID string `json:"list_id" description:"The list's Klaviyo ID."`
+	ID     string `json:"id" description:"The profile's Klaviyo ID."`
+	Type   string `json:"type" description:"Always \"profile\"."`
+}
