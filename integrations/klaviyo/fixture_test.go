@@ -148,6 +148,17 @@ func (f *fixture) addProfile(id string, updated time.Time) {
 	f.data["profiles"] = append(f.data["profiles"], p)
 }
 
+// sortKey is the value of field in r, as sort= compares it.
+func sortKey(r apiResource, field string) string {
+	if field == "id" {
+		return r.ID
+	}
+	if v, ok := r.Attrs[field].(string); ok {
+		return v
+	}
+	return fmt.Sprint(r.Attrs[field])
+}
+
 // apiError writes a JSON:API error body, as Klaviyo does.
 func apiError(w http.ResponseWriter, status int, code, title, detail string) {
 	w.Header().Set("Content-Type", "application/vnd.api+json")
@@ -267,9 +278,15 @@ func (f *fixture) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			bad(fmt.Sprintf("Invalid sort field %q.", s))
 			return
 		}
-		slices.SortStableFunc(rows, func(a, b apiResource) int {
-			return strings.Compare(fmt.Sprint(a.Attrs[s], a.ID), fmt.Sprint(b.Attrs[s], b.ID))
-		})
+		cmp := func(a, b apiResource) int {
+			if c := strings.Compare(sortKey(a, s), sortKey(b, s)); c != 0 {
+				return c
+			}
+			return strings.Compare(a.ID, b.ID)
+		}
+		if !slices.IsSortedFunc(rows, cmp) { // most requests: sorted already
+			slices.SortStableFunc(rows, cmp)
+		}
 	}
 	offset := 0
 	if c := q.Get("page[cursor]"); c != "" {

@@ -581,3 +581,21 @@ func TestListMembersConformance(t *testing.T) {
 	srv := integtest.NewServer(t, newFixture(23, 0, 3))
 	integtest.Conformance(t, Source(), config(srv, 100), integtest.WithStreams("lists", "list_members"))
 }
+
+// BenchmarkProfiles syncs 10,000 profiles (100 pages) through the whole
+// command tree against the fixture: the connector's cost per record
+// (flattening, dropping, bookmarks, protocol output).
+func BenchmarkProfiles(b *testing.B) {
+	srv := integtest.NewServer(b, newFixture(10_000, 0, 0))
+	cfg := config(srv, 100)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		srv.Reset()
+		res := integtest.Sync(b, Source(), cfg, integtest.WithStreams("profiles"), integtest.WithLogLevel("warn"), integtest.WithTimeout(time.Minute))
+		if n := len(res.Records("profiles")); n != 10_000 {
+			b.Fatalf("%d profiles", n)
+		}
+	}
+	b.ReportMetric(float64(b.N*10_000)/b.Elapsed().Seconds(), "records/s")
+}
