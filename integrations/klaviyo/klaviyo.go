@@ -23,16 +23,23 @@
 //
 // Incremental streams ask for records sorted by their replication key
 // (sort=updated, sort=datetime) and, from the second sync on, filter by it:
-// filter=greater-than(updated,<bookmark minus one second>). Klaviyo has
-// second precision and only a strict greater-than on these fields, so the
-// second is taken back to keep the records that share the bookmark's second
-// (some were maybe not written before an interruption); the records already
-// written are dropped or written again, never lost. start_date bounds the
-// first sync the same way.
+// filter=greater-than(updated,<bookmark minus one second>). greater-than is
+// strict (the one operator both fields take) and Klaviyo's times have second
+// precision, so the second is taken back to keep the records that share the
+// bookmark's second (some were maybe not written before an interruption); the
+// records already written are dropped or written again, never lost.
+// start_date bounds the first sync the same way.
 //
 // Get Campaigns refuses a request without a channel filter, so campaigns are
 // read once per channel: filter=equals(messages.channel,'email'), then 'sms'
 // and 'mobile_push'.
+//
+// # Config
+//
+//	api_key     a private API key, pk_... (secret)
+//	base_url    default https://a.klaviyo.com; a proxy or a test server
+//	start_date  optional RFC 3339 time the incremental streams start from
+//	page_size   page[size] of profiles and events, 1 to 100, default 100
 //
 // # Paging
 //
@@ -44,8 +51,8 @@
 // # Auth
 //
 // A private API key (pk_...) with the read scopes of the selected streams:
-// profiles:read, events:read, lists:read, campaigns:read, metrics:read. It
-// is sent as "Authorization: Klaviyo-API-Key <key>" with "Accept:
+// profiles:read, events:read, lists:read, campaigns:read, metrics:read
+// (list_members: lists:read and profiles:read). It is sent as "Authorization: Klaviyo-API-Key <key>" with "Accept:
 // application/vnd.api+json" and "revision: 2026-10-15". A refused key (401)
 // is a config error naming the request; a key missing one scope (403) fails
 // that stream alone, with the API's words, and the others are synced.
