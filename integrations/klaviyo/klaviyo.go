@@ -52,7 +52,8 @@
 //
 // A private API key (pk_...) with the read scopes of the selected streams:
 // profiles:read, events:read, lists:read, campaigns:read, metrics:read
-// (list_members: lists:read and profiles:read). It is sent as "Authorization: Klaviyo-API-Key <key>" with "Accept:
+// (list_members: lists:read and profiles:read). It is sent as
+// "Authorization: Klaviyo-API-Key <key>" with "Accept:
 // application/vnd.api+json" and "revision: 2026-10-15". A refused key (401)
 // is a config error naming the request; a key missing one scope (403) fails
 // that stream alone, with the API's words, and the others are synced.
