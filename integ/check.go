@@ -49,18 +49,9 @@ func (s *Source) Check(ctx context.Context, cfg *Config, logger *slog.Logger, o 
 		runner = s.check
 	}
 	if err := safeRun(runner, c); err != nil && !errors.Is(err, errCheckDone) {
-		return checkFailed(st.Name, err)
+		// The same words a sync uses: "the API refused the credentials...",
+		// not a raw status line.
+		return fmt.Errorf("connection check failed: %w", explain(st.Name, err, false))
 	}
 	return nil
-}
-
-// checkFailed explains a failed check as a sync explains a failed stream
-// (who refused what, in the API's words, and what to do), so a refused key
-// reads the same in check as in read.
-func checkFailed(stream string, err error) error {
-	var ie *Error
-	if errors.As(explain(stream, err, false), &ie) && ie.Msg != "" {
-		return &Error{Kind: ie.Kind, Msg: "connection check failed: " + ie.Msg, Err: ie.Err}
-	}
-	return fmt.Errorf("connection check failed: %w", err)
 }

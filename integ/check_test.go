@@ -32,7 +32,7 @@ func TestCheckExplainsRefusal(t *testing.T) {
 		err := src.Check(context.Background(), cfg, nil, HTTPOptions{Retry: requests.RetryOptions{MaxAttempts: 1}})
 		srv.Close()
 		msg := UserMessage(err)
-		if KindOf(err) != tc.kind || !strings.HasPrefix(msg, "connection check failed: stream ") || !strings.Contains(msg, tc.want) ||
+		if KindOf(err) != tc.kind || !strings.Contains(msg, `stream "events"`) || !strings.Contains(msg, tc.want) ||
 			!strings.Contains(msg, "Missing or invalid private key.") || strings.Contains(msg, `{"errors"`) {
 			t.Errorf("%d: %v: %q", tc.status, KindOf(err), msg)
 		}
