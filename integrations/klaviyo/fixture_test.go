@@ -27,7 +27,6 @@ func ts(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05+00:00")
 // (revision 2026-10-15): the page size, whether page[size] is taken (and
 // up to what), the sort fields, and the filters.
 type endpoint struct {
-	typ         string
 	pageSize    int      // default, or fixed when maxPageSize is 0
 	maxPageSize int      // 0: page[size] is refused
 	sorts       []string // fields sort= takes
@@ -36,16 +35,16 @@ type endpoint struct {
 }
 
 var endpoints = map[string]endpoint{
-	"profiles":  {typ: "profile", pageSize: 20, maxPageSize: 100, sorts: []string{"id", "created", "updated", "email"}, greaterThan: []string{"updated"}},
-	"events":    {typ: "event", pageSize: 200, maxPageSize: 1000, sorts: []string{"datetime", "timestamp"}, greaterThan: []string{"datetime"}},
-	"lists":     {typ: "list", pageSize: 10, sorts: []string{"created", "id", "name", "updated"}, greaterThan: []string{"created", "updated"}},
-	"campaigns": {typ: "campaign", pageSize: 10, sorts: []string{"created_at", "id", "name", "scheduled_at", "updated_at"}, greaterThan: []string{"created_at", "updated_at"}, channel: true},
-	"metrics":   {typ: "metric", pageSize: 200},
+	"profiles":  {pageSize: 20, maxPageSize: 100, sorts: []string{"id", "created", "updated", "email"}, greaterThan: []string{"updated"}},
+	"events":    {pageSize: 200, maxPageSize: 1000, sorts: []string{"datetime", "timestamp"}, greaterThan: []string{"datetime"}},
+	"lists":     {pageSize: 10, sorts: []string{"created", "id", "name", "updated"}, greaterThan: []string{"created", "updated"}},
+	"campaigns": {pageSize: 10, sorts: []string{"created_at", "id", "name", "scheduled_at", "updated_at"}, greaterThan: []string{"created_at", "updated_at"}, channel: true},
+	"metrics":   {pageSize: 200},
 	// GET /api/lists/{id}/relationships/profiles
-	"list_members": {typ: "profile", pageSize: 20},
+	"list_members": {pageSize: 20},
 }
 
-// apiResource is one JSON:API apiResource of the fixture.
+// apiResource is one JSON:API resource of the fixture.
 type apiResource struct {
 	ID      string         `json:"id"`
 	Type    string         `json:"type"`
