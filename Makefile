@@ -6,7 +6,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X github.com/integ/integ/integ.BuildVersion=$(VERSION)
 FUZZTIME  ?= 20000x
 
-.PHONY: all build test vet fmt-check lint unit fuzz demo bench jsonserver clean help
+.PHONY: all build test vet fmt-check lint unit fuzz demo bench jsonserver docs docs-check clean help
 
 all: build
 
@@ -21,7 +21,7 @@ build: ## one static binary per integration at bin/tap-<name>
 	@CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/demoapi ./cmd/demoapi
 	@echo "built: $(TAPS:%=$(BIN)/%)"
 
-test: fmt-check vet lint unit fuzz docker-smoke ## every check: gofmt, vet, the bare-go lint, race tests, short fuzzing, the image smoke test (when podman or docker is present)
+test: fmt-check vet lint docs-check unit fuzz docker-smoke ## every check: gofmt, vet, the bare-go lint, current docs pages, race tests, short fuzzing, the image smoke test (when podman or docker is present)
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -41,6 +41,12 @@ fuzz: ## run every fuzz target with the budget FUZZTIME (a count such as 20000x,
 
 demo: build ## offline demo: a local PokeAPI-shaped server, a real sync, output in demo-output/
 	@./scripts/demo.sh
+
+docs: ## docs/<name>.md for every tap, generated from its declarations
+	@./scripts/docs.sh
+
+docs-check: ## fail when a docs/ page is missing or stale
+	@./scripts/docs.sh --check
 
 bench: ## throughput and memory against a local server (see README)
 	$(GO) run ./cmd/integ-bench

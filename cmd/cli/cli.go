@@ -44,6 +44,13 @@ func Execute(ctx context.Context, src *integ.Source, args []string, stdout, stde
 // HTTPDefaults tunes every command's HTTP stack; tests shorten its retries.
 var HTTPDefaults integ.HTTPOptions
 
+// CheckpointRecords, when positive, sets how many records pass between
+// checkpoints when the context carries no WithSyncOptions. Test binaries
+// lower it so that a killed sync has written state (the default, 10,000,
+// buffers a test's whole data set); they cannot use WithSyncOptions
+// because Main makes its own context, the one SIGTERM cancels.
+var CheckpointRecords int64
+
 // errReported marks errors a command already wrote in its protocol's form.
 var errReported = errors.New("cli: error reported")
 

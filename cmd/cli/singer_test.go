@@ -25,7 +25,9 @@ func TestMain(m *testing.M) {
 func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code = Execute(context.Background(), pokeapi.Source(), args, &out, &errb)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a loop fails, not hangs
+	defer cancel()
+	code = Execute(ctx, pokeapi.Source(), args, &out, &errb)
 	return code, out.String(), errb.String()
 }
 

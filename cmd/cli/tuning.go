@@ -21,5 +21,5 @@ func syncOptions(ctx context.Context) integ.SyncOptions {
 	if o, ok := ctx.Value(tuningKey{}).(integ.SyncOptions); ok {
 		return o
 	}
-	return integ.SyncOptions{HTTP: HTTPDefaults}
+	return integ.SyncOptions{HTTP: HTTPDefaults, CheckpointRecords: CheckpointRecords}
 }

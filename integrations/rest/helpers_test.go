@@ -17,7 +17,7 @@ import (
 // {"state":...} lines holding every stream's committed state.
 type lineProtocol struct{}
 
-func (lineProtocol) Stream(*integ.StreamRun) integ.StreamEncoder { return lineEncoder{} }
+func (lineProtocol) Stream(*integ.StreamPlan) integ.StreamEncoder { return lineEncoder{} }
 
 type lineEncoder struct{}
 
@@ -57,6 +57,20 @@ func (r *syncResult) ids() []string {
 // fastRetry keeps failing tests quick.
 var fastRetry = integ.HTTPOptions{Retry: requests.RetryOptions{MaxAttempts: 1}, Timeout: 10 * time.Second}
 
+// syncDeadline bounds every sync and check a test runs: a connector that
+// loops (a pagination loop, a retry storm) fails its test with a deadline
+// error instead of hanging until go test's own 10-minute timeout.
+const syncDeadline = 20 * time.Second
+
+// testContext returns a context that ends after syncDeadline, or with the
+// test.
+func testContext(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), syncDeadline)
+	t.Cleanup(cancel)
+	return ctx
+}
+
 // resolve validates a config and resolves its streams, as every command
 // does first.
 func resolve(t *testing.T, config string) (*integ.Source, *integ.Config, error) {
@@ -69,7 +83,7 @@ func resolve(t *testing.T, config string) (*integ.Source, *integ.Config, error) 
 	if err != nil {
 		return nil, nil, err
 	}
-	resolved, err := src.Resolve(context.Background(), cfg, fastRetry)
+	resolved, err := src.Resolve(testContext(t), cfg, fastRetry)
 	return resolved, cfg, err
 }
 
@@ -82,7 +96,7 @@ func runSync(t *testing.T, config string, state *integ.State) (*syncResult, erro
 		return nil, err
 	}
 	var out bytes.Buffer
-	err = src.Sync(context.Background(), integ.SyncOptions{
+	err = src.Sync(testContext(t), integ.SyncOptions{
 		Config: cfg, State: state, Protocol: lineProtocol{}, Output: integ.NewOutput(&out), HTTP: fastRetry,
 	})
 	res := &syncResult{State: integ.NewState()}

@@ -3,17 +3,15 @@ package rest
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/integ/integ/integ"
+	"github.com/integ/integ/internal/golden"
 	"github.com/tidwall/gjson"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // inferJSON infers from a JSON array of records and returns the schema as
 // compact JSON.
@@ -138,19 +136,7 @@ func TestInferGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			got.WriteByte('\n')
-			golden := strings.TrimSuffix(path, ".json") + ".golden.json"
-			if *update {
-				if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(got.Bytes(), want) {
-				t.Errorf("schema differs from %s:\n%s", golden, got.Bytes())
-			}
+			golden.Check(t, strings.TrimSuffix(path, ".json")+".golden.json", got.Bytes())
 			// An inferred schema reads back as a schema integ accepts.
 			var s integ.Schema
 			if err := s.UnmarshalJSON(got.Bytes()); err != nil {

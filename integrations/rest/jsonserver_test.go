@@ -318,10 +318,11 @@ type post struct {
 	UpdatedAt string `json:"updated_at"`
 }
 
-// runTap runs the tap with a time limit and returns its stdout.
+// runTap runs the tap with a time limit (under go test's, and under a
+// minute, so that a looping tap fails fast) and returns its stdout.
 func runTap(t *testing.T, tap string, args ...string) ([]byte, time.Duration, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, tap, args...)

@@ -1,7 +1,6 @@
 package rest
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/integ/integ/integ"
+	"github.com/integ/integ/internal/golden"
 	"github.com/integ/integ/requests"
 )
 
@@ -372,7 +372,7 @@ func TestCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := src.Check(context.Background(), cfg, nil, fastRetry); err != nil {
+	if err := src.Check(testContext(t), cfg, nil, fastRetry); err != nil {
 		t.Errorf("check: %v", err)
 	}
 
@@ -380,7 +380,7 @@ func TestCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = src.Check(context.Background(), cfg, nil, fastRetry)
+	err = src.Check(testContext(t), cfg, nil, fastRetry)
 	mustContain(t, err, "connection check failed", "404")
 }
 
@@ -511,19 +511,7 @@ func TestSpecGolden(t *testing.T) {
 		}
 	}
 	got = append(got, '\n')
-	const golden = "testdata/spec.golden.json"
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("the config schema differs from %s:\n%s", golden, got)
-	}
+	golden.Check(t, "testdata/spec.golden.json", got)
 }
 
 func TestPaginationLoop(t *testing.T) {

@@ -94,7 +94,9 @@ func runSinger(t *testing.T, tg target, url string, sl *sleeps, state string) re
 	var out, errb bytes.Buffer
 	o.Stdout, o.Stderr = &out, &errb
 	o.Sync.HTTP.Retry = requests.RetryOptions{MaxAttempts: 5, Sleep: sl.sleep}
-	err := singer.Run(context.Background(), tg.src(), o)
+	ctx, cancel := context.WithTimeout(context.Background(), syncDeadline)
+	defer cancel()
+	err := singer.Run(ctx, tg.src(), o)
 	return result{out.String(), errb.String(), err}
 }
 
@@ -180,8 +182,11 @@ func TestThrottlingAndErrorBurstsAreRetried(t *testing.T) {
 				return true
 			})
 			sl := syncsDespite(t, tg, srv)
-			if len(sl.waits) != 5 || sl.waits[0] != 7*time.Second {
-				t.Errorf("waits = %v, want 5 retries, the first honouring Retry-After: 7", sl.waits)
+			if len(sl.waits) != 5 {
+				t.Fatalf("waits = %v, want 5 retries", sl.waits)
+			}
+			if sl.waits[0] != 7*time.Second {
+				t.Errorf("waits = %v, the first must honour Retry-After: 7", sl.waits)
 			}
 			if w := sl.waits[4]; w < time.Second || w > 3*time.Second {
 				t.Errorf("HTTP-date Retry-After gave a wait of %v", w)

@@ -4,14 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -73,9 +74,9 @@ func checkResumes(t *testing.T, outputs []string) {
 // way SIGTERM does (the CLI turns it into a cancelled context), and resumes
 // each from the last STATE it wrote.
 func TestCancelAtRandomPointsThenResume(t *testing.T) {
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
-	rng := rand.New(rand.NewPCG(seed, 1))
+	rng := newRand(t, 1)
+	deadline, stop := context.WithTimeout(context.Background(), syncDeadline)
+	defer stop()
 	for trial := range 8 {
 		_, api := eventsAPI()
 		var cancel context.CancelFunc
@@ -94,7 +95,10 @@ func TestCancelAtRandomPointsThenResume(t *testing.T) {
 				t.Fatalf("trial %d: no complete run after 40 resumes", trial)
 			}
 			var ctx context.Context
-			ctx, cancel = context.WithCancel(context.Background())
+			if deadline.Err() != nil {
+				t.Fatalf("trial %d run %d: the test's deadline passed", trial, run)
+			}
+			ctx, cancel = context.WithCancel(deadline)
 			served.Store(0)
 			stopAt = int64(1 + rng.IntN(8))
 			if run > 0 && rng.IntN(4) == 0 {
@@ -133,19 +137,58 @@ func TestCancelAtRandomPointsThenResume(t *testing.T) {
 	}
 }
 
-// TestSIGTERMThenResume sends a real SIGTERM to the binary at random moments.
+// stopAt holds the request at which a run is signalled and tells the test
+// when the binary has sent it.
+type stopAt struct {
+	mu      sync.Mutex
+	n, at   int64
+	reached chan struct{}
+}
+
+// arm starts a run that is signalled at request at (0: never).
+func (s *stopAt) arm(at int64) <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.n, s.at, s.reached = 0, at, make(chan struct{})
+	return s.reached
+}
+
+// hold reports whether this request is the one to signal at, and tells the
+// test so.
+func (s *stopAt) hold() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.n++
+	if s.n != s.at {
+		return false
+	}
+	close(s.reached)
+	return true
+}
+
+// TestSIGTERMThenResume sends a real SIGTERM to the binary while it waits for
+// a page, at a random request, and resumes from the last STATE it wrote,
+// until a run is left to finish. Each signalled run must end as an
+// interrupted sync (exit 1, saying so, whole lines and its STATE on stdout),
+// and the union of the runs must hold every event once, but for the resume
+// boundaries. A binary that does not handle SIGTERM dies of it (exit -1).
 func TestSIGTERMThenResume(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds a binary")
-	}
-	bin := filepath.Join(t.TempDir(), "testtap")
-	build := exec.Command("go", "build", "-o", bin, "github.com/integ/integ/cmd/internal/testtap")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := testtap(t)
+	rng := newRand(t, 2)
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	defer cancel()
 	_, api := eventsAPI()
+	stop := &stopAt{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		time.Sleep(3 * time.Millisecond) // a page takes a while, as on a real API
+		if stop.hold() {
+			// The page never comes: the binary is signalled while it waits,
+			// and the request ends when the binary drops it (or dies).
+			select {
+			case <-r.Context().Done():
+			case <-ctx.Done():
+			}
+			return
+		}
 		api.ServeHTTP(w, r)
 	}))
 	defer srv.Close()
@@ -154,55 +197,115 @@ func TestSIGTERMThenResume(t *testing.T) {
 	os.WriteFile(cfg, []byte(`{"base_url":"`+srv.URL+`"}`), 0o600)
 	statePath := filepath.Join(dir, "state.json")
 
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
-	rng := rand.New(rand.NewPCG(seed, 2))
+	const signalled = 4 // runs stopped by SIGTERM before one may finish
 	var outputs []string
-	interrupted := 0
-	for run := 0; ; run++ {
-		if run > 40 {
-			t.Fatal("no complete run after 40 resumes")
-		}
+	for run := 0; run <= signalled; run++ {
 		args := []string{"--config", cfg}
 		if _, err := os.Stat(statePath); err == nil {
 			args = append(args, "--state", statePath)
 		}
-		cmd := exec.Command(bin, args...)
+		cmd := exec.CommandContext(ctx, bin, args...)
+		// A checkpoint every few records, so that a killed run has said
+		// how far it got.
+		cmd.Env = append(os.Environ(), fmt.Sprintf("TESTTAP_CHECKPOINT_RECORDS=%d", 1+rng.IntN(3)))
 		var out, errb bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &errb
+		at := int64(0)
+		if run < signalled {
+			// After the first page, so the run has read something; at most
+			// three pages a run, so the signalled runs (12 pages) never
+			// reach the end of the events (15 pages) and each one reaches
+			// its request.
+			at = 2 + rng.Int64N(3)
+		}
+		reached := stop.arm(at)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		if run < 6 { // the first runs are interrupted; later ones may finish
-			time.Sleep(time.Duration(5+rng.IntN(40)) * time.Millisecond)
-			cmd.Process.Signal(syscall.SIGTERM)
+		waited := make(chan error, 1)
+		go func() { waited <- cmd.Wait() }()
+		var err error
+		if at > 0 {
+			select {
+			case <-reached:
+				// The handler was installed before the first request.
+				if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+					t.Fatalf("run %d: signal: %v", run, err)
+				}
+				err = <-waited
+			case err = <-waited:
+				t.Fatalf("run %d ended (%v) before its request %d:\n%s", run, err, at, errb.String())
+			}
+		} else {
+			err = <-waited
 		}
-		err := cmd.Wait()
-		if !strings.HasSuffix(out.String(), "\n") && out.Len() > 0 {
-			t.Fatalf("run %d: stdout ends in a partial line: %q", run, out.String()[max(0, out.Len()-80):])
+		if ctx.Err() != nil {
+			t.Fatalf("run %d: no exit before the test's deadline: %v\n%s", run, err, errb.String())
 		}
-		outputs = append(outputs, out.String())
-		if s := lastState(t, out.String()); s != "" {
-			os.WriteFile(statePath, []byte(s), 0o600)
+		o := out.String()
+		outputs = append(outputs, o)
+		if o == "" || !strings.HasSuffix(o, "\n") {
+			t.Fatalf("run %d (exit %v): stdout is empty or ends in a partial line: %q", run, err, o[max(0, len(o)-80):])
 		}
-		if err == nil {
+		value := stateValue(t, lastState(t, o))
+		if at == 0 {
+			if err != nil {
+				t.Fatalf("run %d, not signalled, failed: %v\n%s", run, err, errb.String())
+			}
 			break
 		}
-		if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == -1 && out.Len() == 0 {
-			continue // the signal came before the process installed its handler: it wrote nothing
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(errb.String(), "interrupted") {
+			t.Fatalf("run %d, signalled at request %d: want exit 1 saying the sync was interrupted, got %v:\n%s", run, at, err, errb.String())
 		}
-		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(errb.String(), "interrupted") {
-			t.Fatalf("run %d: want exit 1 saying the sync was interrupted, got %v:\n%s", run, err, errb.String())
+		if value == nil {
+			t.Fatalf("run %d, signalled at request %d after a page, wrote no STATE:\n%s", run, at, o)
 		}
-		interrupted++
+		b, _ := json.Marshal(value)
+		os.WriteFile(statePath, b, 0o600)
 	}
-	t.Logf("complete after %d runs stopped by SIGTERM", interrupted)
-	if interrupted == 0 {
-		t.Log("every run finished before its signal; the machine was fast")
+	if len(outputs) != signalled+1 {
+		t.Fatalf("%d runs, want %d signalled and one to finish", len(outputs), signalled)
 	}
 	checkResumes(t, outputs)
-	var st map[string]any
-	if err := json.Unmarshal([]byte(lastState(t, outputs[len(outputs)-1])), &st); err != nil {
-		t.Fatalf("final state: %v", err)
+	// The state moves forward run after run, and ends at the last event.
+	var prev time.Time
+	for i, o := range outputs {
+		b := eventsBookmark(t, stateValue(t, lastState(t, o)))
+		if b.Before(prev) {
+			t.Errorf("run %d: the bookmark went back from %s to %s", i, prev, b)
+		}
+		prev = b
 	}
+	if want := time.Date(2024, 1, 1, 0, events-1, 0, 0, time.UTC); !prev.Equal(want) {
+		t.Errorf("final bookmark %s, want the last event's time %s", prev, want)
+	}
+}
+
+// stateValue parses a Singer STATE line and returns its value (nil for "").
+func stateValue(t *testing.T, line string) map[string]any {
+	t.Helper()
+	if line == "" {
+		return nil
+	}
+	var m struct {
+		Value map[string]any `json:"value"`
+	}
+	if err := json.Unmarshal([]byte(line), &m); err != nil || m.Value == nil {
+		t.Fatalf("STATE line without a value object (%v): %s", err, line)
+	}
+	return m.Value
+}
+
+// eventsBookmark returns the events stream's updated_at bookmark of a state.
+func eventsBookmark(t *testing.T, v map[string]any) time.Time {
+	t.Helper()
+	bm, _ := v["bookmarks"].(map[string]any)
+	ev, _ := bm["events"].(map[string]any)
+	s, _ := ev["replication_key_value"].(string)
+	b, err := time.Parse(time.RFC3339Nano, s)
+	if ev["replication_key"] != "updated_at" || err != nil {
+		t.Fatalf("state without an events bookmark on updated_at: %v", v)
+	}
+	return b
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/integ/integ/integ"
+	"github.com/integ/integ/internal/golden"
 	"github.com/integ/integ/internal/sobjects"
 	"github.com/integ/integ/protocol/airbyte"
 	"github.com/integ/integ/protocol/singer"
@@ -504,8 +504,6 @@ func BenchmarkReadOneOf800(b *testing.B) {
 	}
 }
 
-var update = flag.Bool("update", false, "rewrite the golden files")
-
 // TestDiscoverGolden pins the whole output of an Airbyte discover of a small
 // org whose Contact describe fails: the logs, the TRACE naming Contact, and
 // the catalog of the others.
@@ -517,17 +515,5 @@ func TestDiscoverGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	out = bytes.ReplaceAll(out, []byte(f.url), []byte("http://api.test"))
-	golden := filepath.Join("testdata", "discover_one_failing.jsonl")
-	if *update {
-		if err := os.WriteFile(golden, out, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(out, want) {
-		t.Errorf("discover output differs from %s (go test -run TestDiscoverGolden -update):\n%s", golden, out)
-	}
+	golden.Check(t, filepath.Join("testdata", "discover_one_failing.jsonl"), out)
 }

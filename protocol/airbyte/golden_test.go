@@ -2,8 +2,6 @@ package airbyte_test
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -11,10 +9,9 @@ import (
 	"time"
 
 	"github.com/integ/integ/integ"
+	goldenfile "github.com/integ/integ/internal/golden"
 	"github.com/integ/integ/protocol/airbyte"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden transcripts in testdata/golden")
 
 var (
 	emittedAt = regexp.MustCompile(`"emitted_at":[0-9.]+`)
@@ -29,87 +26,75 @@ func normalise(out []byte, dir string) []byte {
 	return bytes.ReplaceAll(out, []byte(dir), []byte("TMP"))
 }
 
+// golden compares got with testdata/golden/name.jsonl (go test -update
+// rewrites it).
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name+".jsonl")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to write it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden transcript (go test -update rewrites it)\n got:\n%s\nwant:\n%s", path, got, want)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", "golden", name+".jsonl"), got)
 }
 
 // TestGoldenTranscripts records what each command prints, message by
 // message, for review: spec, check, discover and read of both sources.
 func TestGoldenTranscripts(t *testing.T) {
-	poke := newPokeFixture(t, 5)
-	events := newEventsFixture(t, 3)
-	for _, f := range []*fixture{poke, events} {
+	// Each step builds its own fixture, so that a step run alone (-run
+	// TestGoldenTranscripts/name, also under -update) prints what it prints
+	// in the whole suite.
+	fixed := func(f *fixture) *fixture {
 		f.now = func() time.Time { return time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC) }
+		return f
 	}
+	poke := func(t *testing.T) *fixture { return fixed(newPokeFixture(t, 5)) }
+	events := func(t *testing.T) *fixture { return fixed(newEventsFixture(t, 3)) }
 	type step struct {
-		name string
-		f    *fixture
-		run  func(f *fixture) []byte
+		name    string
+		fixture func(t *testing.T) *fixture
+		run     func(t *testing.T, f *fixture) []byte
 	}
-	cmd := func(o airbyte.Options) func(f *fixture) []byte {
-		return func(f *fixture) []byte { _, out, _ := f.run(o); return out }
+	cmd := func(o func(f *fixture) airbyte.Options) func(t *testing.T, f *fixture) []byte {
+		return func(_ *testing.T, f *fixture) []byte { _, out, _ := f.run(o(f)); return out }
 	}
-	var firstEvents []msg
+	command := func(c airbyte.Command) func(f *fixture) airbyte.Options {
+		return func(f *fixture) airbyte.Options { return airbyte.Options{Command: c, ConfigPath: f.config} }
+	}
+	read := func(t *testing.T, f *fixture, state any) ([]msg, []byte) {
+		t.Helper()
+		msgs, out, err := f.read(f.configured(f.discover(), integ.ModeIncremental), state)
+		if err != nil {
+			t.Errorf("read: %v", err)
+		}
+		return msgs, out
+	}
 	steps := []step{
-		{"pokeapi_spec", poke, cmd(airbyte.Options{Command: airbyte.CommandSpec})},
-		{"pokeapi_check", poke, func(f *fixture) []byte {
-			return cmd(airbyte.Options{Command: airbyte.CommandCheck, ConfigPath: f.config})(f)
-		}},
-		{"pokeapi_check_bad_config", poke, func(f *fixture) []byte {
-			return cmd(airbyte.Options{Command: airbyte.CommandCheck, ConfigPath: f.write("bad.json", `{"base_url":"ftp://x","page_size":0}`)})(f)
-		}},
-		{"pokeapi_discover", poke, func(f *fixture) []byte {
-			return cmd(airbyte.Options{Command: airbyte.CommandDiscover, ConfigPath: f.config})(f)
-		}},
-		{"pokeapi_read", poke, func(f *fixture) []byte {
+		{"pokeapi_spec", poke, cmd(func(*fixture) airbyte.Options { return airbyte.Options{Command: airbyte.CommandSpec} })},
+		{"pokeapi_check", poke, cmd(command(airbyte.CommandCheck))},
+		{"pokeapi_check_bad_config", poke, cmd(func(f *fixture) airbyte.Options {
+			return airbyte.Options{Command: airbyte.CommandCheck, ConfigPath: f.write("bad.json", `{"base_url":"ftp://x","page_size":0}`)}
+		})},
+		{"pokeapi_discover", poke, cmd(command(airbyte.CommandDiscover))},
+		{"pokeapi_read", poke, func(t *testing.T, f *fixture) []byte {
 			_, out, err := f.read(f.configured(f.discover(), integ.ModeFullRefresh), nil)
 			if err != nil {
 				t.Errorf("read: %v", err)
 			}
 			return out
 		}},
-		{"pokeapi_read_invalid_catalog", poke, func(f *fixture) []byte {
+		{"pokeapi_read_invalid_catalog", poke, func(_ *testing.T, f *fixture) []byte {
 			_, out, _ := f.read(map[string]any{"streams": []any{map[string]any{"stream": map[string]any{"name": "berries", "json_schema": map[string]any{}}, "sync_mode": "full_refresh", "destination_sync_mode": "append"}}}, nil)
 			return out
 		}},
-		{"testsource_spec", events, cmd(airbyte.Options{Command: airbyte.CommandSpec})},
-		{"testsource_discover", events, func(f *fixture) []byte {
-			return cmd(airbyte.Options{Command: airbyte.CommandDiscover, ConfigPath: f.config})(f)
-		}},
-		{"testsource_read_incremental_first", events, func(f *fixture) []byte {
-			msgs, out, err := f.read(f.configured(f.discover(), integ.ModeIncremental), nil)
-			if err != nil {
-				t.Errorf("read: %v", err)
-			}
-			firstEvents = msgs
+		{"testsource_spec", events, cmd(func(*fixture) airbyte.Options { return airbyte.Options{Command: airbyte.CommandSpec} })},
+		{"testsource_discover", events, cmd(command(airbyte.CommandDiscover))},
+		{"testsource_read_incremental_first", events, func(t *testing.T, f *fixture) []byte {
+			_, out := read(t, f, nil)
 			return out
 		}},
-		{"testsource_read_incremental_second", events, func(f *fixture) []byte {
+		{"testsource_read_incremental_second", events, func(t *testing.T, f *fixture) []byte {
+			first, _ := read(t, f, nil) // its own first read, not the first step's
 			f.events.Add("late", base.Add(time.Hour))
-			_, out, err := f.read(f.configured(f.discover(), integ.ModeIncremental), stateArray(t, firstEvents))
-			if err != nil {
-				t.Errorf("read: %v", err)
-			}
+			_, out := read(t, f, stateArray(t, first))
 			return out
 		}},
-		{"testsource_read_server_error", events, func(f *fixture) []byte {
+		{"testsource_read_server_error", events, func(_ *testing.T, f *fixture) []byte {
 			f.events.FailNext(0, 500)
 			_, out, _ := f.read(f.configured(f.discover(), integ.ModeIncremental), nil)
 			return out
@@ -117,12 +102,12 @@ func TestGoldenTranscripts(t *testing.T) {
 	}
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {
-			s.f.t = t
-			out := s.run(s.f)
+			f := s.fixture(t)
+			out := s.run(t, f)
 			if strings.TrimSpace(string(out)) == "" {
 				t.Fatal("no output")
 			}
-			golden(t, s.name, normalise(out, s.f.dir))
+			golden(t, s.name, normalise(out, f.dir))
 		})
 	}
 }

@@ -90,7 +90,10 @@ func (f *fixture) run(o airbyte.Options) ([]msg, []byte, error) {
 	o.Sync.HTTP.Retry = requests.RetryOptions{MaxAttempts: 1}
 	o.Sync.Now = f.now
 	o.LogLevel = -8 // everything: logs must stay valid and secret-free too
-	err := airbyte.Run(context.Background(), f.src, o)
+	// A deadline: a sync that loops fails its test instead of hanging.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := airbyte.Run(ctx, f.src, o)
 	if bytes.Contains(out.Bytes(), []byte(secretToken)) {
 		f.t.Fatalf("stdout holds the secret:\n%s", out.Bytes())
 	}

@@ -19,6 +19,8 @@ type About struct {
 	Capabilities     []string      `json:"capabilities"`
 	Streams          []string      `json:"streams"`
 	Settings         *integ.Schema `json:"settings"`
+
+	streams []*integ.Stream // for the markdown page's stream table
 }
 
 // Capabilities of every integ tap.
@@ -34,6 +36,7 @@ func AboutOf(src *integ.Source) *About {
 		Capabilities:     Capabilities,
 		Streams:          src.StreamNames(),
 		Settings:         src.ConfigSchema(),
+		streams:          src.Streams,
 	}
 }
 
@@ -65,8 +68,12 @@ func (a *About) Markdown() string {
 		fmt.Fprintf(&b, "* `%s`\n", c)
 	}
 	b.WriteString("\n## Streams\n\n")
-	for _, s := range a.Streams {
-		fmt.Fprintf(&b, "* `%s`\n", s)
+	if len(a.streams) > 0 {
+		streamRows(&b, a.streams)
+	} else {
+		for _, s := range a.Streams {
+			fmt.Fprintf(&b, "* `%s`\n", s)
+		}
 	}
 	b.WriteString("\n## Settings\n\n| Setting | Required | Default | Description |\n|:--|:--:|:--|:--|\n")
 	if a.Settings != nil {
@@ -137,4 +144,43 @@ func methodsText(name string, s *integ.Schema) string {
 		return ""
 	}
 	return fmt.Sprintf("Set `%s.%s` to one of %s.", name, key, strings.Join(methods, ", "))
+}
+
+// streamRows writes the stream table of the reference page: what a user
+// needs to choose streams and sync modes without reading the code.
+func streamRows(b *strings.Builder, streams []*integ.Stream) {
+	b.WriteString("| Stream | Primary key | Replication key | Sync modes | Description |\n|:--|:--|:--|:--|:--|\n")
+	for _, st := range streams {
+		modes := make([]string, 0, 2)
+		for _, m := range st.SyncModes() {
+			modes = append(modes, string(m))
+		}
+		desc := st.Description
+		if st.Parent != "" {
+			desc = strings.TrimSpace(fmt.Sprintf("Read for each `%s` record. %s", st.Parent, desc))
+		}
+		if st.NotSelectedByDefault && !strings.Contains(strings.ToLower(desc), "not selected by default") {
+			desc = strings.TrimSpace(desc + " Not selected by default.")
+		}
+		fmt.Fprintf(b, "| `%s` | %s | %s | %s | %s |\n", st.Name, codeList(st.PrimaryKey), codeList(optional(st.ReplicationKey)), strings.Join(modes, ", "), cell(desc))
+	}
+}
+
+func optional(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
+}
+
+func codeList(items []string) string {
+	if len(items) == 0 {
+		return ""
+	}
+	return "`" + strings.Join(items, "`, `") + "`"
+}
+
+// cell keeps a table cell on one line.
+func cell(s string) string {
+	return strings.NewReplacer("\n", " ", "|", "\\|").Replace(s)
 }

@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -14,23 +12,13 @@ import (
 	"time"
 
 	"github.com/integ/integ/integ"
+	goldenfile "github.com/integ/integ/internal/golden"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
-
+// golden compares got with testdata/name (go test -update rewrites it).
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		os.WriteFile(path, got, 0o644)
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from golden:\n got: %s\nwant: %s", name, got, want)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", name), got)
 }
 
 type item struct {
@@ -74,7 +62,9 @@ func syncFixed(t *testing.T, catalog *integ.Catalog, state *integ.State) (stdout
 		t.Fatal(err)
 	}
 	var out, errb bytes.Buffer
-	err = src.Sync(context.Background(), integ.SyncOptions{
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a loop fails, not hangs
+	defer cancel()
+	err = src.Sync(ctx, integ.SyncOptions{
 		Config: cfg, Catalog: catalog, State: state,
 		Protocol: NewProtocol(&errb), Output: integ.NewOutput(&out),
 		Now:               func() time.Time { return time.Date(2030, 5, 6, 7, 8, 9, 123456789, time.UTC) },
