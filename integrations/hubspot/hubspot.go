@@ -169,9 +169,7 @@ func apiURL(c Config, path string) string {
 
 // load reads the run's config.
 func load(c *integ.HttpContext) (Config, error) {
-	var cfg Config
-	err := c.Load(&cfg, nil)
-	return cfg, err
+	return integ.ConfigOf[Config](c)
 }
 
 // pages follows HubSpot's list paging: paging.next.after, sent back as

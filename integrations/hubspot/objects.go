@@ -53,8 +53,8 @@ func (o object) read(c *integ.HttpContext) error {
 	if err != nil {
 		return err
 	}
-	props := selectedProperties(c.Run().Schema)
-	if c.Run().Incremental() {
+	props := selectedProperties(c.Plan().Schema)
+	if c.Plan().Incremental() {
 		return o.search(c, cfg, props)
 	}
 	first := requests.New(apiURL(cfg, "/crm/v3/objects/"+url.PathEscape(o.name))).
@@ -151,11 +151,11 @@ const (
 // property as null. A value that does not parse stays as HubSpot sent it.
 func typedValues() integ.StreamOption {
 	var mu sync.Mutex
-	var run *integ.StreamRun
+	var run *integ.StreamPlan
 	var kinds map[string]valueKind
 	return integ.Transform(func(rec gjson.Result, c *integ.HttpContext, dst []byte) ([]byte, bool) {
 		mu.Lock()
-		if r := c.Run(); r != run {
+		if r := c.Plan(); r != run {
 			run, kinds = r, kindsOf(r.Schema)
 		}
 		k := kinds

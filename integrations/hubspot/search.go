@@ -14,7 +14,7 @@ import (
 
 // searchWindow is how many results one search query reaches: HubSpot
 // refuses to page past the 10,000th.
-const searchWindow = 10_000
+var searchWindow = 10_000
 
 // searchBody is the body of POST /crm/v3/objects/{object}/search, field
 // for field as HubSpot documents it. The paginator adds "after".
@@ -112,7 +112,7 @@ func (s *searcher) Next(prev *requests.Request, resp *requests.JSONResponse, cou
 	if next == nil || err != nil {
 		return next, err
 	}
-	if resp.Get("paging.next.after").Int()+int64(s.limit) <= searchWindow {
+	if resp.Get("paging.next.after").Int()+int64(s.limit) <= int64(searchWindow) {
 		return next, nil
 	}
 	results := resp.Get("results").Array()
