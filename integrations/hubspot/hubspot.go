@@ -74,6 +74,25 @@ import (
 // DefaultBaseURL is HubSpot's API host.
 const DefaultBaseURL = "https://api.hubapi.com"
 
+// about is the source's description, the top of its reference page. The
+// object streams are found with the config, so the page's stream table
+// lists owners only: this text names them all.
+const about = `Contacts, companies, deals and tickets, with every property the account defines, and owners, from HubSpot's CRM API v3 (` + "`https://api.hubapi.com/crm/v3`" + `).
+
+| Stream | Key | Sync modes | Replication key | Read with |
+|:--|:--|:--|:--|:--|
+| ` + "`contacts`" + ` | ` + "`id`" + ` | full_refresh, incremental | ` + "`updatedAt`" + ` | GET /crm/v3/objects/contacts; POST /crm/v3/objects/contacts/search on lastmodifieddate |
+| ` + "`companies`" + ` | ` + "`id`" + ` | full_refresh, incremental | ` + "`updatedAt`" + ` | GET /crm/v3/objects/companies; POST .../search on hs_lastmodifieddate |
+| ` + "`deals`" + ` | ` + "`id`" + ` | full_refresh, incremental | ` + "`updatedAt`" + ` | GET /crm/v3/objects/deals; POST .../search on hs_lastmodifieddate |
+| ` + "`tickets`" + ` | ` + "`id`" + ` | full_refresh, incremental | ` + "`updatedAt`" + ` | GET /crm/v3/objects/tickets; POST .../search on hs_lastmodifieddate |
+| ` + "`owners`" + ` | ` + "`id`" + ` | full_refresh | | GET /crm/v3/owners |
+
+Object records keep HubSpot's shape (id, createdAt, updatedAt, archived, properties). Their schemas come from the properties API (GET /crm/v3/properties/{object}): number properties are written as JSON numbers, bool ones as booleans, date and datetime ones as strings (format date, date-time); an empty value of a typed property is null. Incremental reads use the search API sorted by last-modified date and checkpoint as they go; past the search API's 10,000 results per query, the search starts again from the last record's modification time.
+
+Auth: a private app's access token (Bearer), or OAuth 2.0 (client ID, client secret, refresh token; tokens from {base_url}/oauth/v1/token, a rotated refresh token saved to the config). Scopes: crm.objects.contacts.read, crm.objects.companies.read, crm.objects.deals.read, tickets, crm.objects.owners.read; a stream whose scope is missing fails with HubSpot's message and the others sync.
+
+Rate limits: 10 requests/s by default (HubSpot allows 100 to 190 per 10 s per app), searches at search_requests_per_second (HubSpot: 5/s per account). A 429 for the secondly or ten-secondly limit is waited out and the request resent; the daily limit stops the sync; 5xx answers are retried with backoff.`
+
 // Config is the connector's config.
 type Config struct {
 	Credentials Credentials `json:"credentials" oneof:"auth_type" title:"Authentication" description:"A private app's access token, or an OAuth app's credentials and a refresh token."`
@@ -106,7 +125,7 @@ type OAuth struct {
 func Source() *integ.Source {
 	return integ.NewSource("hubspot", Config{},
 		integ.WithTitle("HubSpot"),
-		integ.WithDescription("Contacts, companies, deals, tickets (with every property the account defines) and owners from HubSpot's CRM API v3."),
+		integ.WithDescription(about),
 		integ.WithDocumentationURL("https://developers.hubspot.com/docs/api/crm/understanding-the-crm"),
 		integ.WithAuth(authenticator),
 		integ.WithOAuthSpec(integ.OAuthSpec{
