@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/integ/integ/integ"
 	"github.com/integ/integ/requests"
@@ -55,15 +56,29 @@ func (o object) read(c *integ.HttpContext) error {
 	}
 	props := selectedProperties(c.Plan().Schema)
 	if c.Plan().Incremental() {
-		return o.search(c, cfg, props)
+		since, err := searchStart(c, cfg)
+		if err != nil {
+			return err
+		}
+		return o.search(c, cfg, props, since)
+	}
+	joined := strings.Join(props, ",")
+	if len(joined) > maxPropertiesInURL {
+		// Too long for a URL: the search takes them in its body.
+		return o.search(c, cfg, props, time.UnixMilli(0))
 	}
 	first := requests.New(apiURL(cfg, "/crm/v3/objects/"+url.PathEscape(o.name))).
 		Query("limit", itoa(cfg.PageSize))
 	if len(props) > 0 {
-		first.Query("properties", strings.Join(props, ","))
+		first.Query("properties", joined)
 	}
 	return c.EmitPages(first.Query("archived", "false"), pages(), "results")
 }
+
+// maxPropertiesInURL bounds the properties parameter of a list request:
+// an account with many custom properties would pass the URL length
+// HubSpot's servers accept, so such a full refresh reads through the search.
+const maxPropertiesInURL = 8000
 
 // selectedProperties names the HubSpot properties of the run's schema.
 func selectedProperties(s *integ.Schema) []string {

@@ -40,13 +40,9 @@ type searchSort struct {
 	Direction    string `json:"direction"`
 }
 
-// search reads the records modified since the bookmark (or start_date),
-// oldest first, in windows of at most searchWindow results.
-func (o object) search(c *integ.HttpContext, cfg Config, props []string) error {
-	since, err := searchStart(c, cfg)
-	if err != nil {
-		return err
-	}
+// search reads the records modified since since, oldest first, in
+// windows of at most searchWindow results.
+func (o object) search(c *integ.HttpContext, cfg Config, props []string, since time.Time) error {
 	if !slices.Contains(props, o.modified) {
 		props = append(props, o.modified)
 	}
