@@ -104,6 +104,23 @@ func TestMissingScope(t *testing.T) {
 			}
 		}
 	})
+	t.Run("check", func(t *testing.T) {
+		f := newFixture(3)
+		f.fault = func(r *http.Request, _ int) (int, http.Header, string, bool) {
+			if r.URL.Path == "/crm/v3/owners" {
+				return http.StatusForbidden, nil, bodyMissingScopes, true
+			}
+			return 0, nil, "", false
+		}
+		srv := serve(t, f)
+		res := integtest.Run(t, Source(), []string{"check", "--config", writeConfig(t, tokenConfig(srv))})
+		if m := res.MessagesOf("CONNECTION_STATUS"); len(m) != 1 || !strings.Contains(string(m[0]), `"SUCCEEDED"`) {
+			t.Errorf("check with a valid token lacking one scope: %s", res.Stdout)
+		}
+		if logs := strings.Join(res.Logs(), "\n"); !strings.Contains(logs, "cannot read owners") || !strings.Contains(logs, "required scopes") {
+			t.Errorf("no warning: %s", logs)
+		}
+	})
 	t.Run("discover", func(t *testing.T) {
 		f := newFixture(3)
 		f.denied["deals"] = true

@@ -63,6 +63,7 @@
 package hubspot
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -137,6 +138,7 @@ func Source() *integ.Source {
 		integ.WithRateLimit(10, 10),
 		integ.WithRetry(requests.RetryOptions{Classifiers: []requests.RetryClassifier{RateLimits()}}),
 		integ.WithMiddleware(searchPace),
+		integ.WithCheck(check),
 		integ.WithStreams(owners()),
 		integ.WithStreamList(listObjects),
 		integ.WithSchemaResolver(objectSchema),
@@ -160,6 +162,23 @@ func authenticator(c Config, s *integ.Session) (requests.Authenticator, error) {
 		}), nil
 	}
 	return requests.Bearer(c.Credentials.PrivateApp.AccessToken.Reveal()), nil
+}
+
+// check asks for one owner: refused credentials fail it; a token without
+// the owners scope passes (it is valid: the streams it cannot read are
+// reported by the sync).
+func check(c *integ.HttpContext) error {
+	cfg, err := load(c)
+	if err != nil {
+		return err
+	}
+	_, err = c.Do(requests.New(apiURL(cfg, "/crm/v3/owners")).Query("limit", "1"))
+	var se *requests.StatusError
+	if errors.As(err, &se) && se.Status == http.StatusForbidden {
+		c.Logger().Warn("the credentials are valid but cannot read owners (" + integ.APIMessage(se.BodyExcerpt) + "); that stream will fail")
+		return nil
+	}
+	return err
 }
 
 // searchPace paces the search endpoints on their own, tighter limit: one
