@@ -38,7 +38,15 @@
 // sorted ascending, so the sync checkpoints as it goes. One search query
 // reaches at most 10,000 records: past that the search restarts from the
 // last record's modification time, so any number of records is read. Records
-// modified at the very millisecond a window ends are read twice.
+// modified at the very millisecond a window ends are read twice, and so is
+// the bookmark's own record on the next sync (at least once, never lost). A
+// record modified during the sync moves behind the cursor and is read again
+// rather than missed. Archived (deleted) records are not read. A full
+// refresh whose selected properties are too many for a URL reads through
+// the search too.
+//
+// The connection check asks for one owner: refused credentials fail it, a
+// valid token without the owners scope passes with a warning.
 //
 // # Auth
 //
@@ -88,7 +96,7 @@ const about = `Contacts, companies, deals and tickets, with every property the a
 | ` + "`tickets`" + ` | ` + "`id`" + ` | full_refresh, incremental | ` + "`updatedAt`" + ` | GET /crm/v3/objects/tickets; POST .../search on hs_lastmodifieddate |
 | ` + "`owners`" + ` | ` + "`id`" + ` | full_refresh | | GET /crm/v3/owners |
 
-Object records keep HubSpot's shape (id, createdAt, updatedAt, archived, properties). Their schemas come from the properties API (GET /crm/v3/properties/{object}): number properties are written as JSON numbers, bool ones as booleans, date and datetime ones as strings (format date, date-time); an empty value of a typed property is null. Incremental reads use the search API sorted by last-modified date and checkpoint as they go; past the search API's 10,000 results per query, the search starts again from the last record's modification time.
+Object records keep HubSpot's shape (id, createdAt, updatedAt, archived, properties). Their schemas come from the properties API (GET /crm/v3/properties/{object}): number properties are written as JSON numbers, bool ones as booleans, date and datetime ones as strings (format date, date-time); an empty value of a typed property is null. Incremental reads use the search API sorted by last-modified date and checkpoint as they go; past the search API's 10,000 results per query, the search starts again from the last record's modification time. Archived records are not read.
 
 Auth: a private app's access token (Bearer), or OAuth 2.0 (client ID, client secret, refresh token; tokens from {base_url}/oauth/v1/token, a rotated refresh token saved to the config). Scopes: crm.objects.contacts.read, crm.objects.companies.read, crm.objects.deals.read, tickets, crm.objects.owners.read; a stream whose scope is missing fails with HubSpot's message and the others sync.
 
