@@ -260,3 +260,48 @@ func TestServerErrorBurst(t *testing.T) {
 		}
 	}
 }
+
+// fakeClock is a clock that sleeping moves forward.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+	s   sleeps
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) sleep(ctx context.Context, d time.Duration) error {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+	return c.s.sleep(ctx, d)
+}
+
+// Searches are paced at search_requests_per_second; other requests are not
+// held back by that limit.
+func TestSearchPace(t *testing.T) {
+	clock := &fakeClock{now: epoch}
+	old := newSearchLimiter
+	newSearchLimiter = func(rps float64) *requests.Limiter {
+		return requests.NewLimiter(rps, 1).WithClock(clock, clock.sleep)
+	}
+	t.Cleanup(func() { newSearchLimiter = old })
+	srv := serve(t, newFixture(5))
+	res := integtest.Sync(t, Source(), tokenConfig(srv, "search_requests_per_second", 2), integtest.WithStreams("deals", "owners"))
+	if len(res.Records("deals")) != 5 || len(res.Records("owners")) != 3 {
+		t.Fatalf("deals %d owners %d", len(res.Records("deals")), len(res.Records("owners")))
+	}
+	var total time.Duration
+	for _, d := range clock.s.all() {
+		total += d
+	}
+	// 3 searches at 2 per second, the first at once: a second of waiting;
+	// the owners' two GETs and the properties GET add none.
+	if total != time.Second {
+		t.Errorf("searches waited %s (%v), want 1s", total, clock.s.all())
+	}
+}

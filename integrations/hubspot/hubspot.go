@@ -196,7 +196,7 @@ func searchPace(cfg *integ.Config) (requests.Middleware, error) {
 	if err := cfg.Decode(&c); err != nil {
 		return nil, err
 	}
-	limited := requests.RateLimit(requests.NewLimiter(c.SearchRate, 1))
+	limited := requests.RateLimit(newSearchLimiter(c.SearchRate))
 	return func(next requests.Doer) requests.Doer {
 		slow := limited(next)
 		return requests.DoerFunc(func(r *http.Request) (*http.Response, error) {
@@ -207,6 +207,9 @@ func searchPace(cfg *integ.Config) (requests.Middleware, error) {
 		})
 	}, nil
 }
+
+// newSearchLimiter builds the searches' limiter (tests give it a fake clock).
+var newSearchLimiter = func(rps float64) *requests.Limiter { return requests.NewLimiter(rps, 1) }
 
 // apiURL joins the base URL and a path.
 func apiURL(c Config, path string) string {
