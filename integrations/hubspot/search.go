@@ -10,6 +10,7 @@ import (
 
 	"github.com/integ/integ/integ"
 	"github.com/integ/integ/requests"
+	"github.com/tidwall/gjson"
 )
 
 // searchWindow is how many results one search query reaches: HubSpot
@@ -111,14 +112,32 @@ func (s *searcher) Next(prev *requests.Request, resp *requests.JSONResponse, cou
 	if resp.Get("paging.next.after").Int()+int64(s.limit) <= int64(searchWindow) {
 		return next, nil
 	}
+	// The next window starts at the sorted property's last value (updatedAt
+	// when the record lacks it), the value the filter compares.
 	results := resp.Get("results").Array()
-	last := results[len(results)-1].Get("updatedAt").String()
-	t, err := time.Parse(time.RFC3339Nano, last)
-	if err != nil {
-		return nil, fmt.Errorf("%s search: the last record's updatedAt %q is not a time, so the next %d-record window cannot start from it", s.name, last, searchWindow)
+	rec := results[len(results)-1]
+	last := rec.Get("properties." + gjson.Escape(s.modified))
+	if last.String() == "" {
+		last = rec.Get("updatedAt")
+	}
+	t, ok := parseTime(last.String())
+	if !ok {
+		return nil, fmt.Errorf("%s search: the last record's %s %q is not a time, so the next %d-record window cannot start from it", s.name, s.modified, last.String(), searchWindow)
 	}
 	if !t.After(s.since) {
 		return nil, fmt.Errorf("%s search: more than %d records were modified at %s, and HubSpot's search cannot page past %d results of one query", s.name, searchWindow, t.UTC().Format(time.RFC3339Nano), searchWindow)
 	}
 	return s.query(t), nil
 }
+
+// parseTime reads a HubSpot time: RFC 3339, or milliseconds since the epoch.
+func parseTime(v string) (time.Time, bool) {
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return t, true
+	}
+	if ms, err := strconv.ParseInt(v, 10, 64); err == nil && ms >= 0 {
+		return time.UnixMilli(ms).UTC(), true
+	}
+	return time.Time{}, false
+}
+

@@ -3,6 +3,7 @@ package hubspot
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -148,5 +149,32 @@ func TestManyProperties(t *testing.T) {
 	}
 	if body := searchBodies(f, "companies")[0]; !strings.Contains(body, `"custom_property_with_a_rather_long_name_299"`) {
 		t.Errorf("search body %s", body)
+	}
+}
+
+// A new window starts at the sorted property's value, in either of the
+// forms HubSpot writes times, not at updatedAt.
+func TestSearchWindowStart(t *testing.T) {
+	for _, v := range []string{`"1704067260000"`, `"2024-01-01T00:01:00Z"`, `"2024-01-01T00:01:00.000Z"`} {
+		s := &searcher{object: objects[2], url: "https://api.hubapi.com/crm/v3/objects/deals/search", limit: 100,
+			cursor: requests.BodyCursor("paging.next.after", "after")}
+		first := s.query(epoch)
+		body := `{"total":20000,"results":[{"id":"9","properties":{"hs_lastmodifieddate":` + v + `},"updatedAt":"2030-01-01T00:00:00Z"}],"paging":{"next":{"after":"10000"}}}`
+		resp, err := requests.ReadJSON(&http.Response{StatusCode: 200, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(body))}, 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		next, err := s.Next(first, resp, 1)
+		if err != nil || next == nil {
+			t.Fatalf("%s: %v %v", v, next, err)
+		}
+		hr, err := next.Build(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(hr.Body)
+		if !strings.Contains(string(b), `"value":"1704067260000"`) || strings.Contains(string(b), `"after"`) {
+			t.Errorf("%s: next window %s", v, b)
+		}
 	}
 }
