@@ -140,4 +140,3 @@ func parseTime(v string) (time.Time, bool) {
 	}
 	return time.Time{}, false
 }
-
