@@ -213,3 +213,34 @@ func TestSearchWindowStuck(t *testing.T) {
 		t.Errorf("failure %q", msg)
 	}
 }
+
+// The properties read are the catalog schema's: a user trims the schema to
+// the properties they want, and only those are asked for.
+func TestCatalogChoosesProperties(t *testing.T) {
+	f := newFixture(3)
+	srv := serve(t, f)
+	schema := `{"type":"object","properties":{"id":{"type":"string"},"updatedAt":{"type":"string","format":"date-time"},"properties":{"type":"object","properties":{"amount":{"type":["number","null"]},"name":{"type":["string","null"]}}}}}`
+	stream := `{"name":"deals","json_schema":` + schema + `,"supported_sync_modes":["full_refresh","incremental"],"source_defined_cursor":true,"default_cursor_field":["updatedAt"],"source_defined_primary_key":[["id"]]}`
+	for _, mode := range []string{"full_refresh", "incremental"} {
+		srv.Reset()
+		cat := `{"streams":[{"stream":` + stream + `,"sync_mode":"` + mode + `","cursor_field":["updatedAt"],"destination_sync_mode":"append"}]}`
+		res := integtest.Sync(t, Source(), tokenConfig(srv), integtest.WithProtocol(integtest.Airbyte), integtest.WithCatalog(json.RawMessage(cat)))
+		recs := res.Records("deals")
+		if len(recs) != 3 || (mode == "full_refresh" && gjson.GetBytes(recs[1], "properties").Raw != `{"amount":42,"name":"deals 2"}`) {
+			t.Fatalf("%s: %d deals, %s", mode, len(recs), recs)
+		}
+		for _, r := range srv.Requests() {
+			if r.Path == "/crm/v3/objects/deals" && r.Query.Get("properties") != "amount,name" {
+				t.Errorf("%s: %s", mode, r)
+			}
+			if strings.HasPrefix(r.Path, "/crm/v3/properties/") {
+				t.Errorf("%s: the catalog has the schema, yet %s", mode, r)
+			}
+		}
+		if mode == "incremental" {
+			if b := searchBodies(f, "deals"); !strings.Contains(b[len(b)-1], `"properties":["amount","name","hs_lastmodifieddate"]`) {
+				t.Errorf("search %s", b[len(b)-1])
+			}
+		}
+	}
+}
