@@ -25,7 +25,9 @@
 // standard or custom, typed from its "type" (number, bool, date, datetime;
 // string, enumeration and the rest as strings). HubSpot sends every property
 // value as a string; numbers and booleans are turned into JSON numbers and
-// booleans, and empty strings of typed properties into null.
+// booleans, and empty strings of typed properties into null. Only the
+// properties in the catalog's schema are asked for: trimming a stream's
+// schema in the catalog reads fewer.
 //
 // Records keep HubSpot's shape: id, createdAt, updatedAt, archived and the
 // object "properties". Properties are not flattened: a custom property may
@@ -96,7 +98,7 @@ const about = `Contacts, companies, deals and tickets, with every property the a
 | ` + "`tickets`" + ` | ` + "`id`" + ` | full_refresh, incremental | ` + "`updatedAt`" + ` | GET /crm/v3/objects/tickets; POST .../search on hs_lastmodifieddate |
 | ` + "`owners`" + ` | ` + "`id`" + ` | full_refresh | | GET /crm/v3/owners |
 
-Object records keep HubSpot's shape (id, createdAt, updatedAt, archived, properties). Their schemas come from the properties API (GET /crm/v3/properties/{object}): number properties are written as JSON numbers, bool ones as booleans, date and datetime ones as strings (format date, date-time); an empty value of a typed property is null. Incremental reads use the search API sorted by last-modified date and checkpoint as they go; past the search API's 10,000 results per query, the search starts again from the last record's modification time. Archived records are not read.
+Object records keep HubSpot's shape (id, createdAt, updatedAt, archived, properties). Their schemas come from the properties API (GET /crm/v3/properties/{object}): number properties are written as JSON numbers, bool ones as booleans, date and datetime ones as strings (format date, date-time); an empty value of a typed property is null. Only the properties of the catalog's schema are asked for: trim a stream's schema to read fewer. Incremental reads use the search API sorted by last-modified date and checkpoint as they go; past the search API's 10,000 results per query, the search starts again from the last record's modification time. Archived records are not read.
 
 Auth: a private app's access token (Bearer), or OAuth 2.0 (client ID, client secret, refresh token; tokens from {base_url}/oauth/v1/token, a rotated refresh token saved to the config). Scopes: crm.objects.contacts.read, crm.objects.companies.read, crm.objects.deals.read, tickets, crm.objects.owners.read; a stream whose scope is missing fails with HubSpot's message and the others sync.
 
