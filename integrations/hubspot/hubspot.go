@@ -62,7 +62,7 @@
 //
 // # Rate limits
 //
-// Requests are paced at 10 per second (HubSpot allows 100 to 190 per 10
+// Requests are paced at 9 per second (HubSpot allows 100 to 190 per 10
 // seconds per app, by plan; requests_per_second changes it), searches at
 // search_requests_per_second (default 4; HubSpot allows 5 per second per
 // account). A 429 for the per-second or ten-second limit is waited out
@@ -102,7 +102,7 @@ Object records keep HubSpot's shape (id, createdAt, updatedAt, archived, propert
 
 Auth: a private app's access token (Bearer), or OAuth 2.0 (client ID, client secret, refresh token; tokens from {base_url}/oauth/v1/token, a rotated refresh token saved to the config). Scopes: crm.objects.contacts.read, crm.objects.companies.read, crm.objects.deals.read, tickets, crm.objects.owners.read; a stream whose scope is missing fails with HubSpot's message and the others sync.
 
-Rate limits: 10 requests/s by default (HubSpot allows 100 to 190 per 10 s per app), searches at search_requests_per_second (HubSpot: 5/s per account). A 429 for the secondly or ten-secondly limit is waited out and the request resent; the daily limit stops the sync; 5xx answers are retried with backoff.`
+Rate limits: 9 requests/s by default, no burst (HubSpot allows 100 to 190 per rolling 10 s per app, by plan), searches at search_requests_per_second (HubSpot: 5/s per account). A 429 for the secondly or ten-secondly limit is waited out and the request resent; the daily limit stops the sync; 5xx answers are retried with backoff.`
 
 // Config is the connector's config.
 type Config struct {
@@ -145,7 +145,7 @@ func Source() *integ.Source {
 			ServerFields: []string{"client_id", "client_secret"},
 			OutputFields: []string{"refresh_token"},
 		}),
-		integ.WithRateLimit(10, 10),
+		integ.WithRateLimit(9, 1), // under the smallest plan's 100 per rolling 10 s
 		integ.WithRetry(requests.RetryOptions{Classifiers: []requests.RetryClassifier{RateLimits()}}),
 		integ.WithMiddleware(searchPace),
 		integ.WithCheck(check),
