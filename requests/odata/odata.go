@@ -136,7 +136,7 @@ func keep(c byte) bool {
 }
 
 // String quotes s as an OData string literal: in single quotes, with each
-// single quote doubled ('O''Brien').
+// single quote doubled ('O”Brien').
 func String(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }

@@ -55,8 +55,8 @@ func TestEncode(t *testing.T) {
 func TestRequest(t *testing.T) {
 	q := Query{Select: []string{"Id"}, Filter: "Id gt 5"}
 	for base, want := range map[string]string{
-		"https://query.storm.io/Query/2.0/Orders/Orders":       "https://query.storm.io/Query/2.0/Orders/Orders?$select=Id&$filter=Id%20gt%205",
-		"https://x.example/svc/Orders?api-version=2":           "https://x.example/svc/Orders?api-version=2&$select=Id&$filter=Id%20gt%205",
+		"https://query.storm.io/Query/2.0/Orders/Orders":      "https://query.storm.io/Query/2.0/Orders/Orders?$select=Id&$filter=Id%20gt%205",
+		"https://x.example/svc/Orders?api-version=2":          "https://x.example/svc/Orders?api-version=2&$select=Id&$filter=Id%20gt%205",
 		"https://x.example/svc/Orders?sap-client=100&x=a%20b": "https://x.example/svc/Orders?sap-client=100&x=a%20b&$select=Id&$filter=Id%20gt%205",
 	} {
 		if got := q.Request(base).URL(); got != want {
