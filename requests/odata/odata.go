@@ -136,7 +136,9 @@ func keep(c byte) bool {
 }
 
 // String quotes s as an OData string literal: in single quotes, with each
-// single quote doubled ('O”Brien').
+// single quote doubled:
+//
+//	String("O'Brien") == "'O''Brien'"
 func String(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
