@@ -78,21 +78,26 @@ func (f *fixture) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.n++
 	n := f.n
+	var status int
+	var header http.Header
+	var body string
+	faulty := false
+	if f.fault != nil { // called one request at a time
+		status, header, body, faulty = f.fault(r, n)
+	}
 	f.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	fail := func(status int, text string) {
 		w.WriteHeader(status)
 		fmt.Fprintf(w, `{"statuscode":%d,"errortext":%q}`, status, text)
 	}
-	if f.fault != nil {
-		if status, h, body, ok := f.fault(r, n); ok {
-			for k, v := range h {
-				w.Header()[k] = v
-			}
-			w.WriteHeader(status)
-			fmt.Fprint(w, body)
-			return
+	if faulty {
+		for k, v := range header {
+			w.Header()[k] = v
 		}
+		w.WriteHeader(status)
+		fmt.Fprint(w, body)
+		return
 	}
 	if r.Header.Get("Authorization") != "Basic "+base64.StdEncoding.EncodeToString([]byte(apiID+":"+password)) {
 		fail(http.StatusUnauthorized, "Unauthorized. Authorization failed.")
