@@ -127,6 +127,10 @@ func TestIncremental(t *testing.T) {
 				if strings.HasSuffix(r.Path, "/orders.json") && r.Query.Get("sort") != "orderid" {
 					t.Errorf("%s: orders must be asked sorted by orderid", r)
 				}
+				// warehouseid is the tap's, from the parent: not asked of the API.
+				if strings.HasSuffix(r.Path, "/warehouseitems.json") && r.Query.Get("fields") != "warehouseitemid,sku,binlocation,decimaltotal,decimalreserved,decimalavailable,decimalthreshold,moneytotal,datelaststocktaking,datelastmodified" {
+					t.Errorf("%s: fields=%s", r, r.Query.Get("fields"))
+				}
 				if r.Query.Has("datelastmodified") || r.Query.Has("orderidfrom") || r.Query.Has("datelastmodifiedfrom") {
 					t.Errorf("%s: a first sync has no filter", r)
 				}
