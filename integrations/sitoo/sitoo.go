@@ -11,7 +11,7 @@
 //	warehouses       warehouseid                   full refresh
 //	warehouse_items  warehouseid, warehouseitemid  full refresh, incremental  datelastmodified, per warehouse
 //
-// Every list is GET {base_url}/accounts/{account_id}/sites/{site_id}/<resource>.json,
+// Every list is GET {base_url}/accounts/{account_id}/sites/{site_id}/{resource}.json,
 // paged with start and num (at most 100 a page) until start+num reaches the
 // envelope's totalcount ({"totalcount": N, "items": [...]}). The fields
 // parameter lists the catalog's selected fields, as Sitoo asks ("only
@@ -203,7 +203,7 @@ const about = `Products, orders, customers, warehouses and stock from the Sitoo 
 
 **Auth**: HTTP Basic with the API ID and its password, from the Sitoo Backoffice (Settings > Sitoo REST API). Sitoo also refuses requests from IP addresses the Backoffice does not allow; both show as a 401 and end the sync with a config error.
 
-**Requests**: GET {base_url}/accounts/{account_id}/sites/{site_id}/<resource>.json, paged with start and num (at most 100) until the envelope's totalcount; the fields parameter names the selected fields. Sitoo's times are Unix seconds, so bookmarks are integers.
+**Requests**: GET {base_url}/accounts/{account_id}/sites/{site_id}/{resource}.json, paged with start and num (at most 100) until the envelope's totalcount; the fields parameter names the selected fields. Sitoo's times are Unix seconds, so bookmarks are integers.
 
 **Incremental**: products on datemodified (datelastmodified filter), warehouse stock on datelastmodified per warehouse (datelastmodifiedfrom filter), orders on orderid (orderidfrom, sort=orderid: new orders only, since Sitoo cannot filter on an order's changes). Users and warehouses are full refresh.
 
