@@ -203,7 +203,7 @@ func TestBadCredentials(t *testing.T) {
 		}
 	}
 	res := integtest.Run(t, Source(), []string{"check", "--config", writeConfig(t, cfg)}, integtest.WithExpectedFailure())
-	if out := string(res.Stdout); !strings.Contains(out, "FAILED") || !strings.Contains(out, "401 Unauthorized") || !strings.Contains(out, "Authorization failed") {
+	if out := string(res.Stdout); !strings.Contains(out, "FAILED") || !strings.Contains(out, "the API refused the credentials") || !strings.Contains(out, "Authorization failed") {
 		t.Errorf("check: %s", out)
 	}
 }

@@ -223,6 +223,14 @@ func TestBadCredentials(t *testing.T) {
 		}
 		srv.Reset()
 	}
+	res := integtest.Run(t, Source(), []string{"check", "--config", writeConfig(t, cfg)}, integtest.WithExpectedFailure())
+	if out := string(res.Stdout); !strings.Contains(out, "FAILED") || !strings.Contains(out, "the API refused the credentials") || !strings.Contains(out, "Authorization has been denied") {
+		t.Errorf("check: %s", out)
+	}
+	good := integtest.Run(t, Source(), []string{"check", "--config", writeConfig(t, config(srv, 10))})
+	if out := string(good.Stdout); !strings.Contains(out, "SUCCEEDED") {
+		t.Errorf("check: %s", out)
+	}
 }
 
 // A 403 on customers fails that stream; orders and SKUs sync.
