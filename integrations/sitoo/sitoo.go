@@ -12,13 +12,17 @@
 //	warehouse_items  warehouseid, warehouseitemid  full refresh, incremental  datelastmodified, per warehouse
 //
 // Every list is GET {base_url}/accounts/{account_id}/sites/{site_id}/{resource}.json,
-// paged with start and num (at most 100 a page) until start+num reaches the
+// with Accept: application/json, paged with start and num (at most 100 a
+// page) until start plus the records read reaches the
 // envelope's totalcount ({"totalcount": N, "items": [...]}). The fields
 // parameter lists the catalog's selected fields, as Sitoo asks ("only
 // request fields that you need since some fields are calculated").
 //
-//   - products: incremental with datelastmodified={bookmark}, the Unix time
-//     of the last change (inclusive).
+//   - products: incremental with datelastmodified={bookmark - 1}, the Unix
+//     time of the last change. The reference does not say whether the
+//     filter is inclusive, so the tap asks from a second earlier and drops
+//     the records older than the bookmark: the bookmark's own second is
+//     read again, never skipped.
 //   - orders: Sitoo has no filter on an order's modification time, only on
 //     its id and creation date, so the incremental mode reads orders sorted
 //     by orderid (sort=orderid) from orderidfrom={bookmark}: new orders
@@ -205,7 +209,7 @@ const about = `Products, orders, customers, warehouses and stock from the Sitoo 
 
 **Requests**: GET {base_url}/accounts/{account_id}/sites/{site_id}/{resource}.json, paged with start and num (at most 100) until the envelope's totalcount; the fields parameter names the selected fields. Sitoo's times are Unix seconds, so bookmarks are integers.
 
-**Incremental**: products on datemodified (datelastmodified filter), warehouse stock on datelastmodified per warehouse (datelastmodifiedfrom filter), orders on orderid (orderidfrom, sort=orderid: new orders only, since Sitoo cannot filter on an order's changes). Users and warehouses are full refresh.
+**Incremental**: products on datemodified (datelastmodified filter, from a second before the bookmark), warehouse stock on datelastmodified per warehouse (datelastmodifiedfrom filter), orders on orderid (orderidfrom, sort=orderid: new orders only, since Sitoo cannot filter on an order's changes). Users and warehouses are full refresh.
 
 **Rate limits**: Sitoo publishes no quota; a 429 Too Many Requests is waited out (Retry-After honoured) and retried, like a 5xx. requests_per_second caps the rate. A 403 on one resource fails that stream only.`
 
@@ -219,7 +223,7 @@ func Source() *integ.Source {
 			return requests.Basic(c.APIID, c.Password.Reveal()), nil
 		}),
 		integ.WithStreams(
-			integ.NewStream("products", Product{}, list("products", "datelastmodified"),
+			integ.NewStream("products", Product{}, products,
 				integ.PrimaryKey("productid"),
 				integ.Incremental("datemodified"),
 				integ.EstimateFrom("totalcount"),
@@ -232,12 +236,12 @@ func Source() *integ.Source {
 				integ.EstimateFrom("totalcount"),
 				integ.Description("Orders of the site, point of sale and web, with their items and payments. Incremental on orderid: new orders only (Sitoo cannot filter on an order's changes; a full refresh reads them)."),
 			),
-			integ.NewStream("users", User{}, list("users", ""),
+			integ.NewStream("users", User{}, list("users"),
 				integ.PrimaryKey("userid"),
 				integ.EstimateFrom("totalcount"),
 				integ.Description("Customers of the site. Full refresh: the API cannot filter on modification time."),
 			),
-			integ.NewStream("warehouses", Warehouse{}, list("warehouses", ""),
+			integ.NewStream("warehouses", Warehouse{}, list("warehouses"),
 				integ.PrimaryKey("warehouseid"),
 				integ.EstimateFrom("totalcount"),
 				integ.Description("Warehouses and store stock locations."),
@@ -263,20 +267,30 @@ func site(c *integ.HttpContext) (Config, string, error) {
 	return cfg, strings.TrimRight(cfg.BaseURL, "/") + "/accounts/" + cfg.AccountID + "/sites/" + strconv.Itoa(cfg.SiteID), nil
 }
 
-// list reads one of the site's collections; since names the parameter
-// that filters on the replication key (none for full refresh streams).
-func list(resource, since string) integ.RunnerFunc {
+// list reads one of the site's collections in full.
+func list(resource string) integ.RunnerFunc {
 	return func(c *integ.HttpContext) error {
 		cfg, base, err := site(c)
 		if err != nil {
 			return err
 		}
-		first := page(c, base+"/"+resource+".json", cfg.PageSize)
-		if b := c.Bookmark(); b.Exists() && since != "" {
-			first.Query(since, b.Raw)
-		}
-		return c.EmitPages(first, pages(cfg.PageSize), "items")
+		return c.EmitPages(page(c, base+"/"+resource+".json", cfg.PageSize), pages(cfg.PageSize), "items")
 	}
+}
+
+// products reads products changed from a second before the bookmark on:
+// the reference leaves open whether datelastmodified is inclusive, and the
+// engine drops the records older than the bookmark.
+func products(c *integ.HttpContext) error {
+	cfg, base, err := site(c)
+	if err != nil {
+		return err
+	}
+	first := page(c, base+"/products.json", cfg.PageSize)
+	if b := c.Bookmark(); b.Exists() {
+		first.Query("datelastmodified", strconv.FormatInt(b.Int()-1, 10))
+	}
+	return c.EmitPages(first, pages(cfg.PageSize), "items")
 }
 
 // orders reads orders by ascending orderid, from the bookmark on.
@@ -309,7 +323,7 @@ func warehouseItems(c *integ.HttpContext) error {
 // page is the first request of a list: start=0, num, and fields naming the
 // selected fields but those the tap adds itself.
 func page(c *integ.HttpContext, url string, size int, added ...string) *requests.Request {
-	r := requests.New(url).Query("start", "0").Query("num", strconv.Itoa(size))
+	r := requests.New(url).Header("Accept", "application/json").Query("start", "0").Query("num", strconv.Itoa(size))
 	var fields []string
 	if run := c.Run(); run != nil && run.Schema != nil {
 		for _, f := range run.Schema.PropertyNames() {

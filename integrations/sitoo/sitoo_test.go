@@ -72,6 +72,9 @@ func TestPagingRequests(t *testing.T) {
 			if r.Method != http.MethodGet || r.Path != "/v2/accounts/90316/sites/1/products.json" {
 				t.Errorf("request %s", r)
 			}
+			if r.Header.Get("Accept") != "application/json" {
+				t.Errorf("%s: Accept %q", r, r.Header.Get("Accept"))
+			}
 			if !r.HeaderIs("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte("90316-125:test-password-1234"))) {
 				t.Errorf("%s: no Basic auth with the API ID", r)
 			}
@@ -143,7 +146,7 @@ func TestIncremental(t *testing.T) {
 			srv.Reset()
 			second := integtest.Sync(t, Source(), cfg, integtest.WithProtocol(proto), integtest.WithState(first.FinalState()))
 			want := map[string]string{ // the bookmark each request starts from (inclusive)
-				"/products.json":                    "datelastmodified=1462874150",
+				"/products.json":                    "datelastmodified=1462874149",
 				"/orders.json":                      "orderidfrom=11504",
 				"/warehouses/1/warehouseitems.json": "datelastmodifiedfrom=1462874251",
 				"/warehouses/2/warehouseitems.json": "datelastmodifiedfrom=1462874352",

@@ -18,6 +18,7 @@
 //   - $expand=Items on orders when the Items field (the order lines) is
 //     selected;
 //   - $orderby on the key, so that server-driven paging is stable;
+//   - Accept: application/json and OData-MaxVersion: 4.0;
 //   - Prefer: odata.maxpagesize={page_size}, and pages followed through
 //     @odata.nextLink until a page has none; records are the "value" array.
 //
@@ -199,7 +200,11 @@ func run(set, key string, expand []string) integ.RunnerFunc {
 			return err
 		}
 		q := odata.Query{OrderBy: []string{key}}
-		for _, f := range c.Run().Schema.PropertyNames() {
+		var fields []string // nil: no $select, every property
+		if run := c.Run(); run != nil && run.Schema != nil {
+			fields = run.Schema.PropertyNames()
+		}
+		for _, f := range fields {
 			switch {
 			case f == modified:
 				q.Select = appendNew(q.Select, "Updated", "Created")

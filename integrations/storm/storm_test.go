@@ -75,8 +75,9 @@ func TestRequestsAndPaging(t *testing.T) {
 		}
 	}
 	for _, r := range srv.Requests() {
-		if r.Path != "/Query/2.0/Orders/Orders" || r.Header.Get("Prefer") != "odata.maxpagesize=2" {
-			t.Errorf("%s: Prefer %q", r, r.Header.Get("Prefer"))
+		if r.Path != "/Query/2.0/Orders/Orders" || r.Header.Get("Prefer") != "odata.maxpagesize=2" ||
+			r.Header.Get("Accept") != "application/json" || r.Header.Get("OData-MaxVersion") != "4.0" {
+			t.Errorf("%s: headers %v", r, r.Header)
 		}
 		if !r.HeaderIs("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte("storm-query-app:test-secret-5678"))) {
 			t.Errorf("%s: no Basic auth", r)

@@ -94,18 +94,19 @@ func (q Query) Encode() string {
 	return strings.Join(parts, "&")
 }
 
-// Request returns a GET of the collection at url with the query. The
-// query string is kept as Encode wrote it.
+// Request returns a GET of the collection at url with the query, kept as
+// Encode wrote it, and the headers an OData v4 client sends: Accept:
+// application/json and OData-MaxVersion: 4.0. NextLink carries the headers
+// to every page.
 func (q Query) Request(url string) *requests.Request {
-	enc := q.Encode()
-	if enc == "" {
-		return requests.New(url)
+	if enc := q.Encode(); enc != "" {
+		sep := "?"
+		if strings.Contains(url, "?") {
+			sep = "&"
+		}
+		url += sep + enc
 	}
-	sep := "?"
-	if strings.Contains(url, "?") {
-		sep = "&"
-	}
-	return requests.New(url + sep + enc)
+	return requests.New(url).Header("Accept", "application/json").Header("OData-MaxVersion", "4.0")
 }
 
 // escape percent-encodes a query option's value: everything but the

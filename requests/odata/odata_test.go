@@ -74,6 +74,9 @@ func TestRequest(t *testing.T) {
 	if got := req.Header.Get("Prefer"); got != "odata.maxpagesize=500" {
 		t.Errorf("Prefer %q", got)
 	}
+	if req.Header.Get("Accept") != "application/json" || req.Header.Get("OData-MaxVersion") != "4.0" {
+		t.Errorf("headers %v", req.Header)
+	}
 	if got := req.URL.Query().Get("$filter"); got != "Id gt 5" {
 		t.Errorf("the server reads $filter=%q", got)
 	}
@@ -140,7 +143,7 @@ func TestNextLinkPaging(t *testing.T) {
 	var got []string
 	var srv *httptest.Server
 	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got = append(got, r.URL.RawQuery+" | "+r.Header.Get("Prefer"))
+		got = append(got, r.URL.RawQuery+" | "+r.Header.Get("Prefer")+" | "+r.Header.Get("OData-MaxVersion"))
 		page := r.URL.Query().Get("$skiptoken")
 		switch page {
 		case "":
@@ -171,9 +174,9 @@ func TestNextLinkPaging(t *testing.T) {
 		}
 	}
 	want := []string{
-		"$select=Id | odata.maxpagesize=2",
-		"$select=Id&$skiptoken=Id-2 | odata.maxpagesize=2",
-		"$select=Id&$skiptoken=Id-3 | odata.maxpagesize=2",
+		"$select=Id | odata.maxpagesize=2 | 4.0",
+		"$select=Id&$skiptoken=Id-2 | odata.maxpagesize=2 | 4.0",
+		"$select=Id&$skiptoken=Id-3 | odata.maxpagesize=2 | 4.0",
 	}
 	if ids != 4 || strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("%d records; requests\n%s\nwant\n%s", ids, strings.Join(got, "\n"), strings.Join(want, "\n"))
