@@ -69,6 +69,7 @@ package sitoo
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -301,7 +302,7 @@ func orders(c *integ.HttpContext) error {
 	}
 	first := page(c, base+"/orders.json", cfg.PageSize).Query("sort", "orderid")
 	if b := c.Bookmark(); b.Exists() {
-		first.Query("orderidfrom", b.Raw)
+		first.Query("orderidfrom", b.String())
 	}
 	return c.EmitPages(first, pages(cfg.PageSize), "items")
 }
@@ -312,18 +313,18 @@ func warehouseItems(c *integ.HttpContext) error {
 	if err != nil {
 		return err
 	}
-	id := c.Parent().Get("warehouseid").Raw
+	id := url.PathEscape(c.Parent().Get("warehouseid").String())
 	first := page(c, base+"/warehouses/"+id+"/warehouseitems.json", cfg.PageSize, "warehouseid")
 	if b := c.Bookmark(); b.Exists() {
-		first.Query("datelastmodifiedfrom", b.Raw)
+		first.Query("datelastmodifiedfrom", b.String())
 	}
 	return c.EmitPages(first, pages(cfg.PageSize), "items")
 }
 
 // page is the first request of a list: start=0, num, and fields naming the
 // selected fields but those the tap adds itself.
-func page(c *integ.HttpContext, url string, size int, added ...string) *requests.Request {
-	r := requests.New(url).Header("Accept", "application/json").Query("start", "0").Query("num", strconv.Itoa(size))
+func page(c *integ.HttpContext, u string, size int, added ...string) *requests.Request {
+	r := requests.New(u).Header("Accept", "application/json").Query("start", "0").Query("num", strconv.Itoa(size))
 	var fields []string
 	if run := c.Run(); run != nil && run.Schema != nil {
 		for _, f := range run.Schema.PropertyNames() {
