@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/integ/integ/integ"
 	"github.com/integ/integ/integtest"
@@ -299,4 +300,27 @@ func writeConfig(t *testing.T, cfg map[string]any) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// Any bookmark from a state file is refused or becomes a filter whose two
+// literals are the same instant, in UTC, that the service can parse.
+func FuzzBookmarkFilter(f *testing.F) {
+	for _, s := range []string{"2024-05-14T12:00:00Z", "2024-05-14T12:00:00.5+02:00", "2024-05-14T12:00:00", "last tuesday", "2024-05-14T12:00:00Z) or (1 eq 1", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		at, err := parseTime(s)
+		if err != nil {
+			return
+		}
+		flt := changedSince(at)
+		m := filterRE.FindStringSubmatch(flt)
+		if m == nil || m[1] != m[2] || !strings.HasSuffix(m[1], "Z") {
+			t.Fatalf("%q gives the filter %s", s, flt)
+		}
+		back, err := time.Parse(time.RFC3339Nano, m[1])
+		if err != nil || !back.Equal(at) {
+			t.Fatalf("%q: literal %s reads back %v, %v", s, m[1], back, err)
+		}
+	})
 }
