@@ -49,7 +49,8 @@ func (s *Source) Check(ctx context.Context, cfg *Config, logger *slog.Logger, o 
 		runner = s.check
 	}
 	if err := safeRun(runner, c); err != nil && !errors.Is(err, errCheckDone) {
-		// Explained as a sync would: a 401 says to check the credentials.
+		// The same words a sync uses: "the API refused the credentials...",
+		// not a raw status line.
 		return fmt.Errorf("connection check failed: %w", explain(st.Name, err, false))
 	}
 	return nil
