@@ -343,7 +343,8 @@ func TestBadCredentials(t *testing.T) {
 	res := integtest.Run(t, Source(), []string{"check", "--config", path})
 	status := res.MessagesOf("CONNECTION_STATUS")
 	if len(status) != 1 || gjson.GetBytes(status[0], "connectionStatus.status").String() != "FAILED" ||
-		!strings.Contains(gjson.GetBytes(status[0], "connectionStatus.message").String(), "401 Unauthorized: {\"message\":\"Bad credentials\"") {
+		!strings.Contains(gjson.GetBytes(status[0], "connectionStatus.message").String(), "the API refused the credentials") ||
+		!strings.Contains(gjson.GetBytes(status[0], "connectionStatus.message").String(), "401 Unauthorized: Bad credentials") {
 		t.Errorf("check: %s", status)
 	}
 }
