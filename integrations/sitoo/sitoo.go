@@ -261,8 +261,8 @@ func Source() *integ.Source {
 
 // site is {base_url}/accounts/{account_id}/sites/{site_id}.
 func site(c *integ.HttpContext) (Config, string, error) {
-	var cfg Config
-	if err := c.Load(&cfg, nil); err != nil {
+	cfg, err := integ.ConfigOf[Config](c)
+	if err != nil {
 		return cfg, "", err
 	}
 	return cfg, strings.TrimRight(cfg.BaseURL, "/") + "/accounts/" + cfg.AccountID + "/sites/" + strconv.Itoa(cfg.SiteID), nil
@@ -326,8 +326,8 @@ func warehouseItems(c *integ.HttpContext) error {
 func page(c *integ.HttpContext, u string, size int, added ...string) *requests.Request {
 	r := requests.New(u).Header("Accept", "application/json").Query("start", "0").Query("num", strconv.Itoa(size))
 	var fields []string
-	if run := c.Run(); run != nil && run.Schema != nil {
-		for _, f := range run.Schema.PropertyNames() {
+	if plan := c.Plan(); plan != nil && plan.Schema != nil {
+		for _, f := range plan.Schema.PropertyNames() {
 			if !slices.Contains(added, f) {
 				fields = append(fields, f)
 			}

@@ -195,14 +195,14 @@ func entity(name, set string, record any, key string, expand []string, doc strin
 
 func run(set, key string, expand []string) integ.RunnerFunc {
 	return func(c *integ.HttpContext) error {
-		var cfg Config
-		if err := c.Load(&cfg, nil); err != nil {
+		cfg, err := integ.ConfigOf[Config](c)
+		if err != nil {
 			return err
 		}
 		q := odata.Query{OrderBy: []string{key}}
 		var fields []string // nil: no $select, every property
-		if run := c.Run(); run != nil && run.Schema != nil {
-			fields = run.Schema.PropertyNames()
+		if plan := c.Plan(); plan != nil && plan.Schema != nil {
+			fields = plan.Schema.PropertyNames()
 		}
 		for _, f := range fields {
 			switch {
