@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,7 +26,7 @@ func restQuery(object, key string, includeDeleted bool) integ.RunnerFunc {
 		if err != nil {
 			return err
 		}
-		soql := "SELECT " + strings.Join(c.Run().Schema.PropertyNames(), ",") + " FROM " + object + where + " ORDER BY " + key + " ASC"
+		soql := "SELECT " + strings.Join(selectList(c, nil), ",") + " FROM " + object + where + " ORDER BY " + key + " ASC"
 		endpoint := "/query"
 		if includeDeleted {
 			endpoint = "/queryAll"
@@ -46,12 +47,7 @@ func bulkQuery(object, key string, cfg Config) integ.RunnerFunc {
 		if err != nil {
 			return err
 		}
-		var fields []string
-		for _, p := range c.Run().Schema.Properties {
-			if bulkSelectable(p.Schema) {
-				fields = append(fields, p.Name)
-			}
-		}
+		fields := selectList(c, bulkSelectable)
 		op := "query"
 		if cfg.IncludeDeleted {
 			op = "queryAll"
@@ -139,6 +135,20 @@ func since(c *integ.HttpContext, key string) (string, error) {
 			Msg: fmt.Sprintf("stream %q: the bookmark or start_date %q is not an RFC 3339 datetime (2024-01-01T00:00:00Z): fix the state or the config", c.Stream(), from)}
 	}
 	return " WHERE " + key + " >= " + t.UTC().Format("2006-01-02T15:04:05.000Z"), nil
+}
+
+// selectList is the fields a query selects: the run's (from the catalog,
+// so no describe is needed), those keep accepts, sorted so that a record's
+// members come in one order whatever the catalog's.
+func selectList(c *integ.HttpContext, keep func(*integ.Schema) bool) []string {
+	var fields []string
+	for _, p := range c.Run().Schema.Properties {
+		if keep == nil || keep(p.Schema) {
+			fields = append(fields, p.Name)
+		}
+	}
+	slices.Sort(fields)
+	return fields
 }
 
 func pollInterval(cfg Config) time.Duration {
