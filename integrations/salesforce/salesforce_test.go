@@ -3,8 +3,10 @@ package salesforce
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/integ/integ/integ"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -111,5 +113,111 @@ func TestRequests(t *testing.T) {
 		if r.Method == http.MethodPost && r.Header.Get("Content-Type") != "application/json" {
 			t.Errorf("%s: Content-Type %q", r, r.Header.Get("Content-Type"))
 		}
+	}
+}
+
+// A first sync reads everything and leaves a bookmark per object; the next
+// one asks only for what changed since (>=: the last record again), on
+// SystemModstamp, or CreatedDate for a history object.
+func TestIncremental(t *testing.T) {
+	both(t, func(t *testing.T, p integtest.Protocol) {
+		o := newOrg()
+		_, instance, cfg := o.servers(t)
+		cfg["bulk_objects"] = []string{"Contact"}
+		streams := integtest.WithStreams("Account", "Contact", "AccountHistory")
+		first := integtest.Sync(t, Source(), cfg, streams, integtest.WithProtocol(p), integtest.WithMode(integ.ModeIncremental))
+		if n := count(first); n["Account"] != 5 || n["Contact"] != 3 || n["AccountHistory"] != 2 {
+			t.Fatalf("first sync %v", n)
+		}
+		o.objects[0].records = 7 // two new accounts
+		instance.Reset()
+		next := integtest.Sync(t, Source(), cfg, streams, integtest.WithProtocol(p), integtest.WithMode(integ.ModeIncremental),
+			integtest.WithState(first.FinalState()))
+		if n := count(next); n["Account"] != 3 || n["Contact"] != 1 || n["AccountHistory"] != 1 {
+			t.Errorf("second sync %v, want the last record of each object again and the 2 new accounts", n)
+		}
+		wantWhere := map[string]string{
+			"Account":        "WHERE SystemModstamp >= 2024-03-01T12:04:00.000Z ORDER BY SystemModstamp ASC",
+			"AccountHistory": "WHERE CreatedDate >= 2024-03-01T12:01:00.000Z ORDER BY CreatedDate ASC",
+			"Contact":        "WHERE SystemModstamp >= 2024-03-01T12:02:00.000Z",
+		}
+		queries := 0
+		for _, r := range instance.Requests() {
+			q := r.Query.Get("q")
+			if r.Method == http.MethodPost {
+				var body struct{ Query string }
+				json.Unmarshal(r.Body, &body)
+				q = body.Query
+			}
+			if q == "" {
+				continue
+			}
+			queries++
+			_, obj, _ := strings.Cut(q, " FROM ")
+			obj, _, _ = strings.Cut(obj, " ")
+			if !strings.HasSuffix(q, " FROM "+obj+" "+wantWhere[obj]) {
+				t.Errorf("query %q, want it to end with %q", q, wantWhere[obj])
+			}
+		}
+		if queries != 3 {
+			t.Errorf("%d queries, want 3", queries)
+		}
+	})
+}
+
+// Bulk API 2.0 results come in pages of bulk_page_size rows, each naming
+// the next in its Sforce-Locator header; CSV nulls, quotes and newlines
+// come out as the REST API would write them.
+func TestBulkPagesAndValues(t *testing.T) {
+	o := newOrg()
+	o.objects[0].records = 7
+	_, instance, cfg := o.servers(t)
+	rest := integtest.Sync(t, Source(), cfg, integtest.WithStreams("Account"))
+	cfg["bulk_objects"] = []string{"Account"}
+	cfg["bulk_page_size"] = 3
+	instance.Reset()
+	bulk := integtest.Sync(t, Source(), cfg, integtest.WithStreams("Account"))
+	var locators []string
+	for _, r := range instance.Requests() {
+		if strings.HasSuffix(r.Path, "/results") {
+			if r.Query.Get("maxRecords") != "3" {
+				t.Errorf("%s: maxRecords", r)
+			}
+			locators = append(locators, r.Query.Get("locator"))
+		}
+	}
+	if want := []string{"", "Mw==", "Ng=="}; !slices.Equal(locators, want) {
+		t.Errorf("locators %q, want %q", locators, want)
+	}
+	// The same records, less BillingAddress (compound: not in bulk queries).
+	a, b := rest.Records("Account"), bulk.Records("Account")
+	if len(a) != 7 || len(b) != 7 {
+		t.Fatalf("%d REST and %d bulk records", len(a), len(b))
+	}
+	for i := range a {
+		var ra, rb map[string]any
+		json.Unmarshal(a[i], &ra)
+		json.Unmarshal(b[i], &rb)
+		delete(ra, "BillingAddress")
+		if !reflect.DeepEqual(ra, rb) {
+			t.Errorf("record %d\nREST %s\nbulk %s", i, a[i], b[i])
+		}
+	}
+}
+
+// A job that fails says so, with the API's reason.
+func TestBulkJobFailed(t *testing.T) {
+	o := newOrg()
+	_, _, cfg := o.servers(t)
+	cfg["bulk_objects"] = []string{"Account"}
+	o.fault = func(r *http.Request, n int) (int, string, bool) {
+		if r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/jobs/query/") {
+			return http.StatusOK, `{"id":"750R0000000zlh1IAA","state":"Failed","errorMessage":"INVALID_FIELD: No such column 'Foo'"}`, true
+		}
+		return 0, "", false
+	}
+	res := integtest.Sync(t, Source(), cfg, integtest.WithStreams("Account"), integtest.WithExpectedFailure())
+	if msg := res.Failure(); !strings.Contains(msg, "job 750R0000000zlh1IAA is failed: INVALID_FIELD: No such column 'Foo'") {
+		t.Errorf("failure %q", msg)
 	}
 }
