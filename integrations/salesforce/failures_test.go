@@ -1,0 +1,177 @@
+package salesforce
+
+import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/integ/integ/integ"
+	"github.com/integ/integ/integtest"
+)
+
+func writeConfig(t *testing.T, cfg map[string]any) string {
+	t.Helper()
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "config.json")
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// Credentials the token endpoint refuses are a config error saying what to
+// do, in check and in read; nothing reaches the API.
+func TestBadCredentials(t *testing.T) {
+	cases := []struct {
+		name, key, value, want string
+	}{
+		{"expired refresh token", "refresh_token", "5Aep861revoked-refresh-token", "invalid_grant: expired access/refresh token"},
+		{"wrong client secret", "client_secret", "wrong-client-secret-0000", "invalid_client: invalid client credentials"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			o := newOrg()
+			_, instance, cfg := o.servers(t)
+			cfg[c.key] = c.value
+			chk := integtest.Run(t, Source(), []string{"check", "--config", writeConfig(t, cfg)},
+				integtest.WithProtocol(integtest.Airbyte), integtest.WithExpectedFailure())
+			var status struct {
+				ConnectionStatus struct{ Status, Message string } `json:"connectionStatus"`
+			}
+			if msgs := chk.MessagesOf("CONNECTION_STATUS"); len(msgs) == 1 {
+				json.Unmarshal(msgs[0], &status)
+			}
+			if status.ConnectionStatus.Status != "FAILED" || !strings.Contains(status.ConnectionStatus.Message, c.want) ||
+				!strings.HasPrefix(status.ConnectionStatus.Message, "Salesforce refused the configured credentials") ||
+				!strings.Contains(status.ConnectionStatus.Message, "authorise the connected app again") {
+				t.Errorf("check: %+v\n%s", status, chk.Stdout)
+			}
+			res := integtest.Sync(t, Source(), cfg, integtest.WithProtocol(integtest.Airbyte), integtest.WithCatalog(json.RawMessage(
+				`{"streams":[{"stream":{"name":"Account","json_schema":{"type":"object","properties":{"Id":{"type":"string"},"SystemModstamp":{"type":"string"}}},"supported_sync_modes":["full_refresh"]},"sync_mode":"full_refresh","destination_sync_mode":"overwrite"}]}`)),
+				integtest.WithExpectedFailure())
+			if res.FailureType() != "config_error" || !strings.Contains(res.Failure(), c.want) {
+				t.Errorf("read: %s %q", res.FailureType(), res.Failure())
+			}
+			if n := len(instance.Requests()); n != 0 {
+				t.Errorf("%d API requests without a token", n)
+			}
+		})
+	}
+}
+
+// An object the user may not read fails alone, named; the others sync.
+func TestNoPermissionOnOneObject(t *testing.T) {
+	both(t, func(t *testing.T, p integtest.Protocol) {
+		o := newOrg()
+		o.object("Opportunity").forbidden = true
+		_, _, cfg := o.servers(t)
+		res := integtest.Sync(t, Source(), cfg, allStreams, integtest.WithProtocol(p), integtest.WithExpectedFailure())
+		if n := count(res); n["Account"] != 5 || n["Contact"] != 3 || n["AccountHistory"] != 2 || n["Document__c"] != 2 || n["Opportunity"] != 0 {
+			t.Errorf("records %v", n)
+		}
+		if msg := res.Failure() + strings.Join(res.Logs(), "\n"); !strings.Contains(msg, `"Opportunity"`) || !strings.Contains(msg, "sObject type 'Opportunity' is not supported") {
+			t.Errorf("the failure does not name the object and the API's reason: %q", res.Failure())
+		}
+	})
+}
+
+// A 429 or a burst of 5xx answers is retried; the sync goes on.
+func TestRetries(t *testing.T) {
+	cases := []struct {
+		name   string
+		status int
+		body   string
+	}{
+		{"rate limited", http.StatusTooManyRequests, `[{"errorCode":"REQUEST_LIMIT_EXCEEDED","message":"ConcurrentPerOrgLongTxn Limit exceeded."}]`},
+		{"server errors", http.StatusServiceUnavailable, `[{"errorCode":"SERVER_UNAVAILABLE","message":"Server unavailable"}]`},
+	}
+	for _, c := range cases {
+		both(t, func(t *testing.T, p integtest.Protocol) {
+			t.Run(c.name, func(t *testing.T) {
+				o := newOrg()
+				var mu sync.Mutex
+				seen := map[string]int{}
+				o.fault = func(r *http.Request, n int) (int, string, bool) {
+					mu.Lock()
+					defer mu.Unlock()
+					k := r.Method + r.URL.String()
+					if seen[k]++; seen[k] <= 2 && !strings.HasSuffix(r.URL.Path, "/describe") { // twice per request: a burst
+						return c.status, c.body, true
+					}
+					return 0, "", false
+				}
+				_, _, cfg := o.servers(t)
+				cfg["bulk_objects"] = []string{"Contact"}
+				res := integtest.Sync(t, Source(), cfg, integtest.WithStreams("Account", "Contact"), integtest.WithProtocol(p))
+				if n := count(res); n["Account"] != 5 || n["Contact"] != 3 {
+					t.Errorf("records %v", n)
+				}
+			})
+		})
+	}
+}
+
+// The org's 24-hour allowance: REQUEST_LIMIT_EXCEEDED stops the sync at
+// once (a retry only spends more), and so does Sforce-Limit-Info saying the
+// allowance is nearly spent, before the API refuses.
+func TestDailyLimit(t *testing.T) {
+	t.Run("REQUEST_LIMIT_EXCEEDED", func(t *testing.T) {
+		o := newOrg()
+		var queries atomic.Int32
+		o.fault = func(r *http.Request, n int) (int, string, bool) {
+			if strings.HasSuffix(r.URL.Path, "/query") {
+				queries.Add(1)
+				return http.StatusForbidden, `[{"errorCode":"REQUEST_LIMIT_EXCEEDED","message":"TotalRequests Limit exceeded."}]`, true
+			}
+			return 0, "", false
+		}
+		_, _, cfg := o.servers(t)
+		res := integtest.Sync(t, Source(), cfg, allStreams, integtest.WithProtocol(integtest.Airbyte), integtest.WithExpectedFailure())
+		if queries.Load() != 1 || !strings.Contains(res.Failure(), "24-hour API request allowance is used up") {
+			t.Errorf("%d queries (want 1: not retried, and the other streams not started); failure %q", queries.Load(), res.Failure())
+		}
+	})
+	t.Run("Sforce-Limit-Info", func(t *testing.T) {
+		o := newOrg()
+		o.limitUsed = 14990
+		_, instance, cfg := o.servers(t)
+		res := integtest.Sync(t, Source(), cfg, allStreams, integtest.WithExpectedFailure())
+		queries := 0
+		for _, r := range instance.Requests() {
+			if strings.Contains(r.Path, "/query") {
+				queries++
+			}
+		}
+		if queries != 1 || len(res.AllRecords()) != 2 || !strings.Contains(res.Failure(), "14990 of the API's 15000 requests are used") {
+			t.Errorf("%d queries and %d records with the allowance nearly spent; failure %q", queries, len(res.AllRecords()), res.Failure())
+		}
+	})
+}
+
+// A read with a catalog of one object describes nothing: the catalog
+// holds the schema.
+func TestOneObjectNoDescribe(t *testing.T) {
+	o := newOrg()
+	_, instance, cfg := o.servers(t)
+	res := integtest.Sync(t, Source(), cfg, integtest.WithProtocol(integtest.Airbyte), integtest.WithMode(integ.ModeFullRefresh),
+		integtest.WithCatalog(json.RawMessage(`{"streams":[{"stream":{"name":"Opportunity","json_schema":{"type":"object","properties":{"Id":{"type":"string"},"Name":{"type":"string"},"SystemModstamp":{"type":"string","format":"date-time"}}},"supported_sync_modes":["full_refresh","incremental"]},"sync_mode":"full_refresh","destination_sync_mode":"overwrite"}]}`)))
+	if n := len(res.Records("Opportunity")); n != 4 {
+		t.Errorf("%d records", n)
+	}
+	var got []string
+	for _, r := range instance.Requests() {
+		got = append(got, r.Method+" "+r.Path)
+	}
+	want := "GET /services/data/v61.0/sobjects GET /services/data/v61.0/query GET /services/data/v61.0/query/01gD0000002HU6KIAW-2"
+	if strings.Join(got, " ") != want {
+		t.Errorf("requests %q\nwant %q", got, want)
+	}
+}
