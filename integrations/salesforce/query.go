@@ -126,13 +126,27 @@ func since(c *integ.HttpContext, key string) (string, error) {
 	if b := c.Bookmark(); b.Exists() && b.String() != "" {
 		from = b.String()
 	}
+	clause, err := whereSince(key, from)
+	if err != nil {
+		return "", &integ.Error{Kind: integ.ConfigFailure, Err: integ.ErrConfig,
+			Msg: fmt.Sprintf("stream %q: the bookmark or start_date %q is not an RFC 3339 datetime (2024-01-01T00:00:00Z): fix the state or the config", c.Stream(), from)}
+	}
+	return clause, nil
+}
+
+// whereSince is " WHERE key >= datetime", or "" when from is empty. from
+// is parsed and written back in SOQL's form, so nothing else reaches the
+// query.
+func whereSince(key, from string) (string, error) {
 	if from == "" {
 		return "", nil
 	}
 	t, err := time.Parse(time.RFC3339Nano, from)
 	if err != nil {
-		return "", &integ.Error{Kind: integ.ConfigFailure, Err: integ.ErrConfig,
-			Msg: fmt.Sprintf("stream %q: the bookmark or start_date %q is not an RFC 3339 datetime (2024-01-01T00:00:00Z): fix the state or the config", c.Stream(), from)}
+		return "", err
+	}
+	if y := t.UTC().Year(); y < 1 || y > 9999 {
+		return "", fmt.Errorf("year %d is out of range", y)
 	}
 	return " WHERE " + key + " >= " + t.UTC().Format("2006-01-02T15:04:05.000Z"), nil
 }
