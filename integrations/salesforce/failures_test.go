@@ -175,3 +175,23 @@ func TestOneObjectNoDescribe(t *testing.T) {
 		t.Errorf("requests %q\nwant %q", got, want)
 	}
 }
+
+// An org with refresh token rotation spends the old token: the new one is
+// saved (Singer rewrites the config file; Airbyte writes a CONTROL message,
+// which integtest's secret check cannot tell from a leak, so Singer here).
+func TestRotatedRefreshTokenIsSaved(t *testing.T) {
+	o := newOrg()
+	o.rotate = "5Aep861rotated-refresh-token-4321"
+	_, _, cfg := o.servers(t)
+	path := writeConfig(t, cfg)
+	integtest.Run(t, Source(), []string{"--config", path, "--discover"}, integtest.WithSecrets(accessToken, o.rotate, clientSecret))
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var saved map[string]any
+	json.Unmarshal(b, &saved)
+	if saved["refresh_token"] != o.rotate || saved["client_secret"] != clientSecret || saved["client_id"] != clientID {
+		t.Errorf("saved config: refresh_token rotated %v, client kept %v", saved["refresh_token"] == o.rotate, saved["client_secret"] == clientSecret)
+	}
+}

@@ -102,6 +102,9 @@ type org struct {
 	pollsUntilDone int
 	// limitUsed is the api-usage reported in Sforce-Limit-Info.
 	limitUsed, limitMax int
+	// rotate, when set, is the new refresh token the token endpoint hands
+	// out with each access token (refresh token rotation).
+	rotate string
 	// fault, when set, may answer a request instead (status, body).
 	fault func(r *http.Request, n int) (int, string, bool)
 
@@ -169,11 +172,15 @@ func (o *org) token(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]string{"error": "invalid_grant", "error_description": "expired access/refresh token"})
 		return
 	}
-	writeJSON(w, map[string]string{
+	resp := map[string]string{
 		"access_token": accessToken, "instance_url": o.instance, "token_type": "Bearer",
 		"id": o.instance + "/id/00Dxx0000001gPL/005xx000001Sv6e", "issued_at": "1709294400000",
 		"signature": "fixture-signature=", "scope": "api refresh_token",
-	})
+	}
+	if o.rotate != "" {
+		resp["refresh_token"] = o.rotate
+	}
+	writeJSON(w, resp)
 }
 
 func (o *org) api(w http.ResponseWriter, r *http.Request) {
