@@ -62,7 +62,7 @@ func (c *HttpContext) EmitCSV(req *requests.Request, opts ...CSVOption) error {
 		opt(&o)
 	}
 	return c.emitStreamed(req, "CSV", o.onHeader, func(body io.Reader) recordDecoder {
-		return newCSVDecoder(body, c.run.info.Stream.Schema, o)
+		return newCSVDecoder(body, c.w.info.Stream.Schema, o)
 	})
 }
 
@@ -77,7 +77,7 @@ func (c *HttpContext) EmitJSONLines(req *requests.Request) error {
 }
 
 func (c *HttpContext) emitStreamed(req *requests.Request, format string, onHeader func(http.Header), decoder func(io.Reader) recordDecoder) error {
-	if c.run == nil {
+	if c.w == nil {
 		return errNoStream
 	}
 	resp, err := requests.DoRaw(c.ctx, c.http.doer, req)
@@ -119,8 +119,8 @@ func (c *HttpContext) emitDecoded(dec recordDecoder) error {
 			return err
 		}
 		if n == 0 {
-			c.run.beginPageIfNeeded()
-			c.run.multiline = false // decoders write single-line records
+			c.w.beginPageIfNeeded()
+			c.w.multiline = false // decoders write single-line records
 		}
 		c.record(rec)
 		if n++; n == linesPerPage {
