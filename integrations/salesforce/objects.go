@@ -16,8 +16,8 @@ import (
 // Their schemas are left to describe, which is asked only for the objects
 // a command needs.
 func listObjects(c *integ.HttpContext) ([]*integ.Stream, error) {
-	var cfg Config
-	if err := c.Load(&cfg, nil); err != nil {
+	cfg, err := integ.ConfigOf[Config](c)
+	if err != nil {
 		return nil, err
 	}
 	root, err := apiRoot(c)

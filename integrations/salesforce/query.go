@@ -118,8 +118,8 @@ func awaitJob(c *integ.HttpContext, jobURL string, every time.Duration) error {
 // after the bookmark, or the start date. The bookmark comes from a state
 // file, so it must be a datetime before it goes into SOQL.
 func since(c *integ.HttpContext, key string) (string, error) {
-	var cfg Config
-	if err := c.Load(&cfg, nil); err != nil {
+	cfg, err := integ.ConfigOf[Config](c)
+	if err != nil {
 		return "", err
 	}
 	from := cfg.StartDate
@@ -156,7 +156,7 @@ func whereSince(key, from string) (string, error) {
 // members come in one order whatever the catalog's.
 func selectList(c *integ.HttpContext, keep func(*integ.Schema) bool) []string {
 	var fields []string
-	for _, p := range c.Run().Schema.Properties {
+	for _, p := range c.Plan().Schema.Properties {
 		if keep == nil || keep(p.Schema) {
 			fields = append(fields, p.Name)
 		}
