@@ -42,9 +42,16 @@ func authenticate(cfg Config, s *integ.Session) (requests.Authenticator, error) 
 	return a, nil
 }
 
-// apiRoot is {instance_url}/services/data/vXX.X. The instance URL is only
-// known from a token response, so the first call asks for a token.
+// apiRoot is {instance_url}/services/data/vXX.X: the config's override, or
+// the token response's, which is only known once a token was asked for.
 func apiRoot(c *integ.HttpContext) (string, error) {
+	cfg, err := integ.ConfigOf[Config](c)
+	if err != nil {
+		return "", err
+	}
+	if cfg.InstanceURL != "" {
+		return strings.TrimRight(cfg.InstanceURL, "/") + apiPath, nil
+	}
 	if u, _ := c.Value(instanceKey).(string); u != "" {
 		return u + apiPath, nil
 	}

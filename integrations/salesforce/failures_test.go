@@ -195,3 +195,16 @@ func TestRotatedRefreshTokenIsSaved(t *testing.T) {
 		t.Errorf("saved config: refresh_token rotated %v, client kept %v", saved["refresh_token"] == o.rotate, saved["client_secret"] == clientSecret)
 	}
 }
+
+// instance_url in the config wins over the token response's: a proxy.
+func TestInstanceURLOverride(t *testing.T) {
+	o := newOrg()
+	_, instance, cfg := o.servers(t)
+	proxy := integtest.NewServer(t, http.HandlerFunc(o.api))
+	o.instance = "http://127.0.0.1:1" // the token response's: not to be used
+	cfg["instance_url"] = proxy.URL
+	res := integtest.Sync(t, Source(), cfg, integtest.WithStreams("Account"), integtest.WithProtocol(integtest.Airbyte))
+	if n := len(res.Records("Account")); n != 5 || len(instance.Requests()) != 0 || len(proxy.Requests()) == 0 {
+		t.Errorf("%d records, %d requests to the instance, %d to the proxy", n, len(instance.Requests()), len(proxy.Requests()))
+	}
+}

@@ -40,7 +40,8 @@
 //
 // OAuth 2.0 refresh token of a connected app: client_id, client_secret and
 // refresh_token buy an access token at {login_url}/services/oauth2/token;
-// the token response's instance_url is the org's API root, where every
+// the token response's instance_url (or the config's instance_url, a proxy)
+// is the org's API root, where every
 // query goes. A refresh token the server rotates is saved back to the
 // config. Refused credentials are a config error.
 //
@@ -75,6 +76,7 @@ type Config struct {
 	ClientSecret   integ.Secret `json:"client_secret" title:"Client secret" description:"Consumer secret of that connected app." secret:"true" minLength:"1"`
 	RefreshToken   integ.Secret `json:"refresh_token" title:"Refresh token" description:"Refresh token from the OAuth 2.0 web server flow; the connected app's scopes must include api and refresh_token." secret:"true" minLength:"1"`
 	LoginURL       string       `json:"login_url" title:"Login URL" description:"Root of the OAuth server: https://login.salesforce.com for production orgs, https://test.salesforce.com for sandboxes, or the org's My Domain URL. The token response names the org's instance URL, where the API calls go." default:"https://login.salesforce.com" format:"uri" pattern:"^https?://" examples:"https://login.salesforce.com"`
+	InstanceURL    string       `json:"instance_url,omitempty" title:"Instance URL override" description:"Where the API calls go instead of the instance_url the token response names: a proxy in front of the org. Empty: the token response's." format:"uri" pattern:"^https?://" examples:"https://proxy.example.com"`
 	StartDate      string       `json:"start_date,omitempty" title:"Start date" description:"Only records modified at or after this time are read by the first sync of an incremental stream, and by full refreshes. Empty: every record." format:"date-time" examples:"2024-01-01T00:00:00Z"`
 	IncludeDeleted bool         `json:"include_deleted,omitempty" title:"Include deleted records" description:"Read through queryAll, which also returns deleted records (IsDeleted true) and archived ones." default:"false"`
 	BulkObjects    []string     `json:"bulk_objects,omitempty" title:"Objects read with Bulk API 2.0" description:"Names of large objects to read through Bulk API 2.0 query jobs (CSV) instead of paged REST queries, e.g. Task or a big custom object. Bulk queries leave out address, location and base64 fields." examples:"[[\"Task\",\"Event\"]]"`
@@ -91,7 +93,7 @@ const about = `Every queryable object of a Salesforce org, read with the REST AP
 
 **Bulk API 2.0.** The objects named in bulk_objects are read with a query job (create, poll every bulk_poll_interval seconds, read the CSV results following Sforce-Locator). Bulk queries cannot sort and leave out address, location and base64 fields.
 
-**Auth.** OAuth 2.0 refresh token of a connected app (client_id, client_secret, refresh_token) at {login_url}/services/oauth2/token; the token response's instance_url is where the API calls go. A rotated refresh token is saved to the config.
+**Auth.** OAuth 2.0 refresh token of a connected app (client_id, client_secret, refresh_token) at {login_url}/services/oauth2/token; the token response's instance_url is where the API calls go (the instance_url setting overrides it: a proxy). A rotated refresh token is saved to the config.
 
 **Rate limits.** The org's rolling 24-hour API allowance, read from every response's Sforce-Limit-Info header: the connector stops before the last 10% is spent, and at once on REQUEST_LIMIT_EXCEEDED. A 429 or 5xx is retried after a wait.`
 
