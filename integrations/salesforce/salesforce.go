@@ -41,9 +41,9 @@
 // OAuth 2.0 refresh token of a connected app: client_id, client_secret and
 // refresh_token buy an access token at {login_url}/services/oauth2/token;
 // the token response's instance_url (or the config's instance_url, a proxy)
-// is the org's API root, where every
-// query goes. A refresh token the server rotates is saved back to the
-// config. Refused credentials are a config error.
+// is the org's API root, where every query goes. A refresh token the
+// server rotates is saved back to the config. Refused credentials are a
+// config error.
 //
 // # Rate limits
 //
