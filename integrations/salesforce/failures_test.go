@@ -208,3 +208,29 @@ func TestInstanceURLOverride(t *testing.T) {
 		t.Errorf("%d records, %d requests to the instance, %d to the proxy", n, len(instance.Requests()), len(proxy.Requests()))
 	}
 }
+
+// The Airbyte spec offers the OAuth flow: the platform's app fills
+// client_id and client_secret, the flow refresh_token, for the login_url
+// the user chose.
+func TestSpecAdvancedAuth(t *testing.T) {
+	res := integtest.Run(t, Source(), []string{"spec"}, integtest.WithProtocol(integtest.Airbyte))
+	specs := res.MessagesOf("SPEC")
+	if len(specs) != 1 {
+		t.Fatalf("%d SPEC messages", len(specs))
+	}
+	var m struct {
+		Spec struct {
+			AdvancedAuth struct {
+				AuthFlowType string         `json:"auth_flow_type"`
+				Config       map[string]any `json:"oauth_config_specification"`
+			} `json:"advanced_auth"`
+		} `json:"spec"`
+	}
+	json.Unmarshal(specs[0], &m)
+	out, _ := json.Marshal(m.Spec.AdvancedAuth.Config)
+	for _, want := range []string{`"client_id":{"path_in_connector_config":["client_id"]`, `"refresh_token":{"path_in_connector_config":["refresh_token"]`, `"login_url":{"path_in_connector_config":["login_url"]`} {
+		if m.Spec.AdvancedAuth.AuthFlowType != "oauth2.0" || !strings.Contains(string(out), want) {
+			t.Errorf("advanced_auth %s %s: want %s", m.Spec.AdvancedAuth.AuthFlowType, out, want)
+		}
+	}
+}

@@ -104,6 +104,12 @@ func Source() *integ.Source {
 		integ.WithDescription(about),
 		integ.WithDocumentationURL("https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/"),
 		integ.WithAuth(authenticate),
+		// The platform may run the web server flow for the user.
+		integ.WithOAuthSpec(integ.OAuthSpec{
+			ServerFields:    []string{"client_id", "client_secret"},
+			OutputFields:    []string{"refresh_token"},
+			UserInputFields: []string{"login_url"},
+		}),
 		integ.WithCheck(check),
 		integ.WithStreamList(listObjects),
 		integ.WithSchemaResolver(describe),
