@@ -2,6 +2,7 @@ package salesforce
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -76,10 +77,10 @@ func tokenError(err error) error {
 	var te *requests.TokenError
 	switch {
 	case errors.Is(err, requests.ErrCredentialsRefused):
-		return &integ.Error{Kind: integ.ConfigFailure, Err: errors.Join(integ.ErrAuth, err),
+		return &integ.Error{Kind: integ.ConfigFailure, Err: fmt.Errorf("%w: %w", integ.ErrAuth, err),
 			Msg: "Salesforce refused the configured credentials (" + err.Error() + "): check client_id and client_secret, or authorise the connected app again for a new refresh_token"}
 	case errors.Is(err, requests.ErrNoCredentials):
-		return &integ.Error{Kind: integ.ConfigFailure, Err: errors.Join(integ.ErrAuth, err),
+		return &integ.Error{Kind: integ.ConfigFailure, Err: fmt.Errorf("%w: %w", integ.ErrAuth, err),
 			Msg: "client_id, client_secret and refresh_token must all be set"}
 	case errors.As(err, &te):
 		kind := integ.SystemFailure
@@ -89,7 +90,7 @@ func tokenError(err error) error {
 		case te.Status >= 400:
 			kind = integ.ConfigFailure
 		}
-		return &integ.Error{Kind: kind, Err: errors.Join(integ.ErrAuth, err),
+		return &integ.Error{Kind: kind, Err: fmt.Errorf("%w: %w", integ.ErrAuth, err),
 			Msg: "could not get an access token from login_url (" + err.Error() + ")"}
 	}
 	return err

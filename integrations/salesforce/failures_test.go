@@ -14,6 +14,10 @@ import (
 	"github.com/integ/integ/integtest"
 )
 
+// accountCatalog is an Airbyte configured catalog of Account alone, for
+// runs whose discover would fail.
+var accountCatalog = json.RawMessage(`{"streams":[{"stream":{"name":"Account","json_schema":{"type":"object","properties":{"Id":{"type":"string"},"SystemModstamp":{"type":"string"}}},"supported_sync_modes":["full_refresh"]},"sync_mode":"full_refresh","destination_sync_mode":"overwrite"}]}`)
+
 func writeConfig(t *testing.T, cfg map[string]any) string {
 	t.Helper()
 	b, err := json.Marshal(cfg)
@@ -54,8 +58,7 @@ func TestBadCredentials(t *testing.T) {
 				!strings.Contains(status.ConnectionStatus.Message, "authorise the connected app again") {
 				t.Errorf("check: %+v\n%s", status, chk.Stdout)
 			}
-			res := integtest.Sync(t, Source(), cfg, integtest.WithProtocol(integtest.Airbyte), integtest.WithCatalog(json.RawMessage(
-				`{"streams":[{"stream":{"name":"Account","json_schema":{"type":"object","properties":{"Id":{"type":"string"},"SystemModstamp":{"type":"string"}}},"supported_sync_modes":["full_refresh"]},"sync_mode":"full_refresh","destination_sync_mode":"overwrite"}]}`)),
+			res := integtest.Sync(t, Source(), cfg, integtest.WithProtocol(integtest.Airbyte), integtest.WithCatalog(accountCatalog),
 				integtest.WithExpectedFailure())
 			if res.FailureType() != "config_error" || !strings.Contains(res.Failure(), c.want) {
 				t.Errorf("read: %s %q", res.FailureType(), res.Failure())
@@ -232,5 +235,18 @@ func TestSpecAdvancedAuth(t *testing.T) {
 		if m.Spec.AdvancedAuth.AuthFlowType != "oauth2.0" || !strings.Contains(string(out), want) {
 			t.Errorf("advanced_auth %s %s: want %s", m.Spec.AdvancedAuth.AuthFlowType, out, want)
 		}
+	}
+}
+
+// A login_url that is no Salesforce login server is a config error naming
+// the token endpoint and its answer.
+func TestWrongLoginURL(t *testing.T) {
+	o := newOrg()
+	login, _, cfg := o.servers(t)
+	cfg["login_url"] = login.URL + "/not-a-login-server"
+	res := integtest.Sync(t, Source(), cfg, integtest.WithCatalog(accountCatalog), integtest.WithProtocol(integtest.Airbyte), integtest.WithExpectedFailure())
+	if res.FailureType() != "config_error" || !strings.Contains(res.Failure(), "could not get an access token from login_url") ||
+		!strings.Contains(res.Failure(), "/not-a-login-server/services/oauth2/token: 404") {
+		t.Errorf("%s %q", res.FailureType(), res.Failure())
 	}
 }
