@@ -2,9 +2,11 @@ package salesforce
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -248,5 +250,30 @@ func TestWrongLoginURL(t *testing.T) {
 	if res.FailureType() != "config_error" || !strings.Contains(res.Failure(), "could not get an access token from login_url") ||
 		!strings.Contains(res.Failure(), "/not-a-login-server/services/oauth2/token: 404") {
 		t.Errorf("%s %q", res.FailureType(), res.Failure())
+	}
+}
+
+// A query too long for a URL is refused before it is sent, saying how to
+// read the object; through Bulk API 2.0 the same object reads.
+func TestQueryTooLongForAURL(t *testing.T) {
+	o := newOrg()
+	wide := &object{name: "Wide__c", queryable: true, records: 2, fields: slices.Clone(common)}
+	for i := range 500 {
+		wide.fields = append(wide.fields, field{fmt.Sprintf("Some_Rather_Long_Field_Name_%03d__c", i), "string", "Field", true})
+	}
+	o.objects = append(o.objects, wide)
+	_, instance, cfg := o.servers(t)
+	res := integtest.Sync(t, Source(), cfg, integtest.WithStreams("Wide__c"), integtest.WithExpectedFailure())
+	if !strings.Contains(res.Failure(), "add Wide__c to bulk_objects") {
+		t.Errorf("failure %q", res.Failure())
+	}
+	for _, r := range instance.Requests() {
+		if strings.HasSuffix(r.Path, "/query") {
+			t.Errorf("sent %s", r.Path)
+		}
+	}
+	cfg["bulk_objects"] = []string{"Wide__c"}
+	if n := len(integtest.Sync(t, Source(), cfg, integtest.WithStreams("Wide__c")).Records("Wide__c")); n != 2 {
+		t.Errorf("bulk: %d records", n)
 	}
 }

@@ -13,6 +13,11 @@ import (
 	"github.com/integ/integ/requests"
 )
 
+// maxURI is the longest query URL sent: the REST API refuses a request
+// whose URI and headers pass 16,384 bytes (414 or 431); the headers
+// (bearer token, agent) take well under 1 KB.
+const maxURI = 15 * 1024
+
 // restQuery reads an object's selected fields (the run's schema: from the
 // catalog, so no describe is needed) modified since the bookmark, oldest
 // first, following nextRecordsUrl.
@@ -31,7 +36,12 @@ func restQuery(object, key string, includeDeleted bool) integ.RunnerFunc {
 		if includeDeleted {
 			endpoint = "/queryAll"
 		}
-		return c.EmitPages(requests.New(root+endpoint).Query("q", soql), requests.NextURL("nextRecordsUrl"), "records")
+		first := requests.New(root+endpoint).Query("q", soql)
+		if n := len(first.URL()); n > maxURI {
+			return &integ.Error{Kind: integ.ConfigFailure, Err: integ.ErrConfig,
+				Msg: fmt.Sprintf("stream %q: its %d selected fields make a query URL of %d bytes, over the REST API's limit (%d bytes with the headers): add %s to bulk_objects (Bulk API 2.0 sends the query in the request body), or deselect fields in the catalog", object, len(c.Plan().Schema.Properties), n, maxURI, object)}
+		}
+		return c.EmitPages(first, requests.NextURL("nextRecordsUrl"), "records")
 	}
 }
 
