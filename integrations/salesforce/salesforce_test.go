@@ -221,3 +221,27 @@ func TestBulkJobFailed(t *testing.T) {
 		t.Errorf("failure %q", msg)
 	}
 }
+
+// include_deleted reads through queryAll: the REST endpoint and the bulk
+// operation.
+func TestIncludeDeleted(t *testing.T) {
+	o := newOrg()
+	_, instance, cfg := o.servers(t)
+	cfg["include_deleted"] = true
+	cfg["bulk_objects"] = []string{"Contact"}
+	res := integtest.Sync(t, Source(), cfg, integtest.WithStreams("Account", "Contact"), integtest.WithProtocol(integtest.Airbyte))
+	if n := count(res); n["Account"] != 5 || n["Contact"] != 3 {
+		t.Errorf("records %v", n)
+	}
+	var restAll, bulkAll bool
+	for _, r := range instance.Requests() {
+		restAll = restAll || r.Path == apiPath+"/queryAll"
+		bulkAll = bulkAll || (r.Method == http.MethodPost && strings.Contains(string(r.Body), `"operation":"queryAll"`))
+		if r.Path == apiPath+"/query" {
+			t.Errorf("%s: want queryAll", r)
+		}
+	}
+	if !restAll || !bulkAll {
+		t.Errorf("queryAll: REST %v, bulk %v", restAll, bulkAll)
+	}
+}
