@@ -277,3 +277,28 @@ func TestQueryTooLongForAURL(t *testing.T) {
 		t.Errorf("bulk: %d records", n)
 	}
 }
+
+// An object with none of the replication keys the connector knows is left
+// out of discover, named in an error; the others are discovered.
+func TestObjectWithoutAKnownKey(t *testing.T) {
+	o := newOrg()
+	o.objects = append(o.objects, &object{name: "LoginGeo", queryable: true, records: 1,
+		fields: []field{{"Id", "id", "Login Geo ID", false}, {"LoginTime", "datetime", "Login Time", false}}})
+	_, _, cfg := o.servers(t)
+	res := integtest.Run(t, Source(), []string{"discover", "--config", writeConfig(t, cfg)}, integtest.WithProtocol(integtest.Airbyte))
+	var names []string
+	for _, m := range res.MessagesOf("CATALOG") {
+		var c struct {
+			Catalog struct{ Streams []struct{ Name string } }
+		}
+		json.Unmarshal(m, &c)
+		for _, s := range c.Catalog.Streams {
+			names = append(names, s.Name)
+		}
+	}
+	traces := res.MessagesOf("TRACE")
+	if len(names) != 6 || slices.Contains(names, "LoginGeo") || len(traces) != 1 ||
+		!strings.Contains(string(traces[0]), `stream \"LoginGeo\": replication key \"SystemModstamp\" is not a property of its schema`) {
+		t.Errorf("streams %v, traces %s", names, traces)
+	}
+}

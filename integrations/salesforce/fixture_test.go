@@ -47,8 +47,8 @@ var common = []field{
 	{"SystemModstamp", "datetime", "System Modstamp", false},
 }
 
-// defaultObjects is a small org: three standard objects, a history object
-// (no SystemModstamp), a custom object with a base64 field, and one object
+// defaultObjects is a small org: three standard objects, a history and a
+// sharing object (no SystemModstamp), a custom object with a base64 field, and one object
 // that is listed but not queryable.
 func defaultObjects() []*object {
 	with := func(extra ...field) []field { return append(slices.Clone(common), extra...) }
@@ -81,6 +81,12 @@ func defaultObjects() []*object {
 			{"AccountId", "reference", "Account ID", false},
 			{"Field", "picklist", "Changed Field", false},
 			{"CreatedDate", "datetime", "Created Date", false},
+		}},
+		{name: "AccountShare", queryable: true, records: 2, fields: []field{
+			{"Id", "id", "Account Share ID", false},
+			{"AccountId", "reference", "Account ID", false},
+			{"RowCause", "picklist", "Row Cause", true},
+			{"LastModifiedDate", "datetime", "Last Modified Date", false},
 		}},
 		{name: "Document__c", queryable: true, records: 2, fields: with(
 			field{"Name", "string", "Document Name", true},

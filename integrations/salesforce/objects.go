@@ -53,11 +53,15 @@ func listObjects(c *integ.HttpContext) ([]*integ.Stream, error) {
 }
 
 // replicationKey is the field an object's changes are tracked by, guessed
-// from its name since the list does not say which fields an object has:
-// field history objects only have CreatedDate.
+// from its name since the list does not say which fields an object has
+// (the describe that does is not asked for at list time): field history
+// objects only have CreatedDate, sharing objects LastModifiedDate.
 func replicationKey(object string) string {
-	if strings.HasSuffix(object, "History") {
+	switch {
+	case strings.HasSuffix(object, "History"):
 		return "CreatedDate"
+	case strings.HasSuffix(object, "Share"):
+		return "LastModifiedDate"
 	}
 	return "SystemModstamp"
 }

@@ -21,7 +21,8 @@
 // # Sync modes
 //
 // Full refresh, and incremental on SystemModstamp (CreatedDate for the
-// *History objects, which have no SystemModstamp): SOQL "WHERE
+// *History objects, LastModifiedDate for the *Share objects, which have no
+// SystemModstamp): SOQL "WHERE
 // SystemModstamp >= {bookmark} ORDER BY SystemModstamp ASC", pages followed
 // through nextRecordsUrl. start_date bounds the first sync. With
 // include_deleted, queryAll also returns deleted (IsDeleted) and archived
@@ -89,7 +90,7 @@ const about = `Every queryable object of a Salesforce org, read with the REST AP
 
 **Streams.** One per object that GET /services/data/` + APIVersion + `/sobjects lists as queryable (Account, Contact, Opportunity, custom objects...), named like the object. Its schema comes from the object's describe, asked only for the objects a command needs. Types: id, string, picklist, textarea, url, email, phone, reference -> string; boolean; int, long -> integer; double, currency, percent -> number; date -> date; datetime -> date-time (written with a Z); address, location -> object; base64 -> string. Primary key: Id. The records' "attributes" member is dropped.
 
-**Sync modes.** Full refresh, and incremental on SystemModstamp (CreatedDate for the *History objects), sorted by it. start_date bounds the first sync; include_deleted reads through queryAll (deleted and archived records too).
+**Sync modes.** Full refresh, and incremental on SystemModstamp (CreatedDate for the *History objects, LastModifiedDate for the *Share objects), sorted by it. An object that has none of these is left out of discover with an error naming it. start_date bounds the first sync; include_deleted reads through queryAll (deleted and archived records too).
 
 **Bulk API 2.0.** The objects named in bulk_objects are read with a query job (create, poll every bulk_poll_interval seconds, read the CSV results following Sforce-Locator). Bulk queries cannot sort and leave out address, location and base64 fields.
 

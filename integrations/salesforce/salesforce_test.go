@@ -17,7 +17,7 @@ import (
 // allStreams selects every queryable object of the fixture org: integtest
 // only selects the streams a source declares, and these are listed at run
 // time.
-var allStreams = integtest.WithStreams("Account", "Contact", "Opportunity", "AccountHistory", "Document__c")
+var allStreams = integtest.WithStreams("Account", "Contact", "Opportunity", "AccountHistory", "AccountShare", "Document__c")
 
 func TestConformance(t *testing.T) {
 	o := newOrg()
@@ -92,6 +92,7 @@ func TestRequests(t *testing.T) {
 		"GET /services/data/v61.0/sobjects",
 		"GET /services/data/v61.0/sobjects/Account/describe",
 		"GET /services/data/v61.0/sobjects/AccountHistory/describe",
+		"GET /services/data/v61.0/sobjects/AccountShare/describe",
 		"GET /services/data/v61.0/sobjects/Contact/describe",
 		"GET /services/data/v61.0/sobjects/Document__c/describe",
 		"GET /services/data/v61.0/sobjects/Opportunity/describe",
@@ -118,27 +119,29 @@ func TestRequests(t *testing.T) {
 
 // A first sync reads everything and leaves a bookmark per object; the next
 // one asks only for what changed since (>=: the last record again), on
-// SystemModstamp, or CreatedDate for a history object.
+// SystemModstamp, CreatedDate for a history object, LastModifiedDate for a
+// sharing object.
 func TestIncremental(t *testing.T) {
 	both(t, func(t *testing.T, p integtest.Protocol) {
 		o := newOrg()
 		_, instance, cfg := o.servers(t)
 		cfg["bulk_objects"] = []string{"Contact"}
-		streams := integtest.WithStreams("Account", "Contact", "AccountHistory")
+		streams := integtest.WithStreams("Account", "Contact", "AccountHistory", "AccountShare")
 		first := integtest.Sync(t, Source(), cfg, streams, integtest.WithProtocol(p), integtest.WithMode(integ.ModeIncremental))
-		if n := count(first); n["Account"] != 5 || n["Contact"] != 3 || n["AccountHistory"] != 2 {
+		if n := count(first); n["Account"] != 5 || n["Contact"] != 3 || n["AccountHistory"] != 2 || n["AccountShare"] != 2 {
 			t.Fatalf("first sync %v", n)
 		}
 		o.objects[0].records = 7 // two new accounts
 		instance.Reset()
 		next := integtest.Sync(t, Source(), cfg, streams, integtest.WithProtocol(p), integtest.WithMode(integ.ModeIncremental),
 			integtest.WithState(first.FinalState()))
-		if n := count(next); n["Account"] != 3 || n["Contact"] != 1 || n["AccountHistory"] != 1 {
+		if n := count(next); n["Account"] != 3 || n["Contact"] != 1 || n["AccountHistory"] != 1 || n["AccountShare"] != 1 {
 			t.Errorf("second sync %v, want the last record of each object again and the 2 new accounts", n)
 		}
 		wantWhere := map[string]string{
 			"Account":        "WHERE SystemModstamp >= 2024-03-01T12:04:00.000Z ORDER BY SystemModstamp ASC",
 			"AccountHistory": "WHERE CreatedDate >= 2024-03-01T12:01:00.000Z ORDER BY CreatedDate ASC",
+			"AccountShare":   "WHERE LastModifiedDate >= 2024-03-01T12:01:00.000Z ORDER BY LastModifiedDate ASC",
 			"Contact":        "WHERE SystemModstamp >= 2024-03-01T12:02:00.000Z",
 		}
 		queries := 0
@@ -159,8 +162,8 @@ func TestIncremental(t *testing.T) {
 				t.Errorf("query %q, want it to end with %q", q, wantWhere[obj])
 			}
 		}
-		if queries != 3 {
-			t.Errorf("%d queries, want 3", queries)
+		if queries != 4 {
+			t.Errorf("%d queries, want 4", queries)
 		}
 	})
 }
