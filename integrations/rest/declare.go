@@ -115,8 +115,8 @@ func declared(c *integ.HttpContext) ([]*stream, error) {
 	if err := c.Load(&raw, nil); err != nil {
 		return nil, err
 	}
-	if errs := unknownKeys(raw, reflect.TypeOf(Config{}), "", frameworkKeys()); len(errs) > 0 {
-		return nil, integ.ConfigErrorf("the config has keys tap-rest does not know (a typo is otherwise ignored): %w", errors.Join(errs...))
+	if err := checkConfigKeys(raw); err != nil {
+		return nil, err
 	}
 	var cfg Config
 	if err := c.Load(&cfg, nil); err != nil {
@@ -130,6 +130,14 @@ func declared(c *integ.HttpContext) ([]*stream, error) {
 		return nil, integ.ConfigErrorf("%w", err)
 	}
 	return decls, nil
+}
+
+// checkConfigKeys fails on a key tap-rest does not know, at any depth.
+func checkConfigKeys(raw json.RawMessage) error {
+	if errs := unknownKeys(raw, reflect.TypeOf(Config{}), "", frameworkKeys()); len(errs) > 0 {
+		return integ.ConfigErrorf("the config has keys tap-rest does not know (a typo is otherwise ignored): %w", errors.Join(errs...))
+	}
+	return nil
 }
 
 // checkKeys checks that the primary key and replication key are properties

@@ -51,7 +51,11 @@ func unknownKeys(raw json.RawMessage, t reflect.Type, where string, topLevel []s
 			ft, ok := fields[k]
 			if !ok {
 				if !contains(topLevel, k) {
-					errs = append(errs, fmt.Errorf("%sunknown key %q%s", prefix(where), k, didYouMean(k, valid)))
+					hint := didYouMean(k, valid)
+					if a, ok := keyAliases[k]; ok && contains(valid, a) {
+						hint = fmt.Sprintf("; did you mean %q?", a)
+					}
+					errs = append(errs, fmt.Errorf("%sunknown key %q%s", prefix(where), k, hint))
 				}
 				continue
 			}
@@ -73,6 +77,17 @@ func unknownKeys(raw json.RawMessage, t reflect.Type, where string, topLevel []s
 		}
 	}
 	return errs
+}
+
+// keyAliases maps names other tools (and other habits) use to ours, for
+// the hint of an unknown key that no edit distance finds.
+var keyAliases = map[string]string{
+	"cursor_path": "path", "next_path": "path", "next_page_path": "path", "next_url_path": "path", "token_path": "path",
+	"cursor_param": "param", "token_param": "param", "page_size": "size", "limit": "size", "per_page": "size_param",
+	"has_more": "has_more_path", "stop_path": "has_more_path", "record_selector": "records_path", "data_path": "records_path",
+	"cursor_field": "replication_key", "incremental_key": "replication_key", "updated_key": "replication_key",
+	"primary_keys": "primary_key", "query": "params", "query_params": "params", "url": "path", "endpoint": "path",
+	"filter": "record_filter", "parent_stream": "parent",
 }
 
 func prefix(where string) string {
@@ -112,6 +127,17 @@ func contains(list []string, s string) bool {
 // didYouMean returns `; did you mean "x"?` for the closest of valid, or ""
 // when none is close.
 func didYouMean(got string, valid []string) string {
+	// A word the input starts with ("unix" for "unixtime") is the likely
+	// meaning, whatever the edit distance says.
+	pre := ""
+	for _, v := range valid {
+		if len(v) >= 3 && len(v) > len(pre) && strings.HasPrefix(strings.ToLower(got), strings.ToLower(v)) {
+			pre = v
+		}
+	}
+	if pre != "" {
+		return fmt.Sprintf("; did you mean %q?", pre)
+	}
 	best, bestD := "", len(got)/2+2
 	for _, v := range valid {
 		if d := editDistance(strings.ToLower(got), strings.ToLower(v)); d < bestD {

@@ -239,6 +239,9 @@ func describeValues(s *integ.Schema) {
 // (requests_per_second, max_attempts); pretty-printed responses are put on
 // one line by the framework.
 func httpMiddleware(cfg *integ.Config) (requests.Middleware, error) {
+	if err := checkConfigKeys(cfg.Raw()); err != nil {
+		return nil, err
+	}
 	var c Config
 	if err := cfg.Decode(&c); err != nil {
 		return nil, err
