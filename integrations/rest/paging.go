@@ -65,7 +65,7 @@ func (p *pager) stop(level slog.Level, format string, args ...any) {
 	if p.partition != "" {
 		where += fmt.Sprintf(" (partition %s)", p.partition)
 	}
-	p.logger.Log(nil, level, fmt.Sprintf("%s: paging stopped after page %d (%d records): %s", where, p.pages, p.records, fmt.Sprintf(format, args...)))
+	p.logger.Log(nil, level, fmt.Sprintf("%s: paging stopped after page %d (%s): %s", where, p.pages, plural(p.records, "record"), fmt.Sprintf(format, args...)))
 }
 
 // Next implements requests.Paginator.
@@ -107,7 +107,7 @@ func (p *pager) Next(prev *requests.Request, resp *requests.JSONResponse, count 
 		return nil, nil
 	}
 	if p.pages >= p.maxPages() {
-		return nil, integ.ConfigErrorf("stream %q: read %d pages (%d records) and the API offers another (%s): raise pagination.max_pages if the list is that long, or check the stop condition (has_more_path, path)", p.stream, p.pages, p.records, next)
+		return nil, integ.ConfigErrorf("stream %q: read %d pages (%s) and the API offers another (%s): raise pagination.max_pages if the list is that long, or check the stop condition (has_more_path, path)", p.stream, p.pages, plural(p.records, "record"), next)
 	}
 	return next, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/integ/integ/integ"
@@ -166,9 +167,15 @@ func (d *stream) sampleError(req *requests.Request, err error) error {
 	if m := integ.APIMessage(se.BodyExcerpt); m != "" {
 		msg += ": " + m
 	}
-	kind := integ.ConfigFailure
-	if se.Status == 429 || se.Status >= 500 {
-		kind = integ.TransientFailure
+	kind, hint := integ.ConfigFailure, "check the stream's path, params and the config's headers"
+	switch {
+	case se.Status == http.StatusUnauthorized:
+		msg = strings.Replace(msg, "the server refused", "the API refused the credentials of", 1)
+		hint = "check auth in the config (the token or key, and its scheme)"
+	case se.Status == http.StatusForbidden:
+		hint = "the credentials may lack a permission this stream needs: grant it, or remove the stream"
+	case se.Status == http.StatusTooManyRequests || se.Status >= 500:
+		kind, hint = integ.TransientFailure, "try again later"
 	}
-	return &integ.Error{Kind: kind, Msg: msg + "; check the stream's path, params and the config's headers", Err: err}
+	return &integ.Error{Kind: kind, Msg: msg + "; " + hint, Err: err}
 }

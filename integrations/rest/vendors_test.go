@@ -196,7 +196,7 @@ func (a *githubAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if acc := r.Header.Get("Accept"); acc != "" && acc != "*/*" && !strings.Contains(acc, "json") {
-		fail(415, "Unsupported 'Accept' header: "+acc)
+		fail(406, "Unsupported 'Accept' header: "+acc)
 		return
 	}
 	q := r.URL.Query()
