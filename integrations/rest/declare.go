@@ -25,6 +25,8 @@ type stream struct {
 	pager       *Pagination // nil: one request
 	schema      *integ.Schema
 	startDate   string
+
+	sampledPages int // pages the schema inference read
 }
 
 // listStreams is the source's StreamListFunc: it checks every declaration

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -401,7 +402,7 @@ func TestInferOnResolve(t *testing.T) {
 	}
 	st := src.Stream("posts")
 	b, _ := json.Marshal(st.Schema)
-	want := `{"type":"object","description":"Inferred by tap-rest from 150 records of 2 pages; records may hold fields it lacks.","properties":{"id":{"type":"integer"},"title":{"type":"string"},"updated_at":{"type":"string","format":"date-time"}}}`
+	want := `{"type":"object","description":"Inferred by tap-rest from 150 records of 4 pages; records may hold fields it lacks.","properties":{"id":{"type":"integer"},"title":{"type":"string"},"updated_at":{"type":"string","format":"date-time"}}}`
 	if string(b) != want {
 		t.Errorf("inferred schema = %s\nwant %s", b, want)
 	}
@@ -409,7 +410,10 @@ func TestInferOnResolve(t *testing.T) {
 		t.Errorf("description = %q, want %q", st.Description, want)
 	}
 	// The sample: every page up to the empty one, without the bookmark.
-	if got := api.log(); !slices.Equal(got, []string{"/page?page=1&per_page=120", "/page?page=2&per_page=120", "/page?page=3&per_page=120"}) {
+	// Then one page of the newest records, from a bookmark 30 days ago.
+	got := api.log()
+	if len(got) != 4 || !slices.Equal(got[:3], []string{"/page?page=1&per_page=120", "/page?page=2&per_page=120", "/page?page=3&per_page=120"}) ||
+		!strings.HasPrefix(got[3], "/page?updated_since="+url.QueryEscape(time.Now().UTC().Add(-recentWindow).Format("2006-01-02T"))) {
 		t.Errorf("requests = %q", got)
 	}
 }

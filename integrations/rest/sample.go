@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,6 +21,9 @@ const (
 	inferSample  = 500
 	inferPages   = 5
 	inferParents = 3
+	// recentWindow is how far back the sample of the newest records of a
+	// stream with {{bookmark}} reaches.
+	recentWindow = 30 * 24 * time.Hour
 )
 
 // InferredMarker starts the description of an inferred schema, so a read
@@ -30,12 +34,13 @@ const InferredMarker = "Inferred by tap-rest"
 // returns how many records it used.
 func (d *stream) infer(c *integ.HttpContext, decls []*stream) (int, error) {
 	inf := newInferrer()
-	n, pages := 0, 0
-	err := d.sample(c, decls, inferSample, func(rec gjson.Result, page int) {
+	n := 0
+	d.sampledPages = 0
+	err := d.sample(c, decls, inferSample, func(rec gjson.Result, _ int) {
 		inf.add(rec)
 		n++
-		pages = max(pages, page)
 	})
+	pages := d.sampledPages
 	if err != nil {
 		return 0, err
 	}
@@ -50,7 +55,16 @@ func (d *stream) infer(c *integ.HttpContext, decls []*stream) (int, error) {
 func (d *stream) sample(c *integ.HttpContext, decls []*stream, limit int, fn func(rec gjson.Result, page int)) error {
 	env := &tmplEnv{start: d.startDate, now: time.Now()}
 	if d.cfg.Parent == "" {
-		_, err := d.samplePages(c, env, limit, fn)
+		n, err := d.samplePages(c, env, inferPages, limit, fn)
+		if err != nil || !d.usesBookmark() || n >= limit {
+			return err
+		}
+		// The first pages hold the oldest records when the API sorts
+		// ascending: one more page, from a bookmark of recentWindow ago,
+		// samples the newest (fields added lately).
+		recent := *env
+		recent.bookmark = gjson.Parse(strconv.Quote(env.now.Add(-recentWindow).UTC().Format(time.RFC3339)))
+		_, err = d.samplePages(c, &recent, 1, limit-n, fn)
 		return err
 	}
 	var parent *stream
@@ -74,7 +88,7 @@ func (d *stream) sample(c *integ.HttpContext, decls []*stream, limit int, fn fun
 	left := limit
 	for _, p := range parents {
 		env.parent = p
-		got, err := d.samplePages(c, env, max(left/len(parents), 1), fn)
+		got, err := d.samplePages(c, env, inferPages, max(left/len(parents), 1), fn)
 		if err != nil {
 			return err
 		}
@@ -86,8 +100,39 @@ func (d *stream) sample(c *integ.HttpContext, decls []*stream, limit int, fn fun
 	return nil
 }
 
+// usesBookmark reports whether the first request depends on the bookmark.
+func (d *stream) usesBookmark() bool {
+	for _, t := range d.params {
+		if t.uses(varBookmark) {
+			return true
+		}
+	}
+	var walk func(v any) bool
+	walk = func(v any) bool {
+		switch v := v.(type) {
+		case string:
+			t, err := parseTemplate(v)
+			return err == nil && t.uses(varBookmark)
+		case map[string]any:
+			for _, e := range v {
+				if walk(e) {
+					return true
+				}
+			}
+		case []any:
+			for _, e := range v {
+				if walk(e) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return walk(d.body)
+}
+
 // samplePages reads up to inferPages pages of one run.
-func (d *stream) samplePages(c *integ.HttpContext, env *tmplEnv, limit int, fn func(rec gjson.Result, page int)) (int, error) {
+func (d *stream) samplePages(c *integ.HttpContext, env *tmplEnv, maxPages, limit int, fn func(rec gjson.Result, page int)) (int, error) {
 	req, err := d.firstRequest(env)
 	if err != nil {
 		return 0, err
@@ -97,11 +142,12 @@ func (d *stream) samplePages(c *integ.HttpContext, env *tmplEnv, limit int, fn f
 		pg = d.newPager(c.Logger(), "")
 	}
 	n := 0
-	for page := 1; req != nil && page <= inferPages && n < limit; page++ {
+	for page := 1; req != nil && page <= maxPages && n < limit; page++ {
 		resp, err := c.Do(req)
 		if err != nil {
 			return n, d.sampleError(req, err)
 		}
+		d.sampledPages++
 		arr := gjson.ParseBytes(resp.Body)
 		if d.recordsPath != "" {
 			arr = resp.Get(d.recordsPath)
