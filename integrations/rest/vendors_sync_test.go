@@ -185,3 +185,25 @@ func every(cfg string) integtest.Option {
 	})
 	return integtest.WithStreams(names...)
 }
+
+// TestVendorConformance runs integtest's suite on each worked example:
+// discover and read agree in both protocols, records validate against the
+// discovered schemas, a sync resumed from any checkpoint loses nothing, and
+// no secret leaks.
+func TestVendorConformance(t *testing.T) {
+	t.Run("stripe", func(t *testing.T) {
+		srv := integtest.NewServer(t, newStripeAPI(3))
+		cfg := stripeConfig(t, srv)
+		integtest.Conformance(t, Source(), cfg, every(cfg))
+	})
+	t.Run("github", func(t *testing.T) {
+		srv := integtest.NewServer(t, newGitHubAPI(3))
+		cfg := githubConfig(t, srv)
+		integtest.Conformance(t, Source(), cfg, every(cfg))
+	})
+	t.Run("klaviyo", func(t *testing.T) {
+		srv := integtest.NewServer(t, newKlaviyoAPI(4))
+		cfg := klaviyoConfig(t, srv)
+		integtest.Conformance(t, Source(), cfg, every(cfg))
+	})
+}
