@@ -134,9 +134,12 @@ func declared(c *integ.HttpContext) ([]*stream, error) {
 	return decls, nil
 }
 
+// configType is the type the config decodes into.
+var configType = reflect.TypeOf(Config{})
+
 // checkConfigKeys fails on a key tap-rest does not know, at any depth.
 func checkConfigKeys(raw json.RawMessage) error {
-	if errs := unknownKeys(raw, reflect.TypeOf(Config{}), "", frameworkKeys()); len(errs) > 0 {
+	if errs := unknownKeys(raw, configType, "", frameworkKeys()); len(errs) > 0 {
 		return integ.ConfigErrorf("the config has keys tap-rest does not know (a typo is otherwise ignored): %w", errors.Join(errs...))
 	}
 	return nil

@@ -127,11 +127,13 @@ func contains(list []string, s string) bool {
 // didYouMean returns `; did you mean "x"?` for the closest of valid, or ""
 // when none is close.
 func didYouMean(got string, valid []string) string {
-	// A word the input starts with ("unix" for "unixtime") is the likely
+	// A word the input starts with ("unix" for "unixtime"), or one that
+	// starts with the input ("start_date" for "start"), is the likely
 	// meaning, whatever the edit distance says.
 	pre := ""
 	for _, v := range valid {
-		if len(v) >= 3 && len(v) > len(pre) && strings.HasPrefix(strings.ToLower(got), strings.ToLower(v)) {
+		g, lv := strings.ToLower(got), strings.ToLower(v)
+		if len(v) >= 3 && len(v) > len(pre) && strings.HasPrefix(g, lv) || len(g) >= 3 && pre == "" && strings.HasPrefix(lv, g) {
 			pre = v
 		}
 	}
