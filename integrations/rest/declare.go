@@ -293,6 +293,9 @@ func declareStream(baseURL string, sc StreamConfig) (*stream, []string) {
 		if sc.Pagination != nil && sc.Pagination.Type != "" && sc.Pagination.Type != PageNone {
 			bad("pagination is not supported with format \"jsonl\" (the body is read as one stream of records)")
 		}
+		if raw := strings.TrimSpace(string(sc.Schema)); raw == "" || raw == "null" {
+			bad("format \"jsonl\" needs a schema (inference reads JSON pages only)")
+		}
 	default:
 		bad("format %q is unknown (use json or jsonl)%s", sc.Format, didYouMean(sc.Format, []string{FormatJSON, FormatJSONLines}))
 	}
