@@ -1,39 +1,41 @@
 // Package rest is the generic REST connector: its streams are declared in
 // its config rather than in Go, for the many APIs that do not deserve a
 // hand-written connector. It runs on the same framework as every other
-// integration (retries, rate limits, pagination, incremental state, the
-// Singer and Airbyte protocols), so a JSON file is all a new API needs:
+// integration (retries, rate limits, pagination, incremental state, child
+// streams, the Singer and Airbyte protocols), so a JSON file is all a new
+// API needs:
 //
 //	{
-//	  "base_url": "http://127.0.0.1:3000",
-//	  "auth": {"type": "none"},
-//	  "headers": {"Accept": "application/json"},
+//	  "base_url": "https://api.stripe.com/v1",
+//	  "auth": {"type": "bearer", "token": "sk_live_..."},
+//	  "start_date": "2024-01-01T00:00:00Z",
 //	  "streams": [{
-//	    "name": "posts",
-//	    "path": "/posts",
-//	    "records_path": "",
+//	    "name": "customers",
+//	    "path": "/customers",
+//	    "records_path": "data",
 //	    "primary_key": ["id"],
-//	    "replication_key": "updated_at",
-//	    "incremental_param": "updated_at_gte",
-//	    "sorted": true,
-//	    "params": {"_sort": "updated_at", "_order": "asc"},
-//	    "pagination": {"type": "page", "page_param": "_page", "size_param": "_limit", "size": 100},
-//	    "schema": null
+//	    "replication_key": "created",
+//	    "params": {"limit": 100, "created[gte]": "{{bookmark | unix}}"},
+//	    "pagination": {"type": "last_record", "field": "id", "param": "starting_after", "has_more_path": "has_more"}
 //	  }]
 //	}
 //
-// Each stream reads GET base_url+path with its params, finds the records at
-// records_path (a gjson path; empty means the body is the array) and follows
-// its pagination until a page is empty, shorter than size, or has no next
-// link or token. A stream with a replication_key is incremental: the
-// bookmark is sent as incremental_param and records older than it are
-// dropped. A stream with no schema has one inferred from the records of its
-// first page, each time the binary resolves its streams (discover, check and
-// read alike: one extra request per such stream).
+// Each stream reads base_url+path (GET, or POST with a JSON body), finds the
+// records at records_path (a gjson path) and follows its pagination until a
+// stop condition holds: an empty page, no next link or token, has_more_path
+// not true, a short page when short_page_ends says so; each stop is logged
+// with its reason and max_pages fails a list that never ends. params and
+// body strings are templates ({{bookmark | unix}}, {{start_date}}, {{now}},
+// {{parent.id}}). A stream with a replication_key (nested keys with dots)
+// is incremental; one with a parent is read once per parent record with a
+// bookmark per partition. A stream with no schema has one inferred in
+// discover from a sample of its records, marked as inferred; read takes
+// schemas from the catalog.
 //
-// Every stream declaration is checked before any request is made; errors
-// name the stream and the field ("stream "posts": pagination.type "pages" is
-// unknown ...") and are config errors, so check and discover fail with them.
+// Every key and stream declaration is checked before any request is made;
+// errors name the stream, the field and the closest valid spelling, and are
+// config errors, so check and discover fail with them. See README.md for the
+// reference and worked Stripe, GitHub and Klaviyo configs.
 package rest
 
 import (

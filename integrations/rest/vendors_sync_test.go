@@ -207,3 +207,15 @@ func TestVendorConformance(t *testing.T) {
 		integtest.Conformance(t, Source(), cfg, every(cfg))
 	})
 }
+
+// TestREADMEShowsTheExamples: the README's worked examples are the tested
+// files, verbatim.
+func TestREADMEShowsTheExamples(t *testing.T) {
+	readme := readFile(t, "README.md")
+	for _, name := range []string{"stripe", "github", "klaviyo"} {
+		ex := strings.TrimSpace(readFile(t, "testdata/examples/"+name+".json"))
+		if !strings.Contains(readme, "```json\n"+ex+"\n```") {
+			t.Errorf("README.md does not show testdata/examples/%s.json as written", name)
+		}
+	}
+}
