@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -65,7 +66,7 @@ func (p *pager) stop(level slog.Level, format string, args ...any) {
 	if p.partition != "" {
 		where += fmt.Sprintf(" (partition %s)", p.partition)
 	}
-	p.logger.Log(nil, level, fmt.Sprintf("%s: paging stopped after page %d (%s): %s", where, p.pages, plural(p.records, "record"), fmt.Sprintf(format, args...)))
+	p.logger.Log(context.Background(), level, fmt.Sprintf("%s: paging stopped after page %d (%s): %s", where, p.pages, plural(p.records, "record"), fmt.Sprintf(format, args...)))
 }
 
 // Next implements requests.Paginator.
