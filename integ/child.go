@@ -55,19 +55,19 @@ const ChildParallelism = DefaultPartitionParallelism
 // Parent is the parent record of a child stream's invocation; it does not
 // exist for other streams.
 func (c *HttpContext) Parent() gjson.Result {
-	if c.run == nil || c.run.part == nil {
+	if c.w == nil || c.w.part == nil {
 		return gjson.Result{}
 	}
-	return c.run.part.parent
+	return c.w.part.parent
 }
 
 // Partition is the key of a child stream's invocation (see PartitionBy); ""
 // for other streams.
 func (c *HttpContext) Partition() string {
-	if c.run == nil || c.run.part == nil {
+	if c.w == nil || c.w.part == nil {
 		return ""
 	}
-	return c.run.part.key
+	return c.w.part.key
 }
 
 func (s *Source) partitionParallelism() int {
@@ -146,13 +146,13 @@ func checkParents(streams []*Stream) []error {
 
 // group is a top-level stream run with the runs of its descendants.
 type group struct {
-	parent      *StreamRun
+	parent      *StreamPlan
 	parentIndex int // position in the plan; -1 when the parent is silent
 	silent      bool
 	// children are every descendant, each after its own parent; childIndex
 	// is the position in the plan, -1 for a silent one that only feeds its
 	// own children.
-	children   []*StreamRun
+	children   []*StreamPlan
 	childIndex []int
 }
 
@@ -171,7 +171,7 @@ func (g *group) indexes() []int {
 
 // groupRuns attaches every child run to its root's group, adding silent
 // runs for ancestors that are not selected.
-func groupRuns(src *Source, runs []*StreamRun) []*group {
+func groupRuns(src *Source, runs []*StreamPlan) []*group {
 	index := map[string]int{}
 	for i, run := range runs {
 		index[run.Stream.Name] = i
@@ -187,7 +187,7 @@ func groupRuns(src *Source, runs []*StreamRun) []*group {
 			g.parent, g.parentIndex, g.silent = runs[i], i, false
 		} else {
 			ps := src.Stream(name)
-			g.parent = &StreamRun{Stream: ps, Mode: ModeFullRefresh, Schema: ps.Schema}
+			g.parent = &StreamPlan{Stream: ps, Mode: ModeFullRefresh, Schema: ps.Schema}
 		}
 		byName[name] = g
 		out = append(out, g)
@@ -223,7 +223,7 @@ func groupRuns(src *Source, runs []*StreamRun) []*group {
 				g.children = append(g.children, runs[i])
 				g.childIndex = append(g.childIndex, i)
 			} else {
-				g.children = append(g.children, &StreamRun{Stream: st, Mode: ModeFullRefresh, Schema: st.Schema})
+				g.children = append(g.children, &StreamPlan{Stream: st, Mode: ModeFullRefresh, Schema: st.Schema})
 				g.childIndex = append(g.childIndex, -1)
 			}
 		}

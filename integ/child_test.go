@@ -89,7 +89,7 @@ func TestGroupRunsAddsSilentAncestors(t *testing.T) {
 	if err := src.Err(); err != nil {
 		t.Fatal(err)
 	}
-	plan := func(names ...string) []*StreamRun {
+	plan := func(names ...string) []*StreamPlan {
 		c := &Catalog{}
 		for _, n := range names {
 			c.Streams = append(c.Streams, CatalogStream{Name: n})
@@ -195,7 +195,7 @@ func FuzzPartitionState(f *testing.F) {
 			return
 		}
 		in := loadPartitions(data)
-		cs := &childStream{run: &streamRun{info: &StreamRun{Stream: st}}, parts: in}
+		cs := &childStream{run: &streamWriter{info: &StreamPlan{Stream: st}}, parts: in}
 		out, err := cs.stateValue(data)
 		if err != nil {
 			if len(in) == 0 {

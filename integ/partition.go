@@ -44,7 +44,7 @@ var errStreamStopped = errors.New("the stream has stopped")
 // childStream is one child stream of a sync: its output and state, shared
 // by all its partitions (and fed by every invocation of its parent).
 type childStream struct {
-	run      *streamRun // the stream's emit path and state; guarded by mu
+	run      *streamWriter // the stream's emit path and state; guarded by mu
 	parent   *Stream
 	children []*childStream
 	silent   bool // not selected: its records only feed its children
@@ -57,8 +57,8 @@ type childStream struct {
 	failed error
 }
 
-func (e *engine) newChildStream(ctx context.Context, run *StreamRun, silent bool) *childStream {
-	cs := &childStream{run: e.newStreamRun(run), parent: e.src.Stream(run.Stream.Parent), silent: silent}
+func (e *engine) newChildStream(ctx context.Context, run *StreamPlan, silent bool) *childStream {
+	cs := &childStream{run: e.newStreamWriter(run), parent: e.src.Stream(run.Stream.Parent), silent: silent}
 	cs.ctx, cs.cancel = context.WithCancelCause(ctx)
 	r := cs.run
 	r.bookmark = nil // a bookmark per partition, not per stream
@@ -182,7 +182,7 @@ func (p *partition) waitTurn() error {
 
 // feedChildren runs every child stream's partitions for the parent records
 // of the page just read.
-func (r *streamRun) feedChildren() error {
+func (r *streamWriter) feedChildren() error {
 	parents := r.parents
 	r.parents = r.parents[:0]
 	if len(parents) == 0 {
@@ -229,7 +229,7 @@ func (cs *childStream) task(rec []byte, scope []string, prev <-chan struct{}, do
 		p.scope = append(append([]string(nil), scope...), key)
 		p.name = scopedKey(p.scope)
 		inv := cs.invocation(p)
-		c := &HttpContext{ctx: ctx, cfg: inv.e.opts.Config, http: inv.e.http, logger: inv.logger, run: inv}
+		c := &HttpContext{ctx: ctx, cfg: inv.e.opts.Config, http: inv.e.http, logger: inv.logger, w: inv}
 		var err error
 		if key == "" && inv.bookmark != nil {
 			// Every such partition would share one bookmark.
@@ -287,9 +287,9 @@ func (cs *childStream) task(rec []byte, scope []string, prev <-chan struct{}, do
 
 // invocation is the emit path of one partition: records go through the
 // stream's checks into the partition's pages.
-func (cs *childStream) invocation(p *partition) *streamRun {
+func (cs *childStream) invocation(p *partition) *streamWriter {
 	r := cs.run
-	inv := &streamRun{
+	inv := &streamWriter{
 		e: r.e, info: r.info, enc: p.enc, part: p,
 		prevState: cs.partState(p.name),
 		keep:      r.keep,
@@ -315,7 +315,7 @@ func (cs *childStream) partState(name string) json.RawMessage {
 // pageDone takes a partition's page: written at once when the partition is
 // the head of its stream, queued otherwise (and then waiting, once the
 // queue is full).
-func (p *partition) pageDone(inv *streamRun) error {
+func (p *partition) pageDone(inv *streamWriter) error {
 	if inv.silent {
 		return nil
 	}
@@ -332,7 +332,7 @@ func (p *partition) pageDone(inv *streamRun) error {
 }
 
 // hold queues the page just read; the partition gets a new buffer.
-func (p *partition) hold(inv *streamRun) {
+func (p *partition) hold(inv *streamWriter) {
 	if len(p.enc.ends) > 0 {
 		p.queue = append(p.queue, rawPage{at: p.enc.at, data: inv.buf, ends: p.enc.ends})
 		inv.buf, p.enc.ends = nil, nil
@@ -342,7 +342,7 @@ func (p *partition) hold(inv *streamRun) {
 // complete ends a partition in its turn: its last pages go out, then its
 // state. A partition that did not complete (skipped) keeps its previous
 // state, or its progress when the stream is Sorted.
-func (p *partition) complete(inv *streamRun, completed bool) error {
+func (p *partition) complete(inv *streamWriter, completed bool) error {
 	if err := p.waitTurn(); err != nil {
 		return err
 	}
@@ -360,7 +360,7 @@ func (e *outputError) Unwrap() error { return e.err }
 
 // flush writes the queued pages through the stream's encoder, with the
 // partition's state when it ends (or progresses, for a Sorted stream).
-func (p *partition) flush(inv *streamRun, end, completed bool) error {
+func (p *partition) flush(inv *streamWriter, end, completed bool) error {
 	cs := p.cs
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
@@ -423,7 +423,7 @@ func (p *partition) flush(inv *streamRun, end, completed bool) error {
 // childErrs follow g.children.
 func (e *engine) runStream(ctx context.Context, g *group) (childErrs []error, err error) {
 	run := g.parent
-	r := e.newStreamRun(run)
+	r := e.newStreamWriter(run)
 	if g.silent {
 		r.enc, r.silent = discardEncoder{}, true
 	}
@@ -444,7 +444,7 @@ func (e *engine) runStream(ctx context.Context, g *group) (childErrs []error, er
 			cs.run.buf = cs.run.enc.Start(cs.run.buf)
 		}
 	}
-	c := &HttpContext{ctx: ctx, cfg: e.opts.Config, http: e.http, logger: r.logger, run: r}
+	c := &HttpContext{ctx: ctx, cfg: e.opts.Config, http: e.http, logger: r.logger, w: r}
 	r.start = e.now()
 	r.buf = r.enc.Start(r.buf)
 	runErr := r.failed
