@@ -22,7 +22,9 @@ func blogAPI(t *testing.T, posts []string) *integtest.Server {
 		var keep []string
 		since, _ := time.Parse(time.RFC3339, r.URL.Query().Get("since"))
 		for _, p := range posts {
-			var v struct{ UpdatedAt time.Time `json:"updated_at"` }
+			var v struct {
+				UpdatedAt time.Time `json:"updated_at"`
+			}
 			_ = json.Unmarshal([]byte(p), &v)
 			if !v.UpdatedAt.Before(since) {
 				keep = append(keep, p)

@@ -55,7 +55,9 @@ func TestPagingStops(t *testing.T) {
 			`{"type": "page", "has_more_path": "hasMore"}`, 1, `stream "s": paging stopped after page 1 (1 record): has_more_path "hasMore" is not in the response: check the path`, ""},
 		{"a short page, when asked", pages(5, func(p int) string { return fmt.Sprintf(`{"data": [{"id": %d}]}`, p) }),
 			`{"type": "page", "size_param": "n", "size": 2, "short_page_ends": true}`, 1, `the page has 1 records, fewer than size 2 (short_page_ends)`, ""},
-		{"a next URL path that is not there", pages(5, func(p int) string { return fmt.Sprintf(`{"data": [{"id": %d}], "links": {"next": "/p?page=%d"}}`, p, p+1) }),
+		{"a next URL path that is not there", pages(5, func(p int) string {
+			return fmt.Sprintf(`{"data": [{"id": %d}], "links": {"next": "/p?page=%d"}}`, p, p+1)
+		}),
 			`{"type": "next_url", "path": "links.nxt"}`, 1, `stream "s": paging stopped after page 1 (1 record): pagination.path "links.nxt" is not in the response`, ""},
 		{"a null next URL", pages(2, func(p int) string {
 			if p == 2 {
