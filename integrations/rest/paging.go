@@ -78,6 +78,9 @@ func (p *pager) Next(prev *requests.Request, resp *requests.JSONResponse, count 
 		p.stop(slog.LevelInfo, "the page has no records")
 		return nil, nil
 	}
+	if p.pages == 1 && c.HasMorePath == "" && resp != nil {
+		p.hintHasMore(resp)
+	}
 	if c.HasMorePath != "" && resp != nil {
 		v := resp.Get(c.HasMorePath)
 		switch {
@@ -111,6 +114,22 @@ func (p *pager) Next(prev *requests.Request, resp *requests.JSONResponse, count 
 		return nil, integ.ConfigErrorf("stream %q: read %d pages (%s) and the API offers another (%s): raise pagination.max_pages if the list is that long, or check the stop condition (has_more_path, path)", p.stream, p.pages, plural(p.records, "record"), next)
 	}
 	return next, nil
+}
+
+// hasMoreNames are where APIs say a list goes on (Stripe, Zendesk, Slack,
+// Shopify GraphQL...).
+var hasMoreNames = []string{"has_more", "hasMore", "meta.has_more", "response_metadata.has_more", "pageInfo.hasNextPage", "more"}
+
+// hintHasMore warns when the first page carries a has-more flag the config
+// does not use: without it the list ends only on an empty page or at the
+// page cap.
+func (p *pager) hintHasMore(resp *requests.JSONResponse) {
+	for _, name := range hasMoreNames {
+		if v := resp.Get(name); v.Type == gjson.True || v.Type == gjson.False {
+			p.logger.Warn(fmt.Sprintf("stream %q: the response has a boolean %q; set pagination.has_more_path to %q so that the list ends when the API says so", p.stream, name, name))
+			return
+		}
+	}
 }
 
 // stopNoNext explains the end of a list whose paginator found no next page.

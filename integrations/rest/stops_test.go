@@ -67,6 +67,8 @@ func TestPagingStops(t *testing.T) {
 		}), `{"type": "next_url", "path": "links.next"}`, 2, `pagination.path "links.next" is null or empty`, ""},
 		{"no Link header", pages(1, func(p int) string { return `{"data": [{"id": 1}]}` }),
 			`{"type": "link_header"}`, 1, `the response has no Link header with rel="next"`, ""},
+		{"a has-more flag the config does not use", pages(2, func(p int) string { return fmt.Sprintf(`{"data": [{"id": %d}], "has_more": %v}`, p, p < 2) }),
+			`{"type": "page"}`, 2, `stream "s": the response has a boolean "has_more"; set pagination.has_more_path to "has_more"`, ""},
 		{"the page cap", endlessAPI(t),
 			`{"type": "cursor", "path": "data.@reverse.0.id", "param": "starting_after", "max_pages": 5}`, 10, "",
 			`stream "s": read 5 pages (10 records) and the API offers another (GET `},
