@@ -502,7 +502,10 @@ func (d *stream) stream(desc string) *integ.Stream {
 			opts = append(opts, integ.PartitionBy(func(parent gjson.Result) string { return parent.Get(k).String() }))
 		}
 	}
-	opts = append(opts, watchInferred())
+	if d.schema == nil {
+		// Its schema comes from discover (or the catalog): maybe inferred.
+		opts = append(opts, watchInferred())
+	}
 	st := integ.NewStream(d.cfg.Name, nil, d.run, opts...)
 	st.Schema = d.schema // nil: inferred when needed
 	return st

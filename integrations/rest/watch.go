@@ -28,7 +28,10 @@ func watchInferred() integ.StreamOption {
 		if run == nil || run.Stream.Schema == nil || !strings.HasPrefix(run.Stream.Schema.Description, InferredMarker) {
 			return dst, true
 		}
-		drift(run.Stream.Schema, rec, "", func(field, problem string) {
+		path := paths.Get().(*[]string)
+		defer paths.Put(path)
+		*path = (*path)[:0]
+		drift(run.Stream.Schema, rec, path, func(field, problem string) {
 			mu.Lock()
 			defer mu.Unlock()
 			if warned[field] || len(warned) >= maxDriftWarnings {
@@ -41,46 +44,59 @@ func watchInferred() integ.StreamOption {
 	})
 }
 
-// drift reports the fields of v that s does not describe.
-func drift(s *integ.Schema, v gjson.Result, at string, report func(field, problem string)) {
+// paths reuses the field path buffers of drift.
+var paths = sync.Pool{New: func() any { p := make([]string, 0, 8); return &p }}
+
+// drift reports the fields of v that s does not describe. path is the
+// field names down to v, joined only for a report: the common case, a
+// record that fits, allocates nothing for it.
+func drift(s *integ.Schema, v gjson.Result, path *[]string, report func(field, problem string)) {
 	if s == nil || len(s.Type) == 0 {
 		return // {}: anything
 	}
 	if t := jsonType(v); !s.Type.Has(t) && !(t == "integer" && s.Type.Has("number")) {
-		report(fieldLabel(at), fmt.Sprintf("is %s, not %s", article(t), strings.Join(s.Type, " or ")))
+		report(fieldLabel(*path), fmt.Sprintf("is %s, not %s", article(t), strings.Join(s.Type, " or ")))
 		return
 	}
 	switch {
 	case v.IsObject() && s.Properties != nil:
 		v.ForEach(func(k, val gjson.Result) bool {
-			name := k.String()
-			p := s.Property(name)
-			path := integ.JoinKey(append(integ.SplitKey(at), name)...)
-			if at == "" {
-				path = integ.JoinKey(name)
+			*path = append(*path, k.String())
+			if p := s.Property(k.String()); p != nil {
+				drift(p, val, path, report)
+			} else if s.AdditionalProperties == nil || *s.AdditionalProperties {
+				report(fieldLabel(*path), "is not in it")
 			}
-			if p == nil {
-				if s.AdditionalProperties == nil || *s.AdditionalProperties {
-					report(fieldLabel(path), "is not in it")
-				}
-				return true
-			}
-			drift(p, val, path, report)
+			*path = (*path)[:len(*path)-1]
 			return true
 		})
 	case v.IsArray() && s.Items != nil:
+		*path = append(*path, "[]")
 		v.ForEach(func(_, e gjson.Result) bool {
-			drift(s.Items, e, at+"[]", report)
+			drift(s.Items, e, path, report)
 			return true
 		})
+		*path = (*path)[:len(*path)-1]
 	}
 }
 
-func fieldLabel(at string) string {
-	if at == "" {
+// fieldLabel names the field at path (attributes.updated, tags[]).
+func fieldLabel(path []string) string {
+	if len(path) == 0 {
 		return "the record"
 	}
-	return fmt.Sprintf("field %q", at)
+	var b strings.Builder
+	for i, seg := range path {
+		switch {
+		case seg == "[]":
+			b.WriteString(seg)
+		case i > 0:
+			b.WriteString("." + integ.JoinKey(seg))
+		default:
+			b.WriteString(integ.JoinKey(seg))
+		}
+	}
+	return fmt.Sprintf("field %q", b.String())
 }
 
 func article(t string) string {
