@@ -245,6 +245,8 @@ func declareStream(baseURL string, sc StreamConfig) (*stream, []string) {
 		bad("path is missing (the endpoint, relative to base_url: \"/posts\")")
 	case strings.ContainsAny(p, " \t\r\n"):
 		bad("path %q contains white space", sc.Path)
+	case openAPIParam(p) != "":
+		bad("path %q has %s, an OpenAPI placeholder tap-rest does not fill: write the value, or {{parent.<field>}} in a child stream (set parent) to take it from each parent record", sc.Path, openAPIParam(p))
 	default:
 		u := p
 		if !strings.HasPrefix(p, "http://") && !strings.HasPrefix(p, "https://") {

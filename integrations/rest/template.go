@@ -25,6 +25,31 @@ var (
 	templateFormats = []string{"rfc3339", "date", "unix", "unix_ms"}
 )
 
+// foreignVars maps the template values of other tools (Airbyte's low-code
+// connectors, Meltano SDK habits) to ours.
+var foreignVars = map[string]string{
+	"stream_state": varBookmark, "stream_interval": varBookmark, "stream_slice": varBookmark, "state": varBookmark,
+	"config.start_date": varStartDate, "config['start_date']": varStartDate, "config[\"start_date\"]": varStartDate,
+	"now_utc": varNow, "today": varNow, "parent_record": varParent + ".<field>", "record": varParent + ".<field>",
+}
+
+// openAPIParam finds an OpenAPI-style {name} placeholder in s, or "".
+func openAPIParam(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] != '{' {
+			continue
+		}
+		if i+1 < len(s) && s[i+1] == '{' {
+			i = i + 1 + max(strings.Index(s[i:], "}}"), 0)
+			continue
+		}
+		if j := strings.IndexByte(s[i:], '}'); j > 1 {
+			return s[i : i+j+1]
+		}
+	}
+	return ""
+}
+
 // template is a config string with {{ name | format }} placeholders. A
 // string without placeholders is a template of one literal.
 type template struct {
@@ -91,7 +116,13 @@ func parsePlaceholder(in string) (tmplPart, error) {
 		}
 		p.name = varParent
 	default:
-		return p, fmt.Errorf("the placeholder {{%s}} names an unknown value %q%s (use one of %s)", in, name, didYouMean(name, []string{varBookmark, varStartDate, varNow, varParent + ".id"}), strings.Join(templateVars, ", "))
+		hint := didYouMean(name, []string{varBookmark, varStartDate, varNow, varParent + ".id"})
+		for prefix, ours := range foreignVars {
+			if strings.HasPrefix(name, prefix) {
+				hint = fmt.Sprintf("; did you mean %q?", ours)
+			}
+		}
+		return p, fmt.Errorf("the placeholder {{%s}} names an unknown value %q%s (use one of %s)", in, name, hint, strings.Join(templateVars, ", "))
 	}
 	if hasFormat {
 		known := false
