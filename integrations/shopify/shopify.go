@@ -1,6 +1,7 @@
 package shopify
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -78,6 +79,11 @@ func check(c *integ.HttpContext) error {
 		return err
 	}
 	resp, err := c.Do(graphQL(cfg.endpoint(), `query shop { shop { name } }`, nil))
+	var se *requests.StatusError
+	if errors.As(err, &se) && se.Status == http.StatusUnauthorized {
+		return &integ.Error{Kind: integ.ConfigFailure, Err: err,
+			Msg: fmt.Sprintf("Shopify refused the access token (%s answered 401): check access_token, and that the app is still installed on shop %q", requests.RedactURL(se.URL), cfg.Shop)}
+	}
 	if err != nil {
 		return err
 	}
