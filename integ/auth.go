@@ -51,8 +51,8 @@ func WithAuth[C any](fn func(cfg C, s *Session) (requests.Authenticator, error))
 			if c, ok := any(cfg).(C); ok {
 				return fn(c, s)
 			}
-			var c C
-			if err := cfg.Decode(&c); err != nil {
+			c, err := typedConfig[C](cfg)
+			if err != nil {
 				return nil, err
 			}
 			return fn(c, s)

@@ -39,9 +39,9 @@ type CatalogStream struct {
 	Schema *Schema
 }
 
-// StreamRun is one stream as planned for a sync: the declaration, the mode
+// StreamPlan is one stream as planned for a sync: the declaration, the mode
 // and the schema of the selected fields.
-type StreamRun struct {
+type StreamPlan struct {
 	Stream *Stream
 	Mode   SyncMode
 	// Schema has only the selected properties.
@@ -51,7 +51,7 @@ type StreamRun struct {
 }
 
 // Incremental reports whether the run reads incrementally.
-func (r *StreamRun) Incremental() bool { return r.Mode == ModeIncremental }
+func (r *StreamPlan) Incremental() bool { return r.Mode == ModeIncremental }
 
 // DefaultCatalog selects every stream that is selected by default.
 func (s *Source) DefaultCatalog() *Catalog {
@@ -66,12 +66,12 @@ func (s *Source) DefaultCatalog() *Catalog {
 
 // Plan checks a catalog against the source's streams and returns the runs in
 // catalog order. Errors wrap ErrCatalog and say what to fix.
-func (s *Source) Plan(c *Catalog) ([]*StreamRun, error) {
+func (s *Source) Plan(c *Catalog) ([]*StreamPlan, error) {
 	if c == nil {
 		c = s.DefaultCatalog()
 	}
 	seen := map[string]bool{}
-	var runs []*StreamRun
+	var runs []*StreamPlan
 	for _, cs := range c.Streams {
 		st := s.Stream(cs.Name)
 		if st == nil {
@@ -97,7 +97,7 @@ func (s *Source) Plan(c *Catalog) ([]*StreamRun, error) {
 				Msg: fmt.Sprintf("stream %q: cursor field %q is not supported; its cursor is source-defined: %q", cs.Name, cs.Cursor, st.ReplicationKey),
 				Err: ErrCatalog}
 		}
-		run := &StreamRun{Stream: st, Mode: mode, Schema: st.Schema}
+		run := &StreamPlan{Stream: st, Mode: mode, Schema: st.Schema}
 		if cs.Fields != nil && len(st.Schema.Properties) > 0 {
 			run.Fields = selectedFields(st, cs.Fields)
 			if len(run.Fields) == len(st.Schema.Properties) {
@@ -129,3 +129,8 @@ func selectedFields(st *Stream, fields []string) []string {
 	}
 	return out
 }
+
+// StreamRun is the former name of StreamPlan.
+//
+// Deprecated: use StreamPlan.
+type StreamRun = StreamPlan

@@ -42,8 +42,8 @@ func (s *Source) Check(ctx context.Context, cfg *Config, logger *slog.Logger, o 
 	}
 	e := &engine{src: s, http: env, logger: orDiscard(logger), committed: NewState()}
 	e.now = time.Now
-	r := &streamRun{e: e, info: &StreamRun{Stream: st, Mode: ModeFullRefresh, Schema: st.Schema}, enc: discardEncoder{}, checkOnly: true}
-	c := &HttpContext{ctx: ctx, cfg: cfg, http: env, logger: e.logger.With("check", st.Name), run: r}
+	r := &streamWriter{e: e, info: &StreamPlan{Stream: st, Mode: ModeFullRefresh, Schema: st.Schema}, enc: discardEncoder{}, checkOnly: true}
+	c := &HttpContext{ctx: ctx, cfg: cfg, http: env, logger: e.logger.With("check", st.Name), w: r}
 	runner := st.Runner
 	if s.check != nil {
 		runner = s.check

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/integ/integ/requests"
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -25,6 +26,9 @@ import (
 type Config struct {
 	raw     json.RawMessage
 	secrets []string
+
+	typedMu sync.Mutex
+	typed   map[reflect.Type]any // decoded values by Go type (ConfigOf)
 }
 
 // Raw returns the validated config JSON, defaults included. It holds secrets:

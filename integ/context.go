@@ -24,7 +24,7 @@ type HttpContext struct {
 	cfg    *Config
 	http   *httpEnv
 	logger *slog.Logger
-	run    *streamRun
+	w      *streamWriter
 }
 
 // errCheckDone stops a runner after its first page when it runs as a check.
@@ -39,22 +39,28 @@ func (c *HttpContext) Logger() *slog.Logger { return c.logger }
 
 // Stream is the name of the stream being run ("" outside a stream).
 func (c *HttpContext) Stream() string {
-	if c.run == nil {
+	if c.w == nil {
 		return ""
 	}
-	return c.run.info.Stream.Name
+	return c.w.info.Stream.Name
 }
 
 // errNoStream is returned by emit calls on a context with no stream.
 var errNoStream = errors.New("integ: this context has no stream to emit to")
 
-// Run describes the stream run: mode, selected fields and schema.
-func (c *HttpContext) Run() *StreamRun {
-	if c.run == nil {
+// Plan is this stream's plan for the sync: its mode, selected fields and
+// schema (nil outside a stream).
+func (c *HttpContext) Plan() *StreamPlan {
+	if c.w == nil {
 		return nil
 	}
-	return c.run.info
+	return c.w.info
 }
+
+// Run is the former name of Plan.
+//
+// Deprecated: use Plan.
+func (c *HttpContext) Run() *StreamPlan { return c.Plan() }
 
 // Load decodes the validated config into config and this stream's input
 // state into state. Either may be nil.
@@ -64,8 +70,8 @@ func (c *HttpContext) Load(config, state any) error {
 			return err
 		}
 	}
-	if state != nil && c.run != nil {
-		if prev := c.run.prevState; prev != nil {
+	if state != nil && c.w != nil {
+		if prev := c.w.prevState; prev != nil {
 			if err := json.Unmarshal(prev, state); err != nil {
 				return &Error{Kind: ConfigFailure, Msg: fmt.Sprintf("state of stream %q does not fit this source", c.Stream()), Err: tagged{ErrState, err}}
 			}
@@ -78,10 +84,10 @@ func (c *HttpContext) Load(config, state any) error {
 // from (inclusive). It does not exist on a first sync or a full refresh: use
 // Result.Exists. Build the API's filter from it.
 func (c *HttpContext) Bookmark() gjson.Result {
-	if c.run == nil {
+	if c.w == nil {
 		return gjson.Result{}
 	}
-	if b := c.run.bookmark; b != nil && b.hasStart {
+	if b := c.w.bookmark; b != nil && b.hasStart {
 		return b.start
 	}
 	return gjson.Result{}
@@ -113,7 +119,7 @@ func (c *HttpContext) EmitBatch(req *requests.Request, resp *requests.JSONRespon
 // EmitObject sends req and emits the JSON object at path (the body itself
 // when path is empty) as one record: a detail endpoint, say.
 func (c *HttpContext) EmitObject(req *requests.Request, path ...string) error {
-	if c.run == nil {
+	if c.w == nil {
 		return errNoStream
 	}
 	r, err := c.Do(req)
@@ -124,8 +130,8 @@ func (c *HttpContext) EmitObject(req *requests.Request, path ...string) error {
 	if !obj.IsObject() {
 		return fmt.Errorf("stream %q: %q in the response from %s is not a JSON object", c.Stream(), strings.Join(path, "."), requests.RedactURL(r.URL))
 	}
-	c.run.beginPageIfNeeded()
-	c.run.multiline = hasNewline(obj.Raw)
+	c.w.beginPageIfNeeded()
+	c.w.multiline = hasNewline(obj.Raw)
 	c.record(unsafe.Slice(unsafe.StringData(obj.Raw), len(obj.Raw)))
 	return c.endPage()
 }
@@ -136,7 +142,7 @@ func (c *HttpContext) EmitObject(req *requests.Request, path ...string) error {
 // A next request identical to one already sent (same method, URL and body)
 // fails with requests.ErrPaginationLoop, whatever the paginator.
 func (c *HttpContext) EmitPages(first *requests.Request, p requests.Paginator, path ...string) error {
-	if c.run == nil {
+	if c.w == nil {
 		return errNoStream
 	}
 	ctx, cancel := context.WithCancel(c.ctx)
@@ -158,7 +164,7 @@ func (c *HttpContext) EmitPages(first *requests.Request, p requests.Paginator, p
 			next, nextErr = nil, fmt.Errorf("%w: the paginator asked for %s again, which this stream already read", requests.ErrPaginationLoop, next)
 		}
 		var prefetch *conc.Future[*requests.JSONResponse]
-		if next != nil && nextErr == nil && !c.run.checkOnly {
+		if next != nil && nextErr == nil && !c.w.checkOnly {
 			prefetch = conc.GoContext(ctx, func(ctx context.Context) (*requests.JSONResponse, error) {
 				return requests.Do(ctx, c.http.doer, next, c.http.maxBytes)
 			})
@@ -191,57 +197,16 @@ func (c *HttpContext) emitPage(r *requests.JSONResponse, path []string) (int, er
 	return len(recs), c.emitRecords(r, recs)
 }
 
-// split finds a page's records: the raw bytes of each element of the record
-// array, unparsed. The slice is reused from page to page.
-func (c *HttpContext) split(r *requests.JSONResponse, path []string) ([]string, error) {
-	if c.run == nil {
-		return nil, errNoStream
-	}
-	p := strings.Join(path, ".")
-	data := view(r.Body) // read-only view
-	start := 0
-	switch {
-	case p == "":
-		start = skipSpace(data, 0)
-	case simpleKey(p) && strings.HasPrefix(data[skipSpace(data, 0):], "{"):
-		start = arrayAt(data, p)
-	default: // a gjson path: let gjson find the array, then split it
-		arr := r.Get(p)
-		start, data = 0, arr.Raw
-		if !arr.Exists() {
-			start = -1
-		}
-	}
-	if start < 0 {
-		return nil, fmt.Errorf("stream %q: the response from %s has no %q: the API's response shape is not what this integration expects",
-			c.Stream(), requests.RedactURL(r.URL), p)
-	}
-	recs := c.run.recs[:0]
-	if strings.HasPrefix(data[start:], "null") {
-		return recs, nil
-	}
-	if start >= len(data) || data[start] != '[' {
-		return nil, fmt.Errorf("stream %q: %q in the response from %s is not an array of records", c.Stream(), p, requests.RedactURL(r.URL))
-	}
-	c.run.multiline = hasNewline(data)
-	recs, bad := splitArray(data, start, recs)
-	c.run.recs = recs
-	if bad >= 0 {
-		return recs, fmt.Errorf("stream %q: element %d of %q in the response from %s is not a JSON object", c.Stream(), bad, p, requests.RedactURL(r.URL))
-	}
-	return recs, nil
-}
-
 // emitRecords writes one page's records and ends the page.
 func (c *HttpContext) emitRecords(r *requests.JSONResponse, recs []string) error {
-	if !c.run.estimated && c.run.info.Stream.EstimatePath != "" {
-		c.run.estimated = true
-		if total := r.Get(c.run.info.Stream.EstimatePath); total.Type == gjson.Number {
+	if !c.w.estimated && c.w.info.Stream.EstimatePath != "" {
+		c.w.estimated = true
+		if total := r.Get(c.w.info.Stream.EstimatePath); total.Type == gjson.Number {
 			c.Estimate(total.Int())
 		}
 	}
 	if len(recs) > 0 {
-		c.run.beginPage()
+		c.w.beginPage()
 		for _, raw := range recs {
 			c.record(unsafe.Slice(unsafe.StringData(raw), len(raw)))
 		}
@@ -250,31 +215,24 @@ func (c *HttpContext) emitRecords(r *requests.JSONResponse, recs []string) error
 }
 
 func (c *HttpContext) endPage() error {
-	if c.run.checkOnly {
+	if c.w.checkOnly {
 		return errCheckDone
 	}
-	return c.run.endPage()
-}
-
-func recordArray(r *requests.JSONResponse, path []string) gjson.Result {
-	if len(path) == 0 || (len(path) == 1 && path[0] == "") {
-		return gjson.Parse(view(r.Body))
-	}
-	return r.Get(strings.Join(path, "."))
+	return c.w.endPage()
 }
 
 // EmitRaw emits one record given as a raw JSON object. The bytes are written
 // as they are; the slice may be reused once EmitRaw returns.
 func (c *HttpContext) EmitRaw(rec []byte) error {
-	if c.run == nil {
+	if c.w == nil {
 		return errNoStream
 	}
 	t := bytes.TrimSpace(rec)
 	if len(t) == 0 || t[0] != '{' || !json.Valid(t) {
 		return fmt.Errorf("stream %q: record is not a JSON object: %s", c.Stream(), excerpt(t, 80))
 	}
-	c.run.beginPageIfNeeded()
-	c.run.multiline = hasNewline(string(t))
+	c.w.beginPageIfNeeded()
+	c.w.multiline = hasNewline(string(t))
 	c.record(t)
 	return c.endPage()
 }
@@ -301,7 +259,7 @@ func (c *HttpContext) Emit(rec any) error {
 // object) to be written at the next checkpoint, after the records emitted
 // so far. Framework bookmarks of incremental streams are merged into it.
 func (c *HttpContext) EmitState(state any) error {
-	if c.run == nil {
+	if c.w == nil {
 		return errNoStream
 	}
 	b, err := json.Marshal(state)
@@ -311,23 +269,18 @@ func (c *HttpContext) EmitState(state any) error {
 	if err := checkStateObject(c.Stream(), b); err != nil {
 		return err
 	}
-	c.run.custom = b
-	c.run.stateDirty = true
-	return c.run.maybeCheckpoint()
+	c.w.custom = b
+	c.w.stateDirty = true
+	return c.w.maybeCheckpoint()
 }
 
 // Estimate tells the protocol how many records the stream will have, where
 // the API says so (Airbyte shows it as progress).
 func (c *HttpContext) Estimate(rows int64) {
-	if c.run == nil {
+	if c.w == nil {
 		return
 	}
-	if e, ok := c.run.enc.(Estimator); ok && !c.run.checkOnly {
-		c.run.buf = e.Estimate(c.run.buf, rows)
+	if e, ok := c.w.enc.(Estimator); ok && !c.w.checkOnly {
+		c.w.buf = e.Estimate(c.w.buf, rows)
 	}
-}
-
-// hasNewline is two vectorised scans: cheaper than ContainsAny on a page.
-func hasNewline(s string) bool {
-	return strings.IndexByte(s, '\n') >= 0 || strings.IndexByte(s, '\r') >= 0
 }

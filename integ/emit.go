@@ -12,7 +12,7 @@ import (
 type Protocol interface {
 	// Stream returns the encoder for one stream's run. It is called once
 	// per run, before any record.
-	Stream(run *StreamRun) StreamEncoder
+	Stream(run *StreamPlan) StreamEncoder
 }
 
 // StreamEncoder appends one stream's messages, as whole lines, to dst and

@@ -26,14 +26,16 @@ const (
 	TransientFailure
 )
 
+// String names the kind in integ's own words; protocols map kinds to their
+// vocabulary themselves (Airbyte's failure_type in protocol/airbyte).
 func (k FailureKind) String() string {
 	switch k {
 	case ConfigFailure:
-		return "config_error"
+		return "config"
 	case TransientFailure:
-		return "transient_error"
+		return "transient"
 	}
-	return "system_error"
+	return "system"
 }
 
 // Sentinel errors callers branch on.

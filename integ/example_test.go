@@ -73,7 +73,7 @@ func ExampleNewSource() {
 // plain is a minimal Protocol: one "stream record" line per record.
 type plain struct{}
 
-func (plain) Stream(run *integ.StreamRun) integ.StreamEncoder { return plainEncoder(run.Stream.Name) }
+func (plain) Stream(run *integ.StreamPlan) integ.StreamEncoder { return plainEncoder(run.Stream.Name) }
 
 type plainEncoder string
 

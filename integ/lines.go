@@ -54,7 +54,7 @@ func (c *HttpContext) EmitCSV(req *requests.Request, opts ...CSVOption) error {
 		opt(&o)
 	}
 	return c.emitStreamed(req, "CSV", func(body io.Reader) recordDecoder {
-		return newCSVDecoder(body, c.run.info.Stream.Schema, o)
+		return newCSVDecoder(body, c.w.info.Stream.Schema, o)
 	})
 }
 
@@ -69,7 +69,7 @@ func (c *HttpContext) EmitJSONLines(req *requests.Request) error {
 }
 
 func (c *HttpContext) emitStreamed(req *requests.Request, format string, decoder func(io.Reader) recordDecoder) error {
-	if c.run == nil {
+	if c.w == nil {
 		return errNoStream
 	}
 	resp, err := requests.DoRaw(c.ctx, c.http.doer, req)
@@ -108,8 +108,8 @@ func (c *HttpContext) emitDecoded(dec recordDecoder) error {
 			return err
 		}
 		if n == 0 {
-			c.run.beginPageIfNeeded()
-			c.run.multiline = false // decoders write single-line records
+			c.w.beginPageIfNeeded()
+			c.w.multiline = false // decoders write single-line records
 		}
 		c.record(rec)
 		if n++; n == linesPerPage {

@@ -311,7 +311,7 @@ func TestEmitJSONLinesNestedKeyAndResume(t *testing.T) {
 	srv := exportAPI(t, 5)
 	run := func(c *HttpContext) error { return c.EmitJSONLines(requests.New(srv.URL + "/export.jsonl")) }
 	schema := json.RawMessage(`{"type":"object","properties":{"id":{"type":"string"},"attributes":{"type":"object","properties":{"updated":{"type":"string","format":"date-time"},"total":{"type":"integer"}}}}}`)
-	src := NewSource("shop", eventsConfig{}, WithStreams(NewStream("orders", nil, run, WithSchema(schema), PrimaryKey("id"), Incremental("attributes.updated"))))
+	src := NewSource("shop", eventsConfig{}, WithStreams(NewStream("orders", nil, run, JSONSchema(schema), PrimaryKey("id"), Incremental("attributes.updated"))))
 	if err := src.Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -352,7 +352,7 @@ func TestEmitStreamedErrors(t *testing.T) {
 			}
 			return c.EmitCSV(requests.New(srv.URL + tc.path))
 		}
-		src := NewSource("x", eventsConfig{}, WithStreams(NewStream("s", nil, run, WithSchema(json.RawMessage(`{"type":"object"}`)))))
+		src := NewSource("x", eventsConfig{}, WithStreams(NewStream("s", nil, run, JSONSchema(json.RawMessage(`{"type":"object"}`)))))
 		out, err := runSync(t, src, srv.URL, nil, nil, 1000)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err = %v, want %q", tc.path, err, tc.want)

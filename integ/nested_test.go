@@ -68,7 +68,7 @@ func TestNestedReplicationKeyValidation(t *testing.T) {
 		{"nope.x", `replication key "nope.x" is not a property of its schema`},
 	}
 	for _, tt := range tests {
-		src := NewSource("x", eventsConfig{}, WithStreams(NewStream("s", nil, run, WithSchema(json.RawMessage(nestedSchema)), Incremental(tt.key))))
+		src := NewSource("x", eventsConfig{}, WithStreams(NewStream("s", nil, run, JSONSchema(json.RawMessage(nestedSchema)), Incremental(tt.key))))
 		err := src.Err()
 		if tt.wantErr == "" {
 			if err != nil {
@@ -109,7 +109,7 @@ func nestedSource(t *testing.T, srv *httptest.Server, key, schema string, opts .
 		}
 		return c.EmitBatch(req, nil, "data")
 	}
-	opts = append([]StreamOption{WithSchema(json.RawMessage(schema)), PrimaryKey("id"), Incremental(key), Sorted()}, opts...)
+	opts = append([]StreamOption{JSONSchema(json.RawMessage(schema)), PrimaryKey("id"), Incremental(key), Sorted()}, opts...)
 	src := NewSource("klaviyo", eventsConfig{}, WithStreams(NewStream("profiles", nil, run, opts...)))
 	if err := src.Err(); err != nil {
 		t.Fatal(err)

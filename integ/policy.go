@@ -97,7 +97,7 @@ func spent(err error) bool {
 // (the stream ends well), Abort also stops the streams not yet started,
 // Fail (the default) fails this stream alone. Interruptions are not the
 // API's answer, so no policy is asked about them.
-func (e *engine) settle(run *StreamRun, logger *slog.Logger, err error, started bool) (_ error, skipped bool) {
+func (e *engine) settle(run *StreamPlan, logger *slog.Logger, err error, started bool) (_ error, skipped bool) {
 	if err == nil || errors.Is(err, ErrInterrupted) {
 		return err, false
 	}

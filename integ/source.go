@@ -36,6 +36,8 @@ type Source struct {
 	retry        requests.RetryOptions
 	adaptive     func() *requests.Adaptive
 	err          error
+
+	partitionParallel int // see WithPartitionParallelism
 }
 
 // StreamsFunc builds streams from the validated config, for sources whose
@@ -97,28 +99,6 @@ func NewSource(name string, config any, opts ...SourceOption) *Source {
 		s.err = fmt.Errorf("source %q is declared wrong: %w", name, errors.Join(errs...))
 	}
 	return s
-}
-
-// checkParents accepts one level of parent/child streams.
-func checkParents(streams []*Stream) []error {
-	byName := map[string]*Stream{}
-	for _, st := range streams {
-		byName[st.Name] = st
-	}
-	var errs []error
-	for _, st := range streams {
-		if st.Parent == "" {
-			continue
-		}
-		p, ok := byName[st.Parent]
-		switch {
-		case !ok:
-			errs = append(errs, fmt.Errorf("stream %q: parent stream %q is not declared", st.Name, st.Parent))
-		case p.Parent != "":
-			errs = append(errs, fmt.Errorf("stream %q: parent %q is itself a child; one level of children is supported", st.Name, st.Parent))
-		}
-	}
-	return errs
 }
 
 // WithTitle sets the human name.

@@ -2,8 +2,12 @@ package integ
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"unsafe"
+
+	"github.com/integ/integ/requests"
+	"github.com/tidwall/gjson"
 )
 
 // view is a read-only string over b without a copy. The caller keeps b
@@ -147,4 +151,57 @@ func skipSpace(data string, i int) int {
 		}
 	}
 	return i
+}
+
+// split finds a page's records: the raw bytes of each element of the record
+// array, unparsed. The slice is reused from page to page.
+func (c *HttpContext) split(r *requests.JSONResponse, path []string) ([]string, error) {
+	if c.w == nil {
+		return nil, errNoStream
+	}
+	p := strings.Join(path, ".")
+	data := view(r.Body) // read-only view
+	start := 0
+	switch {
+	case p == "":
+		start = skipSpace(data, 0)
+	case simpleKey(p) && strings.HasPrefix(data[skipSpace(data, 0):], "{"):
+		start = arrayAt(data, p)
+	default: // a gjson path: let gjson find the array, then split it
+		arr := r.Get(p)
+		start, data = 0, arr.Raw
+		if !arr.Exists() {
+			start = -1
+		}
+	}
+	if start < 0 {
+		return nil, fmt.Errorf("stream %q: the response from %s has no %q: the API's response shape is not what this integration expects",
+			c.Stream(), requests.RedactURL(r.URL), p)
+	}
+	recs := c.w.recs[:0]
+	if strings.HasPrefix(data[start:], "null") {
+		return recs, nil
+	}
+	if start >= len(data) || data[start] != '[' {
+		return nil, fmt.Errorf("stream %q: %q in the response from %s is not an array of records", c.Stream(), p, requests.RedactURL(r.URL))
+	}
+	c.w.multiline = hasNewline(data)
+	recs, bad := splitArray(data, start, recs)
+	c.w.recs = recs
+	if bad >= 0 {
+		return recs, fmt.Errorf("stream %q: element %d of %q in the response from %s is not a JSON object", c.Stream(), bad, p, requests.RedactURL(r.URL))
+	}
+	return recs, nil
+}
+
+func recordArray(r *requests.JSONResponse, path []string) gjson.Result {
+	if len(path) == 0 || (len(path) == 1 && path[0] == "") {
+		return gjson.Parse(view(r.Body))
+	}
+	return r.Get(strings.Join(path, "."))
+}
+
+// hasNewline is two vectorised scans: cheaper than ContainsAny on a page.
+func hasNewline(s string) bool {
+	return strings.IndexByte(s, '\n') >= 0 || strings.IndexByte(s, '\r') >= 0
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+
+	"github.com/tidwall/gjson"
 )
 
 // State is the protocol-neutral sync state: one JSON object per stream.
@@ -77,4 +79,40 @@ func excerpt(b []byte, n int) string {
 		return string(b[:n]) + "..."
 	}
 	return string(b)
+}
+
+// stripBookmark removes framework bookmark keys from a state a full refresh
+// must not resume from.
+func stripBookmark(prev json.RawMessage) json.RawMessage {
+	if prev == nil || !gjson.GetBytes(prev, stateReplicationKeyValue).Exists() {
+		return prev
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(prev, &m) != nil {
+		return nil
+	}
+	delete(m, stateReplicationKey)
+	delete(m, stateReplicationKeyValue)
+	if len(m) == 0 {
+		return nil
+	}
+	b, _ := json.Marshal(m)
+	return b
+}
+
+// marshalOrdered encodes a flat object with sorted keys (stable output).
+func marshalOrdered(m map[string]json.RawMessage) json.RawMessage {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, k := range slices.Sorted(maps.Keys(m)) {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		kb, _ := json.Marshal(k)
+		b.Write(kb)
+		b.WriteByte(':')
+		b.Write(m[k])
+	}
+	b.WriteByte('}')
+	return b.Bytes()
 }

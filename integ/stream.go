@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+
+	"github.com/tidwall/gjson"
 )
 
 // Runner fetches one stream's records.
@@ -38,9 +40,10 @@ type Stream struct {
 	Parent string
 	Runner Runner
 
-	onError    ErrorPolicy
-	transforms []transform
-	schemaErr  error
+	onError     ErrorPolicy
+	transforms  []transform
+	schemaErr   error
+	partitionBy func(parent gjson.Result) string // see PartitionBy
 }
 
 // StreamOption configures a Stream.
@@ -85,9 +88,9 @@ func NotSelectedByDefault() StreamOption { return func(s *Stream) { s.NotSelecte
 // response at a gjson path (PokeAPI's "count", for one).
 func EstimateFrom(path string) StreamOption { return func(s *Stream) { s.EstimatePath = path } }
 
-// WithSchema gives the stream an explicit JSON Schema instead of one
+// JSONSchema gives the stream an explicit JSON Schema instead of one
 // generated from a Go type.
-func WithSchema(raw json.RawMessage) StreamOption {
+func JSONSchema(raw json.RawMessage) StreamOption {
 	return func(s *Stream) {
 		s.Schema, s.schemaErr = new(Schema), nil
 		if err := s.Schema.UnmarshalJSON(raw); err != nil {
@@ -149,3 +152,9 @@ func (s *Stream) AutomaticFields() []string {
 	}
 	return out
 }
+
+// WithSchema is the former name of JSONSchema: stream options carry no
+// "With" prefix, source options do.
+//
+// Deprecated: use JSONSchema.
+func WithSchema(raw json.RawMessage) StreamOption { return JSONSchema(raw) }

@@ -22,7 +22,7 @@ import (
 // without touching an integration.
 type lineProtocol struct{}
 
-func (lineProtocol) Stream(run *StreamRun) StreamEncoder { return &lineEncoder{name: run.Stream.Name} }
+func (lineProtocol) Stream(run *StreamPlan) StreamEncoder { return &lineEncoder{name: run.Stream.Name} }
 
 type lineEncoder struct{ name string }
 
@@ -518,7 +518,7 @@ func BenchmarkSplitPage(b *testing.B) {
 	}
 	body.WriteString("]}")
 	resp := &requests.JSONResponse{Body: body.Bytes()}
-	c := &HttpContext{run: &streamRun{info: &StreamRun{Stream: &Stream{Name: "pokemon"}}}}
+	c := &HttpContext{w: &streamWriter{info: &StreamPlan{Stream: &Stream{Name: "pokemon"}}}}
 	b.SetBytes(int64(body.Len()))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -546,9 +546,9 @@ func BenchmarkRecordPath(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			r := e.newStreamRun(runs[0])
+			r := e.newStreamWriter(runs[0])
 			r.enc = discardEncoder{}
-			c := &HttpContext{run: r} // through the transform hook, as the emit calls go
+			c := &HttpContext{w: r} // through the transform hook, as the emit calls go
 			b.ReportAllocs()
 			for b.Loop() {
 				c.record(rec)

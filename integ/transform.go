@@ -161,7 +161,7 @@ func appendValue(dst []byte, v any, c *HttpContext, name string) []byte {
 // record sends one raw record through the stream's transforms, then to the
 // emit path. A stream with no transform takes the record as it is.
 func (c *HttpContext) record(rec []byte) {
-	r := c.run
+	r := c.w
 	xs := r.info.Stream.transforms
 	if len(xs) == 0 {
 		r.record(rec)

@@ -30,7 +30,7 @@ func ExampleFlatten() {
 		return c.EmitBatch(requests.New(api.URL+"/profiles"), nil, "data")
 	}
 	src := integ.NewSource("klaviyo", struct{}{}, integ.WithStreams(integ.NewStream("profiles", nil, profiles,
-		integ.WithSchema(schema), integ.PrimaryKey("id"), integ.Incremental("updated.at"),
+		integ.JSONSchema(schema), integ.PrimaryKey("id"), integ.Incremental("updated.at"),
 		integ.Flatten("attributes"),
 		integ.Drop("type", "links"),
 		integ.Filter(func(rec gjson.Result) bool { return rec.Get("email").Type == gjson.String }),

@@ -19,8 +19,8 @@ func applyTransforms(t *testing.T, rec string, opts ...StreamOption) string {
 	s := NewStream("s", nil, func(*HttpContext) error { return nil }, opts...)
 	s.Schema = &Schema{}
 	var got string
-	run := &streamRun{info: &StreamRun{Stream: s}, collect: true}
-	c := &HttpContext{run: run, logger: orDiscard(nil)}
+	run := &streamWriter{info: &StreamPlan{Stream: s}, children: []*childStream{}, silent: true} // a silent parent keeps its records in parents
+	c := &HttpContext{w: run, logger: orDiscard(nil)}
 	c.record([]byte(rec))
 	if run.invalid != nil {
 		return "INVALID: " + run.invalid.Error()
@@ -137,8 +137,8 @@ func BenchmarkRecordPathTransformed(b *testing.B) {
 	rec := []byte(`{"type":"profile","id":"p1","attributes":{"email":"a@b.c","updated":"2024-01-02T00:00:00Z","n":9007199254740993}}`)
 	s := NewStream("s", nil, func(*HttpContext) error { return nil }, Flatten("attributes"))
 	s.Schema = &Schema{}
-	r := &streamRun{info: &StreamRun{Stream: s}, enc: discardEncoder{}, e: &engine{}}
-	c := &HttpContext{run: r}
+	r := &streamWriter{info: &StreamPlan{Stream: s}, enc: discardEncoder{}, e: &engine{}}
+	c := &HttpContext{w: r}
 	b.ReportAllocs()
 	for b.Loop() {
 		c.record(rec)
@@ -198,7 +198,7 @@ func TestCustomTransformOutputIsPutOnOneLine(t *testing.T) {
 		b, _ := json.MarshalIndent(map[string]any{"number": rec.Get("number").Int()}, "", "  ")
 		return append(dst, b...), true
 	})
-	src := NewSource("gh", eventsConfig{}, WithStreams(NewStream("issues", nil, run, WithSchema(json.RawMessage(`{"type":"object"}`)), indent)))
+	src := NewSource("gh", eventsConfig{}, WithStreams(NewStream("issues", nil, run, JSONSchema(json.RawMessage(`{"type":"object"}`)), indent)))
 	out, err := runSync(t, src, srv.URL, nil, nil, 100)
 	if err != nil {
 		t.Fatal(err)

@@ -29,7 +29,7 @@ type recordValidator struct {
 	warned int
 }
 
-func newRecordValidator(run *StreamRun, mode string) (*recordValidator, error) {
+func newRecordValidator(run *StreamPlan, mode string) (*recordValidator, error) {
 	if mode == "" || mode == ValidateOff {
 		return nil, nil
 	}

@@ -146,7 +146,7 @@ func TestConformanceReportsBrokenSources(t *testing.T) {
 		},
 		{
 			name: "stream schema that is not a JSON Schema",
-			src:  memSource(items(false, next, emitItem), integ.WithSchema([]byte(`{"type":"objekt"}`))),
+			src:  memSource(items(false, next, emitItem), integ.JSONSchema([]byte(`{"type":"objekt"}`))),
 			want: `stream "items": not a valid JSON Schema`,
 		},
 		{

@@ -5,7 +5,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"time"
 )
 
@@ -102,31 +101,20 @@ func Header(k, v string) Middleware {
 }
 
 // BearerToken sends "Authorization: Bearer tok".
-func BearerToken(tok string) Middleware { return Header("Authorization", "Bearer "+tok) }
+//
+// Deprecated: use Authorize(Bearer(tok)); the Authenticator built-ins are
+// the one place credentials are added.
+func BearerToken(tok string) Middleware { return Authorize(Bearer(tok)) }
 
 // BasicAuth sends HTTP basic credentials.
-func BasicAuth(user, pass string) Middleware {
-	return withClone(func(r *http.Request) { r.SetBasicAuth(user, pass) })
-}
+//
+// Deprecated: use Authorize(Basic(user, pass)).
+func BasicAuth(user, pass string) Middleware { return Authorize(Basic(user, pass)) }
 
-// APIKeyQuery sets query parameter name to value on every request. Other
-// parameters keep their original encoding.
-func APIKeyQuery(name, value string) Middleware {
-	return withClone(func(r *http.Request) {
-		q := r.URL.Query()
-		if !q.Has(name) {
-			kv := url.QueryEscape(name) + "=" + url.QueryEscape(value)
-			if r.URL.RawQuery == "" {
-				r.URL.RawQuery = kv
-			} else {
-				r.URL.RawQuery += "&" + kv
-			}
-			return
-		}
-		q.Set(name, value)
-		r.URL.RawQuery = q.Encode()
-	})
-}
+// APIKeyQuery sets query parameter name to value on every request.
+//
+// Deprecated: use Authorize(APIKeyInQuery(name, value)).
+func APIKeyQuery(name, value string) Middleware { return Authorize(APIKeyInQuery(name, value)) }
 
 // UserAgent sets the User-Agent header.
 func UserAgent(ua string) Middleware { return Header("User-Agent", ua) }

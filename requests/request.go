@@ -8,7 +8,7 @@
 //	limiter := requests.NewLimiter(5, 10)
 //	doer := requests.Chain(requests.DefaultClient(),
 //		requests.UserAgent("integ/1.0"),
-//		requests.BearerToken(token),
+//		requests.Authorize(requests.Bearer(token)),
 //		requests.Retry(requests.RetryOptions{}),
 //		requests.RateLimit(limiter),       // every attempt takes a token
 //		requests.Timeout(60*time.Second), // per attempt
@@ -48,7 +48,9 @@ type queryParam struct {
 }
 
 // New returns a GET request for rawURL. A query string already present in
-// rawURL is kept as is; Query appends to it. A fragment is dropped.
+// rawURL is kept byte for byte (signed or opaque "next" links must go back
+// exactly as the API handed them out); Query appends to it. A fragment is
+// dropped.
 func New(rawURL string) *Request {
 	r := &Request{method: http.MethodGet, header: http.Header{}}
 	base, rawQuery, _ := strings.Cut(rawURL, "?")
@@ -73,12 +75,6 @@ func New(rawURL string) *Request {
 	}
 	return r
 }
-
-// FromRawURL returns a GET request for an absolute URL handed out by an
-// API (a "next" link). It is New under a name that documents intent: the
-// URL's query string is preserved byte for byte, which matters for signed
-// or opaque pagination links.
-func FromRawURL(next string) *Request { return New(next) }
 
 // Query appends a query parameter, keeping earlier values of k.
 func (r *Request) Query(k, v string) *Request {

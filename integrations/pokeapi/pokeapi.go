@@ -78,8 +78,8 @@ func list(resource, doc string) *integ.Stream {
 // absolute "next" URL until it is null.
 func listRunner(resource string) integ.RunnerFunc {
 	return func(c *integ.HttpContext) error {
-		var cfg Config
-		if err := c.Load(&cfg, nil); err != nil {
+		cfg, err := integ.ConfigOf[Config](c)
+		if err != nil {
 			return err
 		}
 		first := requests.New(strings.TrimRight(cfg.BaseURL, "/")+"/"+resource).
@@ -91,5 +91,5 @@ func listRunner(resource string) integ.RunnerFunc {
 
 // details fetches the detail record of one Pokémon from the list entry's URL.
 func details(c *integ.HttpContext) error {
-	return c.EmitObject(requests.FromRawURL(c.Parent().Get("url").String()))
+	return c.EmitObject(requests.New(c.Parent().Get("url").String()))
 }

@@ -17,7 +17,7 @@ import (
 // {"state":...} lines holding every stream's committed state.
 type lineProtocol struct{}
 
-func (lineProtocol) Stream(*integ.StreamRun) integ.StreamEncoder { return lineEncoder{} }
+func (lineProtocol) Stream(*integ.StreamPlan) integ.StreamEncoder { return lineEncoder{} }
 
 type lineEncoder struct{}
 

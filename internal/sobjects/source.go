@@ -32,7 +32,7 @@ func Source() *integ.Source {
 			if c.AccessToken == "" {
 				return nil, nil
 			}
-			return requests.BearerToken(c.AccessToken.Reveal()), nil
+			return requests.Authorize(requests.Bearer(c.AccessToken.Reveal())), nil
 		}),
 		integ.WithStreams(
 			integ.NewStream("limits", Limit{}, readLimits, integ.PrimaryKey("name"),
@@ -156,7 +156,7 @@ func fieldSchema(typ string, nillable bool) map[string]any {
 // first, following nextRecordsUrl.
 func query(name string) integ.RunnerFunc {
 	return func(c *integ.HttpContext) error {
-		fields := c.Run().Schema.PropertyNames()
+		fields := c.Plan().Schema.PropertyNames()
 		soql := fmt.Sprintf("SELECT %s FROM %s", strings.Join(fields, ","), name)
 		if b := c.Bookmark(); b.Exists() {
 			soql += " WHERE SystemModstamp >= " + b.String()

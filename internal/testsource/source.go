@@ -34,7 +34,7 @@ func Source() *integ.Source {
 			if c.APIKey == "" {
 				return nil, nil
 			}
-			return requests.BearerToken(c.APIKey.Reveal()), nil
+			return requests.Authorize(requests.Bearer(c.APIKey.Reveal())), nil
 		}),
 		integ.WithStreams(
 			integ.NewStream("events", Event{}, readEvents,

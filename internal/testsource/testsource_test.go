@@ -126,7 +126,7 @@ func TestServer(t *testing.T) {
 // record, {"stream": ..., "record": ...}, and nothing else.
 type ndjson struct{}
 
-func (ndjson) Stream(run *integ.StreamRun) integ.StreamEncoder {
+func (ndjson) Stream(run *integ.StreamPlan) integ.StreamEncoder {
 	name, _ := json.Marshal(run.Stream.Name)
 	return &ndjsonStream{prefix: append(append([]byte(`{"stream":`), name...), `,"record":`...)}
 }

@@ -86,7 +86,7 @@ func (p *Protocol) Failures() []StreamFailure {
 }
 
 // Stream implements integ.Protocol.
-func (p *Protocol) Stream(run *integ.StreamRun) integ.StreamEncoder {
+func (p *Protocol) Stream(run *integ.StreamPlan) integ.StreamEncoder {
 	name := run.Stream.Name
 	ns := p.namespaces[name]
 	e := &encoder{p: p, run: run, name: name, namespace: ns}
@@ -106,7 +106,7 @@ func (p *Protocol) Stream(run *integ.StreamRun) integ.StreamEncoder {
 
 type encoder struct {
 	p         *Protocol
-	run       *integ.StreamRun
+	run       *integ.StreamPlan
 	name      string
 	namespace string
 	desc      []byte // {"name":"x"[,"namespace":"y"]}

@@ -16,7 +16,7 @@ var clock = time.Date(2024, 5, 6, 7, 8, 9, 123_000_000, time.UTC)
 
 func fixedNow() time.Time { return clock }
 
-func streamRun(t testing.TB, incremental bool) *integ.StreamRun {
+func streamRun(t testing.TB, incremental bool) *integ.StreamPlan {
 	t.Helper()
 	opts := []integ.StreamOption{integ.PrimaryKey("id")}
 	mode := integ.ModeFullRefresh
@@ -29,7 +29,7 @@ func streamRun(t testing.TB, incremental bool) *integ.StreamRun {
 		UpdatedAt string `json:"updated_at"`
 	}
 	st := integ.NewStream(`odd "name"`, rec{}, func(*integ.HttpContext) error { return nil }, opts...)
-	return &integ.StreamRun{Stream: st, Mode: mode, Schema: st.Schema}
+	return &integ.StreamPlan{Stream: st, Mode: mode, Schema: st.Schema}
 }
 
 func TestEncoderMessages(t *testing.T) {

@@ -31,7 +31,7 @@ func profilesSource(t *testing.T) (*integ.Source, string) {
 		return c.EmitBatch(requests.New(srv.URL+"/profiles"), nil, "data")
 	}
 	src := integ.NewSource("klaviyo", struct{}{}, integ.WithStreams(integ.NewStream("profiles", nil, run,
-		integ.WithSchema(schema), integ.PrimaryKey("id"), integ.Incremental("updated.at"),
+		integ.JSONSchema(schema), integ.PrimaryKey("id"), integ.Incremental("updated.at"),
 		integ.Flatten("attributes"), integ.Drop("links"),
 		integ.Filter(func(rec gjson.Result) bool { return rec.Get("email").String() != "" || rec.Get("id").String() == "p2" }),
 		integ.AddField("site", func(*integ.HttpContext) any { return "eu" }),

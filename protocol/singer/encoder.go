@@ -29,7 +29,7 @@ type Protocol struct {
 func NewProtocol(metrics io.Writer) *Protocol { return &Protocol{Metrics: metrics} }
 
 // Stream implements integ.Protocol.
-func (p *Protocol) Stream(run *integ.StreamRun) integ.StreamEncoder {
+func (p *Protocol) Stream(run *integ.StreamPlan) integ.StreamEncoder {
 	name, _ := json.Marshal(run.Stream.Name)
 	e := &encoder{p: p, run: run, name: name}
 	e.prefix = append(e.prefix, `{"type":"RECORD","stream":`...)
@@ -40,7 +40,7 @@ func (p *Protocol) Stream(run *integ.StreamRun) integ.StreamEncoder {
 
 type encoder struct {
 	p          *Protocol
-	run        *integ.StreamRun
+	run        *integ.StreamPlan
 	name       []byte
 	prefix     []byte // {"type":"RECORD","stream":"x","record":
 	suffix     []byte // ,"time_extracted":"..."}\n
