@@ -74,8 +74,8 @@ func auth(c Config, _ *integ.Session) (requests.Authenticator, error) {
 // check asks for the shop's name: one cheap query that needs the token to
 // be valid, whatever scopes it has.
 func check(c *integ.HttpContext) error {
-	var cfg Config
-	if err := c.Load(&cfg, nil); err != nil {
+	cfg, err := integ.ConfigOf[Config](c)
+	if err != nil {
 		return err
 	}
 	resp, err := c.Do(graphQL(cfg.endpoint(), `query shop { shop { name } }`, nil))

@@ -91,8 +91,8 @@ func filter(c *integ.HttpContext, cfg Config) string {
 // run reads the stream with paged queries, or with a bulk operation when
 // the config asks for one and the stream has no list field.
 func (r resource) run(c *integ.HttpContext) error {
-	var cfg Config
-	if err := c.Load(&cfg, nil); err != nil {
+	cfg, err := integ.ConfigOf[Config](c)
+	if err != nil {
 		return err
 	}
 	if cfg.Bulk && r.list == "" {

@@ -76,10 +76,23 @@ func (b *bucket) reserve() time.Duration {
 	now := b.now()
 	avail := min(b.maximum, b.available+now.Sub(b.at).Seconds()*b.restore)
 	b.available, b.at = avail-b.need, now // queries waiting in parallel queue behind this one
-	if avail >= b.need {
+	return refill(b.need-avail, b.restore)
+}
+
+// maxRefill bounds one wait: a bucket that says it needs longer is not
+// telling the truth, and the retry layer's cap on waits applies anyway.
+const maxRefill = 10 * time.Minute
+
+// refill is how long restoring points at rate a second takes.
+func refill(points, rate float64) time.Duration {
+	if !(points > 0) {
 		return 0
 	}
-	return time.Duration((b.need - avail) / b.restore * float64(time.Second))
+	s := points / rate
+	if !(s < maxRefill.Seconds()) { // also NaN and +Inf
+		return maxRefill
+	}
+	return time.Duration(s * float64(time.Second))
 }
 
 // observe reads a response's cost; it returns the wait until the bucket
@@ -94,10 +107,7 @@ func (b *bucket) observe(cost gjson.Result) time.Duration {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.known, b.maximum, b.available, b.restore, b.need, b.at = true, maximum, avail, restore, need, b.now()
-	if avail >= need {
-		return 0
-	}
-	return time.Duration((need - avail) / restore * float64(time.Second))
+	return refill(need-avail, restore)
 }
 
 func (b *bucket) middleware(next requests.Doer) requests.Doer {
