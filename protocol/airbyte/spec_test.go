@@ -167,6 +167,13 @@ func FuzzCheckHidesSecrets(f *testing.F) {
 		if secret == "" || !utf8.ValidString(secret) {
 			t.Skip()
 		}
+		// A secret of a few characters ("x", " a") stands inside ordinary
+		// words ("another"): it is redacted only where it stands as a value
+		// (TestCheckNeverEchoesSecrets has those cases), so a substring
+		// check cannot tell a leak from prose.
+		if len(strings.TrimSpace(secret)) < 4 {
+			t.Skip()
+		}
 		shape := shapes[int(n)%len(shapes)]
 		// Text the output holds whatever the secret is proves nothing.
 		if fixed := check(t, shape, "pk_placeholder_value"); leaks(fixed, secret) {
