@@ -205,7 +205,7 @@ func TestNoPermissionOnOneObject(t *testing.T) {
 				t.Errorf("orders synced")
 			}
 			logs := strings.Join(res.Logs(), "\n") + res.Failure()
-			if !strings.Contains(logs, "read_orders") || !strings.Contains(logs, `"orders"`) {
+			if !strings.Contains(logs, "read_orders") || !strings.Contains(logs, `"orders"`) || !strings.Contains(logs, "refused access") {
 				t.Errorf("the missing scope is not reported:\n%s", logs)
 			}
 		})

@@ -124,10 +124,13 @@ func (b *bucket) middleware(next requests.Doer) requests.Doer {
 		if err != nil || resp.StatusCode != http.StatusOK {
 			return resp, err
 		}
-		body, err := io.ReadAll(io.LimitReader(resp.Body, maxGraphQLBody))
+		body, err := io.ReadAll(io.LimitReader(resp.Body, maxGraphQLBody+1))
 		resp.Body.Close()
 		if err != nil {
 			return nil, fmt.Errorf("reading the GraphQL response: %w", err)
+		}
+		if len(body) > maxGraphQLBody {
+			return nil, fmt.Errorf("the GraphQL response is larger than %d MiB: lower page_size", maxGraphQLBody>>20)
 		}
 		resp.Body = io.NopCloser(bytes.NewReader(body))
 		wait := b.observe(gjson.GetBytes(body, "extensions.cost"))
