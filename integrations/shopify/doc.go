@@ -41,13 +41,22 @@
 //
 // # Auth
 //
-// An Admin API access token of a custom app (access_token), sent as
-// X-Shopify-Access-Token to the API's host only (a bulk operation's
-// download link is another host and never gets it). The OAuth
-// authorization-code and client-credentials grants are not offered: a
-// custom app's token is what a shop owner hands a sync tool. Scopes:
-// read_customers, read_orders, read_products, read_inventory. A token
-// Shopify refuses (401) is a config error; a missing scope (GraphQL
+// credentials is a oneOf (auth_method):
+//
+//   - access_token: an Admin API access token (shpat_...) of an app
+//     installed on the shop;
+//   - client_credentials: a Dev Dashboard app's client_id and
+//     client_secret, exchanged at POST {base_url}/admin/oauth/access_token
+//     (grant_type=client_credentials, a form) for a token valid 24 hours,
+//     renewed a minute before it ends and once after a 401. Shopify offers
+//     this grant to apps of the shop's own organization.
+//
+// Either token is sent as X-Shopify-Access-Token, to the API's host only
+// (a bulk operation's download link is another host and never gets it),
+// and never printed. The authorization-code grant (a public app installed
+// by a merchant) is not offered. Scopes: read_customers, read_orders,
+// read_products, read_inventory. A token Shopify refuses (401) or a
+// refused client secret is a config error; a missing scope (GraphQL
 // ACCESS_DENIED) fails the streams that need it and the others sync.
 //
 // # Rate limits
@@ -83,4 +92,5 @@
 //   - https://shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits
 //   - https://shopify.dev/docs/api/usage/bulk-operations/queries
 //   - https://shopify.dev/docs/api/usage/access-scopes
+//   - https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/client-credentials-grant
 package shopify

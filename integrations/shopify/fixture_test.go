@@ -26,9 +26,11 @@ import (
 // another host.
 
 const (
-	testToken   = "shpat_test0123456789abcdef"
-	testVersion = "2026-01"
-	badToken    = `{"errors":"[API] Invalid API key or access token (unrecognized login or wrong password)"}`
+	testToken        = "shpat_test0123456789abcdef"
+	testClientID     = "client-id-5678"
+	testClientSecret = "shpss_secret0123456789"
+	testVersion      = "2026-01"
+	badToken         = `{"errors":"[API] Invalid API key or access token (unrecognized login or wrong password)"}`
 )
 
 var t0 = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -44,6 +46,10 @@ type shop struct {
 	maximum, restore, avail float64
 	at                      time.Time
 	throttled               int
+
+	tokens  map[string]bool // valid access tokens
+	granted []string        // tokens handed out by the client credentials grant
+	grants  []http.Request  // token endpoint requests, with their form
 
 	bulkOps   []*bulkOp
 	bulkBusy  bool // answer bulkOperationRunQuery with a userError
@@ -85,7 +91,8 @@ func moneyBag(amount string) map[string]any {
 // newShop makes n records of each connection (orders with 0 to 2
 // fulfillments and a refund every third order).
 func newShop(n int, opts ...shopOption) *shop {
-	s := &shop{data: map[string][]map[string]any{}, denied: map[string]bool{}, maximum: 2000, restore: 100000, avail: 2000}
+	s := &shop{data: map[string][]map[string]any{}, denied: map[string]bool{}, tokens: map[string]bool{testToken: true},
+		maximum: 2000, restore: 100000, avail: 2000}
 	for i := range n {
 		s.data["customers"] = append(s.data["customers"], map[string]any{
 			"id": fmt.Sprintf("gid://shopify/Customer/%d", 100+i), "displayName": fmt.Sprintf("Customer %d", i),
@@ -165,6 +172,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func (s *shop) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if r.URL.Path == "/admin/oauth/access_token" {
+		s.grant(w, r)
+		return
+	}
 	if r.URL.Path != "/admin/api/"+testVersion+"/graphql.json" {
 		writeJSON(w, http.StatusNotFound, map[string]any{"errors": "Not Found"})
 		return
@@ -173,7 +184,7 @@ func (s *shop) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"errors": "POST application/json expected"})
 		return
 	}
-	if r.Header.Get("X-Shopify-Access-Token") != testToken {
+	if !s.tokens[r.Header.Get("X-Shopify-Access-Token")] {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusUnauthorized)
 		_, _ = w.Write([]byte(badToken))
@@ -263,6 +274,31 @@ func (s *shop) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"data": data, "extensions": s.cost(cost, cost)})
+}
+
+// grant is the client credentials grant: a form POST answered with a
+// token valid for 24 hours.
+func (s *shop) grant(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil || r.Method != http.MethodPost {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid_request"})
+		return
+	}
+	s.grants = append(s.grants, *r)
+	if r.PostForm.Get("grant_type") != "client_credentials" || r.PostForm.Get("client_id") != testClientID || r.PostForm.Get("client_secret") != testClientSecret {
+		writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "invalid_client", "error_description": "Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method."})
+		return
+	}
+	tok := fmt.Sprintf("shpat_granted%04d0123456789", len(s.granted)+1)
+	s.granted = append(s.granted, tok)
+	s.tokens[tok] = true
+	writeJSON(w, http.StatusOK, map[string]any{"access_token": tok, "scope": "read_customers,read_orders,read_products,read_inventory", "expires_in": 86399})
+}
+
+// revoke makes a token invalid, as its expiry would.
+func (s *shop) revoke(tok string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.tokens, tok)
 }
 
 func (s *shop) cost(requested float64, actual any) map[string]any {
@@ -398,6 +434,6 @@ func start(t testing.TB, s *shop, extra ...string) (*integtest.Server, string) {
 		defer s.mu.Unlock()
 		s.download(w, r)
 	})).URL
-	cfg := fmt.Sprintf(`{"shop":"test-shop","access_token":%q,"base_url":%q,"page_size":2%s}`, testToken, srv.URL, strings.Join(extra, ""))
+	cfg := fmt.Sprintf(`{"shop":"test-shop","credentials":{"auth_method":"access_token","access_token":%q},"base_url":%q,"page_size":2%s}`, testToken, srv.URL, strings.Join(extra, ""))
 	return srv, cfg
 }

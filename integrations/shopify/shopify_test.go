@@ -2,6 +2,7 @@ package shopify
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"strings"
@@ -331,21 +332,24 @@ func TestBulkRefused(t *testing.T) {
 
 func TestConfig(t *testing.T) {
 	src := Source()
+	tok := `"credentials":{"auth_method":"access_token","access_token":"shpat_1234"}`
 	for _, bad := range []string{
-		`{"shop":"my store","access_token":"shpat_1234"}`,
+		`{"shop":"my store",` + tok + `}`,
 		`{"shop":"x"}`,
-		`{"shop":"x","access_token":"shpat_1234","page_size":251}`,
-		`{"shop":"x","access_token":"shpat_1234","api_version":"2024-13"}`,
-		`{"shop":"x","access_token":"shpat_1234","base_url":"ftp://x"}`,
+		`{"shop":"x","credentials":{"auth_method":"password","password":"hunter22"}}`,
+		`{"shop":"x","credentials":{"auth_method":"client_credentials","client_id":"abc"}}`,
+		`{"shop":"x",` + tok + `,"page_size":251}`,
+		`{"shop":"x",` + tok + `,"api_version":"2024-13"}`,
+		`{"shop":"x",` + tok + `,"base_url":"ftp://x"}`,
 	} {
 		if _, err := src.ParseConfig(json.RawMessage(bad)); err == nil {
 			t.Errorf("%s accepted", bad)
 		}
 	}
 	for in, want := range map[string]string{
-		`{"shop":"my-store","access_token":"shpat_1234"}`:                                       "https://my-store.myshopify.com/admin/api/2026-01/graphql.json",
-		`{"shop":"My-Store.myshopify.com","access_token":"shpat_1234","api_version":"2025-10"}`: "https://my-store.myshopify.com/admin/api/2025-10/graphql.json",
-		`{"shop":"s","access_token":"shpat_1234","base_url":"http://proxy:8080/shop/"}`:         "http://proxy:8080/shop/admin/api/2026-01/graphql.json",
+		`{"shop":"my-store",` + tok + `}`:                                       "https://my-store.myshopify.com/admin/api/2026-01/graphql.json",
+		`{"shop":"My-Store.myshopify.com",` + tok + `,"api_version":"2025-10"}`: "https://my-store.myshopify.com/admin/api/2025-10/graphql.json",
+		`{"shop":"s",` + tok + `,"base_url":"http://proxy:8080/shop/"}`:         "http://proxy:8080/shop/admin/api/2026-01/graphql.json",
 	} {
 		cfg, err := src.ParseConfig(json.RawMessage(in))
 		if err != nil {
@@ -359,4 +363,59 @@ func TestConfig(t *testing.T) {
 			t.Errorf("%s: %s, want %s", in, got, want)
 		}
 	}
+}
+
+// The client credentials grant: one token request (the form Shopify
+// documents), the token sent as X-Shopify-Access-Token and never printed,
+// renewed once when Shopify stops taking it.
+func TestClientCredentials(t *testing.T) {
+	for _, p := range []integtest.Protocol{integtest.Singer, integtest.Airbyte} {
+		t.Run(string(p), func(t *testing.T) {
+			s := newShop(6)
+			srv, cfg := start(t, s)
+			cfg = strings.Replace(cfg, `{"auth_method":"access_token","access_token":"`+testToken+`"}`,
+				`{"auth_method":"client_credentials","client_id":"`+testClientID+`","client_secret":"`+testClientSecret+`"}`, 1)
+			s.fault = func(n int, _ string) (int, string, bool) {
+				if n == 3 && len(s.granted) == 1 {
+					delete(s.tokens, s.granted[0]) // expired early
+				}
+				return 0, "", false
+			}
+			res := integtest.Sync(t, Source(), cfg, integtest.WithProtocol(p), integtest.WithStreams("customers", "products"),
+				integtest.WithSecrets("shpat_granted00010123456789", "shpat_granted00020123456789"))
+			if len(res.Records("customers")) != 6 || len(res.Records("products")) != 6 {
+				t.Errorf("records %d %d", len(res.Records("customers")), len(res.Records("products")))
+			}
+			if len(s.grants) != 2 {
+				t.Fatalf("%d token requests, want 2 (the first, and one after the 401)", len(s.grants))
+			}
+			g := s.grants[0]
+			if g.Header.Get("Content-Type") != "application/x-www-form-urlencoded" || len(g.PostForm) != 3 {
+				t.Errorf("token request %v %v", g.Header, g.PostForm)
+			}
+			last := srv.Requests()[len(srv.Requests())-1]
+			if !last.HeaderIs("X-Shopify-Access-Token", s.granted[1]) || last.Header.Get("Authorization") != "" {
+				t.Errorf("last request's headers %v", last.Header)
+			}
+		})
+	}
+	s := newShop(1)
+	_, cfg := start(t, s)
+	cfg = strings.Replace(cfg, `{"auth_method":"access_token","access_token":"`+testToken+`"}`,
+		`{"auth_method":"client_credentials","client_id":"`+testClientID+`","client_secret":"shpss_wrong0123456789"}`, 1)
+	res := integtest.Sync(t, Source(), cfg, integtest.WithProtocol(integtest.Airbyte), integtest.WithExpectedFailure())
+	if res.FailureType() != "config_error" || !strings.Contains(res.Failure(), "invalid_client") {
+		t.Errorf("a wrong client secret: %s %q", res.FailureType(), res.Failure())
+	}
+}
+
+func TestConformanceClientCredentials(t *testing.T) {
+	_, cfg := start(t, newShop(3))
+	cfg = strings.Replace(cfg, `{"auth_method":"access_token","access_token":"`+testToken+`"}`,
+		`{"auth_method":"client_credentials","client_id":"`+testClientID+`","client_secret":"`+testClientSecret+`"}`, 1)
+	var granted []string // every run asks for a token of its own
+	for i := 1; i <= 100; i++ {
+		granted = append(granted, fmt.Sprintf("shpat_granted%04d0123456789", i))
+	}
+	integtest.Conformance(t, Source(), cfg, integtest.WithStreams("customers", "refunds"), integtest.WithSecrets(granted...))
 }
