@@ -52,7 +52,8 @@ type shop struct {
 	grants  []http.Request  // token endpoint requests, with their form
 
 	bulkOps   []*bulkOp
-	bulkBusy  bool // answer bulkOperationRunQuery with a userError
+	bulkBusy  bool   // answer bulkOperationRunQuery with a userError
+	bulkFail  string // end every bulk operation FAILED with this error code
 	downloads []http.Header
 	base      string
 }
@@ -399,6 +400,10 @@ func (s *shop) pollBulk(id string) any {
 	op.polls++
 	status, url := "RUNNING", any(nil)
 	recs, _ := s.matching(op.root, op.filter)
+	if op.polls > 1 && s.bulkFail != "" {
+		return map[string]any{"node": map[string]any{"id": id, "status": "FAILED", "errorCode": s.bulkFail,
+			"objectCount": "0", "url": nil, "partialDataUrl": nil}}
+	}
 	if op.polls > 1 {
 		status = "COMPLETED"
 		if len(recs) > 0 {

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/integ/integ/requests"
@@ -22,9 +24,12 @@ const maxGraphQLBody = 64 << 20
 // Every response says, in extensions.cost, what the query was expected to
 // cost (requestedQueryCost) and the state of the app's leaky bucket
 // (throttleStatus: maximumAvailable, currentlyAvailable, restoreRate points
-// a second). Before the next query the bucket waits until, restored at
-// that rate, it holds the cost of the last query: Shopify is never asked a
-// query it would refuse, so THROTTLED answers stay exceptional.
+// a second). Before each query the bucket waits until, restored at that
+// rate, it holds the last query's cost on top of what the queries already
+// sent or waiting will take: Shopify is never asked a query it would
+// refuse, however many streams run at once, so THROTTLED answers stay
+// exceptional. Until the first answer says how full the bucket is, one
+// query goes alone.
 //
 // The middleware also turns GraphQL errors, which come with HTTP 200, into
 // the statuses the rest of the stack understands: THROTTLED becomes 429
@@ -35,13 +40,17 @@ type bucket struct {
 	now   func() time.Time
 	sleep func(ctx context.Context, d time.Duration) error
 
-	mu        sync.Mutex
-	known     bool
-	available float64 // points at `at`; negative while queries are queued
-	maximum   float64
-	restore   float64 // points a second
-	need      float64 // the cost of the last query: what the next one likely costs
-	at        time.Time
+	mu      sync.Mutex
+	known   bool
+	probe   chan struct{} // closed when the first query is answered
+	level   float64       // points available at `at`, as last reported
+	at      time.Time
+	maximum float64
+	restore float64       // points a second
+	need    float64       // the last query's cost: what the next one likely costs
+	owed    float64       // points taken by queries sent or waiting, not yet answered
+	sent    atomic.Uint64 // queries written to the wire
+	applied uint64        // the latest query whose answer set level
 }
 
 func newBucket(now func() time.Time, sleep func(context.Context, time.Duration) error) *bucket {
@@ -65,20 +74,6 @@ func sleepContext(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// reserve spends the next query's cost from the projected bucket and
-// returns how long to wait until the bucket holds it.
-func (b *bucket) reserve() time.Duration {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if !b.known {
-		return 0
-	}
-	now := b.now()
-	avail := min(b.maximum, b.available+now.Sub(b.at).Seconds()*b.restore)
-	b.available, b.at = avail-b.need, now // queries waiting in parallel queue behind this one
-	return refill(b.need-avail, b.restore)
-}
-
 // maxRefill bounds one wait: a bucket that says it needs longer is not
 // telling the truth, and the retry layer's cap on waits applies anyway.
 const maxRefill = 10 * time.Minute
@@ -95,19 +90,81 @@ func refill(points, rate float64) time.Duration {
 	return time.Duration(s * float64(time.Second))
 }
 
-// observe reads a response's cost; it returns the wait until the bucket
-// holds what the query asked for (for a THROTTLED answer).
-func (b *bucket) observe(cost gjson.Result) time.Duration {
-	ts := cost.Get("throttleStatus")
-	maximum, avail, restore := ts.Get("maximumAvailable").Float(), ts.Get("currentlyAvailable").Float(), ts.Get("restoreRate").Float()
-	if maximum <= 0 || restore <= 0 {
-		return 0
+// ticket is what take hands a query: the points it took, and (once sent)
+// its place in the order queries went out on the wire.
+type ticket struct {
+	cost float64
+	seq  uint64
+}
+
+// take waits until the bucket can pay for the next query and takes its
+// cost, which answer gives back once the query is answered.
+func (b *bucket) take(ctx context.Context) (ticket, error) {
+	for {
+		b.mu.Lock()
+		if !b.known {
+			if b.probe == nil { // this query finds out how full the bucket is
+				b.probe = make(chan struct{})
+				b.mu.Unlock()
+				return ticket{}, nil
+			}
+			p := b.probe
+			b.mu.Unlock()
+			select {
+			case <-p:
+				continue
+			case <-ctx.Done():
+				return ticket{}, ctx.Err()
+			}
+		}
+		avail := min(b.maximum, b.level+b.now().Sub(b.at).Seconds()*b.restore) - b.owed
+		t := ticket{cost: b.need}
+		b.owed += t.cost
+		d := refill(t.cost-avail, b.restore)
+		b.mu.Unlock()
+		if d > 0 {
+			if err := b.sleep(ctx, d); err != nil {
+				b.answer(t, gjson.Result{})
+				return ticket{}, err
+			}
+		}
+		return t, nil
 	}
-	need := min(cost.Get("requestedQueryCost").Float(), maximum)
+}
+
+// answer gives back what take took for a query, and reads the bucket's
+// state from the answer's extensions.cost when there is one. In parallel,
+// answers arrive out of order: the report of the query written last is
+// taken, and an older one only when it says the bucket holds less (the
+// server may have charged that query last). It returns how
+// long until the bucket holds what the query asked for (the wait a
+// THROTTLED answer asks for).
+func (b *bucket) answer(t ticket, cost gjson.Result) time.Duration {
+	ts := cost.Get("throttleStatus")
+	maximum, level, restore := ts.Get("maximumAvailable").Float(), ts.Get("currentlyAvailable").Float(), ts.Get("restoreRate").Float()
+	valid := maximum > 0 && restore > 0
+	need := min(max(cost.Get("requestedQueryCost").Float(), 0), maximum)
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.known, b.maximum, b.available, b.restore, b.need, b.at = true, maximum, avail, restore, need, b.now()
-	return refill(need-avail, restore)
+	b.owed = max(0, b.owed-t.cost)
+	now := b.now()
+	switch {
+	case !valid:
+	case t.seq > b.applied:
+		b.known, b.maximum, b.level, b.restore, b.need, b.at, b.applied = true, maximum, level, restore, need, now, t.seq
+	case level < min(b.maximum, b.level+now.Sub(b.at).Seconds()*b.restore):
+		// Written earlier but charged later, perhaps: a lower report is
+		// taken, since overdrawing costs a THROTTLED answer.
+		b.level, b.at = level, now
+	}
+	if b.probe != nil && (b.known || t.cost == 0) {
+		close(b.probe) // the waiting queries go on, or one of them probes again
+		b.probe = nil
+	}
+	if !valid {
+		return 0
+	}
+	return refill(need-level, restore)
 }
 
 func (b *bucket) middleware(next requests.Doer) requests.Doer {
@@ -115,25 +172,34 @@ func (b *bucket) middleware(next requests.Doer) requests.Doer {
 		if req.Method != http.MethodPost { // a bulk download: not a query
 			return next.Do(req)
 		}
-		if d := b.reserve(); d > 0 {
-			if err := b.sleep(req.Context(), d); err != nil {
-				return nil, err
-			}
+		taken, err := b.take(req.Context())
+		if err != nil {
+			return nil, err
 		}
-		resp, err := next.Do(req)
+		// The order requests are written in is (nearly) the order Shopify
+		// charges them in: it tells a newer report from an older one.
+		var wrote atomic.Uint64
+		trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { wrote.Store(b.sent.Add(1)) }}
+		resp, err := next.Do(req.WithContext(httptrace.WithClientTrace(req.Context(), trace)))
+		if taken.seq = wrote.Load(); taken.seq == 0 { // a transport without tracing
+			taken.seq = b.sent.Add(1)
+		}
 		if err != nil || resp.StatusCode != http.StatusOK {
+			b.answer(taken, gjson.Result{})
 			return resp, err
 		}
 		body, err := io.ReadAll(io.LimitReader(resp.Body, maxGraphQLBody+1))
 		resp.Body.Close()
 		if err != nil {
+			b.answer(taken, gjson.Result{})
 			return nil, fmt.Errorf("reading the GraphQL response: %w", err)
 		}
 		if len(body) > maxGraphQLBody {
+			b.answer(taken, gjson.Result{})
 			return nil, fmt.Errorf("the GraphQL response is larger than %d MiB: lower page_size", maxGraphQLBody>>20)
 		}
 		resp.Body = io.NopCloser(bytes.NewReader(body))
-		wait := b.observe(gjson.GetBytes(body, "extensions.cost"))
+		wait := b.answer(taken, gjson.GetBytes(body, "extensions.cost"))
 		errs := gjson.GetBytes(body, "errors")
 		if !errs.IsArray() || len(errs.Array()) == 0 {
 			return resp, nil
