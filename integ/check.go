@@ -49,7 +49,9 @@ func (s *Source) Check(ctx context.Context, cfg *Config, logger *slog.Logger, o 
 		runner = s.check
 	}
 	if err := safeRun(runner, c); err != nil && !errors.Is(err, errCheckDone) {
-		return fmt.Errorf("connection check failed: %w", err)
+		// The same words a sync uses: "the API refused the credentials...",
+		// not a raw status line.
+		return fmt.Errorf("connection check failed: %w", explain(st.Name, err, false))
 	}
 	return nil
 }
