@@ -229,10 +229,11 @@ func TestThrottlePacing(t *testing.T) {
 			}
 			// In parallel, Shopify may charge queries in another order than
 			// they were written, so a report may be stale now and then: the
-			// THROTTLED answer that follows is waited out (0 to 2 in 15
-			// runs). Without counting the queries in flight, 29.
+			// THROTTLED answer that follows is waited out (0 to 2 of these
+			// 80 queries in 15 runs, 4 on a loaded machine). Not counting
+			// the queries in flight gives 24 to 29: a storm.
 			t.Logf("%d THROTTLED answers", s.throttled)
-			if limit := parallel - 1; s.throttled > limit {
+			if limit := 8 * (parallel - 1) / 3; s.throttled > limit {
 				t.Errorf("%d THROTTLED answers (at most %d): the client did not wait for the bucket", s.throttled, limit)
 			}
 		})
