@@ -66,8 +66,12 @@
 // points a second, and every response reports it in
 // extensions.cost.throttleStatus with the query's requestedQueryCost. The
 // connector waits, before each query, until the bucket (as last reported,
-// restored since) holds the last query's cost, so Shopify is not sent a
-// query it would refuse. A THROTTLED answer (a GraphQL error with HTTP 200)
+// restored since) holds the last query's cost on top of the cost of the
+// queries still in flight (parallel streams, prefetched pages), so
+// Shopify is not sent a query it would refuse; the first query goes alone
+// to learn the bucket's state. In parallel a report can be stale (Shopify
+// may charge two queries in another order than they were sent), and a
+// rare THROTTLED answer follows. A THROTTLED answer (a GraphQL error with HTTP 200)
 // is waited out for exactly the time the bucket needs to refill and the
 // query is sent again; so is an HTTP 429 (Retry-After), a 5xx or a GraphQL
 // INTERNAL_SERVER_ERROR, with backoff, up to max_attempts.

@@ -26,9 +26,8 @@ const maxGraphQLBody = 64 << 20
 // (throttleStatus: maximumAvailable, currentlyAvailable, restoreRate points
 // a second). Before each query the bucket waits until, restored at that
 // rate, it holds the last query's cost on top of what the queries already
-// sent or waiting will take: Shopify is never asked a query it would
-// refuse, however many streams run at once, so THROTTLED answers stay
-// exceptional. Until the first answer says how full the bucket is, one
+// sent or waiting will take, however many streams run at once, so
+// THROTTLED answers stay exceptional. Until the first answer says how full the bucket is, one
 // query goes alone.
 //
 // The middleware also turns GraphQL errors, which come with HTTP 200, into
