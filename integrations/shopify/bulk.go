@@ -56,7 +56,7 @@ func (r resource) bulk(c *integ.HttpContext, cfg Config) error {
 	if id == "" {
 		return fmt.Errorf("bulkOperationRunQuery answered without a bulk operation id")
 	}
-	c.Logger().Info("bulk operation started; waiting for Shopify to prepare the file", "stream", c.Stream(), "id", id)
+	c.Logger().Info("bulk operation started; waiting for Shopify to prepare the file", "id", id)
 	poll := time.Duration(cfg.BulkPoll * float64(time.Second))
 	for {
 		op, err := c.Do(graphQL(cfg.endpoint(), bulkGet, map[string]any{"id": id}))
@@ -67,7 +67,7 @@ func (r resource) bulk(c *integ.HttpContext, cfg Config) error {
 		switch status := node.Get("status").String(); status {
 		case "COMPLETED":
 			url := strings.Clone(node.Get("url").String())
-			c.Logger().Info("bulk operation completed", "stream", c.Stream(), "objects", node.Get("objectCount").String())
+			c.Logger().Info("bulk operation completed", "objects", node.Get("objectCount").String())
 			if url == "" { // no record matched
 				return nil
 			}
