@@ -73,6 +73,8 @@ func (r resource) bulk(c *integ.HttpContext, cfg Config) error {
 			}
 			return c.EmitJSONLines(requests.New(url))
 		case "CREATED", "RUNNING":
+		case "":
+			return fmt.Errorf("polling bulk operation %s: node(id:) returned no bulk operation", id)
 		default: // FAILED, CANCELED, CANCELING, EXPIRED
 			return &integ.Error{Kind: integ.TransientFailure, Err: ErrBulkOperation,
 				Msg: fmt.Sprintf("stream %q: bulk operation %s ended %s (error code %s); run the sync again, or set bulk_operations to false to read with paged queries", c.Stream(), id, status, node.Get("errorCode").String())}
