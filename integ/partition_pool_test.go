@@ -174,3 +174,60 @@ func TestParentStateNeverCoversUnwrittenChildren(t *testing.T) {
 		}
 	}
 }
+
+// TestPoolKilledAtRandomPointsResumeLosesNothing cancels a sync (as
+// SIGTERM does) after k requests while partitions of several parent pages
+// run at once with uneven latencies, then resumes from the last state it
+// wrote: every issue arrives, in either run.
+func TestPoolKilledAtRandomPointsResumeLosesNothing(t *testing.T) {
+	var repos []string
+	issues := map[string]int{}
+	for i := range 10 {
+		r := fmt.Sprintf("acme/r%02d", i)
+		repos = append(repos, r)
+		issues[r] = 2 + i%5 // 1 or 2 pages of 3
+	}
+	a := newGHAPI(t, issues, repos...) // 5 repository pages
+	var want []int64
+	for _, r := range repos {
+		want = append(want, wantIssues(a, r, 1)...)
+	}
+	for _, p := range protos {
+		for _, killAt := range []int{2, 5, 8, 11, 14, 17, 20} {
+			t.Run(fmt.Sprintf("%s/after %d requests", p.name, killAt), func(t *testing.T) {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				defer cancel()
+				var mu sync.Mutex
+				n := 0
+				a.setHook(func(r *http.Request) {
+					mu.Lock()
+					n++
+					k := n
+					if k == killAt {
+						cancel()
+					}
+					mu.Unlock()
+					time.Sleep(time.Duration(k%4) * time.Millisecond) // later requests often answer first
+				})
+				defer a.setHook(nil)
+				src := ghSource(t, nil)
+				out, err := ghSync(t, src, a, syncRun{ctx: ctx, proto: p, catalog: ghCatalog("issues"), every: 1})
+				first := p.records(t, out)["issues"]
+				if err == nil && len(first) < len(want) {
+					t.Fatalf("a sync cancelled after %d requests succeeded with %d of %d records", killAt, len(first), len(want))
+				}
+				a.setHook(nil)
+				out2, err := ghSync(t, src, a, syncRun{proto: p, catalog: ghCatalog("issues"), state: p.state(t, out)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := append(first, p.records(t, out2)["issues"]...)
+				for _, id := range want {
+					if !slices.Contains(got, id) {
+						t.Fatalf("issue %d lost: first run %v, resumed run %v", id, first, p.records(t, out2)["issues"])
+					}
+				}
+			})
+		}
+	}
+}
