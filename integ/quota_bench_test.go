@@ -158,4 +158,3 @@ func BenchmarkQuota(b *testing.B) {
 		}
 	}
 }
-
