@@ -62,7 +62,7 @@ func (s *Source) buildHTTP(cfg *Config, o HTTPOptions) (*httpEnv, error) {
 	}
 	// Slots outside the rate limit: a request waits for a slot, then for
 	// its turn, so requests freed together by slots still keep the rate.
-	slots := requests.NewSlots(concurrencyLimit(set.concurrent, rps))
+	slots := requests.NewSlots(concurrencyLimit(set.concurrent, rps, set.parallel))
 	mws = append(mws, requests.LimitConcurrency(slots))
 	if rps > 0 {
 		if burst < 1 {
@@ -98,19 +98,22 @@ func (s *Source) buildHTTP(cfg *Config, o HTTPOptions) (*httpEnv, error) {
 
 // The default bound on requests in flight (max_concurrent_requests).
 const (
-	defaultConcurrency    = 8  // without a rate limit
-	maxDefaultConcurrency = 64 // with one: rps at 1 s a request, at most this
+	defaultConcurrency    = 8  // at least
+	maxDefaultConcurrency = 64 // from a rate: rps at 1 s a request, at most this
 )
 
 // concurrencyLimit is how many requests may be in flight: the user's
-// max_concurrent_requests, or enough to reach the rate limit when each
-// request takes a second (slower APIs need the setting), or 8.
-func concurrencyLimit(set int, rps float64) int {
-	switch {
-	case set > 0:
+// max_concurrent_requests, or else 8, raised to two for each parallel
+// stream (a page and the next one's prefetch) and to enough to reach the
+// rate limit when each request takes a second (slower APIs need the
+// setting).
+func concurrencyLimit(set int, rps float64, streams int) int {
+	if set > 0 {
 		return set
-	case rps > 0:
-		return min(maxDefaultConcurrency, max(defaultConcurrency, int(math.Ceil(rps))))
 	}
-	return defaultConcurrency
+	n := max(defaultConcurrency, 2*streams)
+	if rps > 0 {
+		n = max(n, min(maxDefaultConcurrency, int(math.Ceil(rps))))
+	}
+	return n
 }
