@@ -231,3 +231,51 @@ func TestPoolKilledAtRandomPointsResumeLosesNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxConcurrentRequestsBoundsTheSync: the config's
+// max_concurrent_requests bounds the requests in flight over the parent's
+// pages and every partition together, and the sync does use them.
+func TestMaxConcurrentRequestsBoundsTheSync(t *testing.T) {
+	for _, limit := range []int{1, 3} {
+		t.Run(strconv.Itoa(limit), func(t *testing.T) {
+			repos := []string{"acme/a", "acme/b", "acme/c", "acme/d", "acme/e", "acme/f", "acme/g"}
+			issues := map[string]int{}
+			for _, r := range repos {
+				issues[r] = 4
+			}
+			a := newGHAPI(t, issues, repos...)
+			var mu sync.Mutex
+			inFlight, peak := 0, 0
+			a.setHook(func(*http.Request) {
+				mu.Lock()
+				inFlight++
+				peak = max(peak, inFlight)
+				mu.Unlock()
+				time.Sleep(3 * time.Millisecond) // time for a request over the bound to show up
+				mu.Lock()
+				inFlight--
+				mu.Unlock()
+			})
+			src := ghSource(t, nil)
+			cfg, err := src.ParseConfig(json.RawMessage(fmt.Sprintf(`{"base_url":%q,"max_concurrent_requests":%d}`, a.srv.URL, limit)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			var out strings.Builder
+			err = src.Sync(ctx, integ.SyncOptions{Config: cfg, Catalog: ghCatalog("repositories", "issues"), Protocol: singer.NewProtocol(nil), Output: integ.NewOutput(&out)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := protos[0].records(t, out.String())["issues"]; len(got) != 4*len(repos) {
+				t.Fatalf("%d issues, want %d", len(got), 4*len(repos))
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if peak != limit {
+				t.Errorf("%d requests in flight at once, want %d", peak, limit)
+			}
+		})
+	}
+}
