@@ -36,15 +36,17 @@ func PartitionBy(key func(parent gjson.Result) string) StreamOption {
 	return func(s *Stream) { s.partitionBy = key }
 }
 
-// WithPartitionParallelism bounds how many partitions of child streams are
-// read at once for one parent page (default DefaultPartitionParallelism).
+// WithPartitionParallelism caps how many partitions of child streams are
+// read at once (by default the run's max_concurrent_requests bounds them,
+// so that partitions keep enough requests in flight to reach the rate).
 // Whatever the bound, each child stream's output stays in parent order.
 func WithPartitionParallelism(n int) SourceOption {
 	return func(s *Source) { s.partitionParallel = n }
 }
 
-// DefaultPartitionParallelism is how many partitions are read at once when
-// the source does not say.
+// DefaultPartitionParallelism was how many partitions were read at once
+// when the source did not say; the run's max_concurrent_requests now
+// bounds them.
 const DefaultPartitionParallelism = 4
 
 // ChildParallelism is the former name of DefaultPartitionParallelism.
@@ -70,11 +72,14 @@ func (c *HttpContext) Partition() string {
 	return c.w.part.key
 }
 
-func (s *Source) partitionParallelism() int {
-	if s.partitionParallel > 0 {
-		return s.partitionParallel
+// partitionParallelism is how many partitions run at once: as many as
+// requests may be in flight, within the source's own cap.
+func (e *engine) partitionParallelism() int {
+	n := e.http.slots.Cap()
+	if c := e.src.partitionParallel; c > 0 {
+		n = min(n, c)
 	}
-	return DefaultPartitionParallelism
+	return n
 }
 
 // partitionKey is the child's own key for a parent record.

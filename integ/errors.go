@@ -211,8 +211,8 @@ func explain(stream string, err error, started bool) error {
 // messagePaths are where APIs put a refusal's explanation: GitHub and
 // HubSpot ("message"), Salesforce (an array of {message, errorCode}),
 // OAuth ("error_description"), Stripe and Google ("error.message"), JSON:API
-// ("errors.0.detail"), RFC 9457 ("detail", "title").
-var messagePaths = []string{"message", "error.message", "error_description", "0.message", "errors.0.message", "errors.0.detail", "detail", "title", "error"}
+// ("errors.0.detail"), RFC 9457 ("detail", "title"), Sitoo ("errortext").
+var messagePaths = []string{"message", "error.message", "error_description", "0.message", "errors.0.message", "errors.0.detail", "detail", "title", "error", "errortext"}
 
 // APIMessage finds the explanation in an error body (JSON, possibly cut
 // short), or returns "" when there is none worth showing.

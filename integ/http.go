@@ -1,6 +1,7 @@
 package integ
 
 import (
+	"math"
 	"time"
 
 	"github.com/integ/integ/requests"
@@ -24,6 +25,7 @@ type HTTPOptions struct {
 
 type httpEnv struct {
 	doer     requests.Doer
+	slots    *requests.Slots // the run's in-flight requests
 	maxBytes int64
 	session  *Session
 }
@@ -54,11 +56,14 @@ func (s *Source) buildHTTP(cfg *Config, o HTTPOptions) (*httpEnv, error) {
 		rps, burst = o.RequestsPerSecond, o.Burst
 	}
 	if set.rps > 0 {
-		rps = set.rps
-		if burst < 1 {
-			burst = max(1, int(rps))
-		}
+		// The user's rate is a promise to the API: no second sees more
+		// than rps requests, so no burst on top of it.
+		rps, burst = set.rps, 1
 	}
+	// Slots outside the rate limit: a request waits for a slot, then for
+	// its turn, so requests freed together by slots still keep the rate.
+	slots := requests.NewSlots(concurrencyLimit(set.concurrent, rps, set.parallel))
+	mws = append(mws, requests.LimitConcurrency(slots))
 	if rps > 0 {
 		if burst < 1 {
 			burst = 1
@@ -88,5 +93,27 @@ func (s *Source) buildHTTP(cfg *Config, o HTTPOptions) (*httpEnv, error) {
 		return nil, err
 	}
 	mws = append(mws, auth...)
-	return &httpEnv{doer: requests.Chain(base, mws...), maxBytes: maxBytes, session: sess}, nil
+	return &httpEnv{doer: requests.Chain(base, mws...), slots: slots, maxBytes: maxBytes, session: sess}, nil
+}
+
+// The default bound on requests in flight (max_concurrent_requests).
+const (
+	defaultConcurrency    = 8  // at least
+	maxDefaultConcurrency = 64 // from a rate: rps at 1 s a request, at most this
+)
+
+// concurrencyLimit is how many requests may be in flight: the user's
+// max_concurrent_requests, or else 8, raised to two for each parallel
+// stream (a page and the next one's prefetch) and to enough to reach the
+// rate limit when each request takes a second (slower APIs need the
+// setting).
+func concurrencyLimit(set int, rps float64, streams int) int {
+	if set > 0 {
+		return set
+	}
+	n := max(defaultConcurrency, 2*streams)
+	if rps > 0 {
+		n = max(n, min(maxDefaultConcurrency, int(math.Ceil(rps))))
+	}
+	return n
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 	"unicode/utf8"
 
@@ -31,6 +32,7 @@ type CSVOption func(*csvOptions)
 type csvOptions struct {
 	emptyNull bool
 	comma     rune
+	onHeader  func(http.Header)
 }
 
 // CSVEmptyAsNull writes an empty CSV value as null; by default it is the
@@ -40,6 +42,12 @@ func CSVEmptyAsNull() CSVOption { return func(o *csvOptions) { o.emptyNull = tru
 
 // CSVDelimiter sets the field delimiter (default ',').
 func CSVDelimiter(r rune) CSVOption { return func(o *csvOptions) { o.comma = r } }
+
+// CSVResponseHeader hands fn the response's headers before the body is
+// read: an API may name the next page there (Salesforce's Sforce-Locator).
+func CSVResponseHeader(fn func(http.Header)) CSVOption {
+	return func(o *csvOptions) { o.onHeader = fn }
+}
 
 // EmitCSV sends req through the run's HTTP stack and emits one record per
 // row of the CSV body (RFC 4180: quoted fields may hold commas, quotes and
@@ -53,7 +61,7 @@ func (c *HttpContext) EmitCSV(req *requests.Request, opts ...CSVOption) error {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	return c.emitStreamed(req, "CSV", func(body io.Reader) recordDecoder {
+	return c.emitStreamed(req, "CSV", o.onHeader, func(body io.Reader) recordDecoder {
 		return newCSVDecoder(body, c.w.info.Stream.Schema, o)
 	})
 }
@@ -63,12 +71,12 @@ func (c *HttpContext) EmitCSV(req *requests.Request, opts ...CSVOption) error {
 // operations write). Blank lines are skipped; a line that is not a JSON
 // object is an error naming its line number. Streamed like EmitCSV.
 func (c *HttpContext) EmitJSONLines(req *requests.Request) error {
-	return c.emitStreamed(req, "JSON Lines", func(body io.Reader) recordDecoder {
+	return c.emitStreamed(req, "JSON Lines", nil, func(body io.Reader) recordDecoder {
 		return newJSONLinesDecoder(body, c.http.maxBytes)
 	})
 }
 
-func (c *HttpContext) emitStreamed(req *requests.Request, format string, decoder func(io.Reader) recordDecoder) error {
+func (c *HttpContext) emitStreamed(req *requests.Request, format string, onHeader func(http.Header), decoder func(io.Reader) recordDecoder) error {
 	if c.w == nil {
 		return errNoStream
 	}
@@ -77,6 +85,9 @@ func (c *HttpContext) emitStreamed(req *requests.Request, format string, decoder
 		return fmt.Errorf("stream %q: %w", c.Stream(), err)
 	}
 	defer resp.Body.Close()
+	if onHeader != nil {
+		onHeader(resp.Header)
+	}
 	if err := c.emitDecoded(decoder(resp.Body)); err != nil {
 		if errors.Is(err, errCheckDone) {
 			return err

@@ -181,16 +181,18 @@ func (p *partition) waitTurn() error {
 }
 
 // feedChildren runs every child stream's partitions for the parent records
-// of the page just read.
+// of the page just read. A top-level stream hands them to its pool and goes
+// on reading; a partition's own children run before it goes on.
 func (r *streamWriter) feedChildren() error {
 	parents := r.parents
 	r.parents = r.parents[:0]
 	if len(parents) == 0 {
 		return nil
 	}
-	ctx := r.e.ctx
-	var ready <-chan struct{} = closedChan
-	var scope []string
+	if r.pool != nil {
+		return r.poolChildren(parents)
+	}
+	ctx, ready, scope := r.e.ctx, (<-chan struct{})(closedChan), []string(nil)
 	if r.part != nil {
 		ctx, ready, scope = r.part.ctx, r.part.prev, r.part.scope
 	}
@@ -206,7 +208,26 @@ func (r *streamWriter) feedChildren() error {
 			prev = done
 		}
 	}
-	return conc.DoCtx(ctx, r.e.src.partitionParallelism(), tasks...)
+	return conc.DoCtx(ctx, r.e.partitionParallelism(), tasks...)
+}
+
+// poolChildren starts the partitions of a top-level stream's page on its
+// pool, each after the previous partition of its child stream.
+func (r *streamWriter) poolChildren(parents [][]byte) error {
+	for _, rec := range parents {
+		for _, cs := range r.children {
+			if cs.err() != nil {
+				continue
+			}
+			done := make(chan struct{})
+			task := cs.task(rec, nil, r.pool.tail(cs), done)
+			if err := r.pool.submit(task); err != nil {
+				return err
+			}
+			r.pool.tails[cs] = done
+		}
+	}
+	return nil
 }
 
 var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
@@ -444,12 +465,22 @@ func (e *engine) runStream(ctx context.Context, g *group) (childErrs []error, er
 			cs.run.buf = cs.run.enc.Start(cs.run.buf)
 		}
 	}
+	if len(r.children) > 0 {
+		r.pool = newPartitionPool(ctx, e.partitionParallelism())
+		defer r.pool.cancel(nil)
+	}
 	c := &HttpContext{ctx: ctx, cfg: e.opts.Config, http: e.http, logger: r.logger, w: r}
 	r.start = e.now()
 	r.buf = r.enc.Start(r.buf)
 	runErr := r.failed
 	if runErr == nil {
 		runErr = safeRun(run.Stream.Runner, c)
+	}
+	if r.pool != nil {
+		// The partitions of the last pages finish before any stream ends.
+		if err := r.pool.drain(); err != nil && runErr == nil {
+			runErr = err
+		}
 	}
 	if runErr != nil && ctx.Err() != nil {
 		runErr = fmt.Errorf("stream %q: %w: %w", run.Stream.Name, ErrInterrupted, context.Cause(ctx))

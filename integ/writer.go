@@ -85,6 +85,7 @@ type streamWriter struct {
 	silent         bool // a parent run only to feed its children
 
 	children []*childStream // child streams fed by this stream's records
+	pool     *partitionPool // a top-level stream's running partitions
 	parents  [][]byte       // this page's records, waiting for the children
 	part     *partition     // for a child invocation: its partition
 	parts    *childStream   // for a child stream: its partition states
@@ -197,6 +198,13 @@ func (r *streamWriter) maybeCheckpoint() error {
 		return nil
 	}
 	if r.sinceCP >= r.e.opts.CheckpointRecords || r.e.now().Sub(r.lastCheckpoint) >= r.e.opts.CheckpointInterval {
+		if r.pool != nil {
+			// The parent's state must not cover parent records whose
+			// partitions are still being read.
+			if err := r.pool.drain(); err != nil {
+				return err
+			}
+		}
 		return r.checkpoint(false, false)
 	}
 	return nil

@@ -74,8 +74,10 @@ func buildCatalog(t testing.TB, src *integ.Source, cfgPath string, o options) js
 		if o.streams != nil {
 			return slices.Contains(o.streams, name)
 		}
+		// A stream listed at run time (WithStreamList) is unknown to src
+		// before it is resolved: it is selected, as the tap selects it.
 		st := src.Stream(name)
-		return st != nil && !st.NotSelectedByDefault
+		return st == nil || !st.NotSelectedByDefault
 	}
 	if o.protocol == Singer {
 		res := run(t, src, []string{"--config", cfgPath, "--discover"}, d)

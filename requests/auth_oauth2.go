@@ -214,6 +214,9 @@ func ParseTokenResponse(status int, body []byte, now time.Time) (*Token, *TokenE
 		if jerr == nil {
 			te.Code, _ = fields["error"].(string)
 			te.Description, _ = fields["error_description"].(string)
+			if te.Description == "" { // HubSpot: {"status":"BAD_REFRESH_TOKEN","message":...}
+				te.Description, _ = fields["message"].(string)
+			}
 		} else if status >= 200 && status <= 299 {
 			te.Description = "the answer is not a JSON object"
 		}

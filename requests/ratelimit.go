@@ -3,6 +3,7 @@ package requests
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"sync"
 	"time"
@@ -90,4 +91,72 @@ func RateLimit(l *Limiter) Middleware {
 			return next.Do(req)
 		})
 	}
+}
+
+// Slots bounds how many requests are in flight at once across a whole run:
+// every stream, partition and page shares it. A request holds its slot from
+// before it is sent until its response body is read to the end or closed.
+// A nil *Slots never waits.
+type Slots struct{ ch chan struct{} }
+
+// NewSlots allows n requests in flight at once (at least 1).
+func NewSlots(n int) *Slots { return &Slots{ch: make(chan struct{}, max(n, 1))} }
+
+// Cap is how many requests may be in flight at once.
+func (s *Slots) Cap() int { return cap(s.ch) }
+
+// acquire takes a slot, or fails when ctx ends first.
+func (s *Slots) acquire(ctx context.Context) error {
+	select {
+	case s.ch <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Slots) release() { <-s.ch }
+
+// LimitConcurrency holds one of s's slots for each request. Place it
+// outside RateLimit: a request waiting for a slot then holds no rate token,
+// so requests released together by slots never exceed the rate.
+func LimitConcurrency(s *Slots) Middleware {
+	return func(next Doer) Doer {
+		if s == nil {
+			return next
+		}
+		return DoerFunc(func(req *http.Request) (*http.Response, error) {
+			if err := s.acquire(req.Context()); err != nil {
+				return nil, fmt.Errorf("concurrency limit: %w", err)
+			}
+			resp, err := next.Do(req)
+			if err != nil || resp == nil || resp.Body == nil {
+				s.release()
+				return resp, err
+			}
+			resp.Body = &slotBody{ReadCloser: resp.Body, release: s.release}
+			return resp, nil
+		})
+	}
+}
+
+// slotBody releases its request's slot once, at EOF or Close.
+type slotBody struct {
+	io.ReadCloser
+	release func()
+	once    sync.Once
+}
+
+func (b *slotBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil {
+		b.once.Do(b.release)
+	}
+	return n, err
+}
+
+func (b *slotBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.once.Do(b.release)
+	return err
 }

@@ -2,6 +2,7 @@ package rest
 
 import (
 	"encoding/json"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -19,7 +20,7 @@ func TestBadDeclarations(t *testing.T) {
 	}{
 		{"unknown pagination type",
 			`{"name": "posts", "path": "/posts", "pagination": {"type": "pages"}}`,
-			[]string{`stream "posts": pagination.type "pages" is unknown (use none, page, offset, link_header, next_url or cursor)`}},
+			[]string{`stream "posts": pagination.type "pages" is unknown; did you mean "page"? (use none, page, offset, link_header, next_url, cursor, last_record, body_cursor)`}},
 		{"missing path",
 			`{"name": "posts", "schema": {}}`,
 			[]string{`stream "posts": path is missing`}},
@@ -135,7 +136,7 @@ func TestGoodDeclarations(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := decls[0].firstRequest().URL(); got != tt.url {
+			if got := firstURL(t, decls[0]); got != tt.url {
 				t.Errorf("first request = %s, want %s", got, tt.url)
 			}
 		})
@@ -197,10 +198,22 @@ func FuzzDeclare(f *testing.F) {
 			return
 		}
 		for _, d := range decls {
-			_ = d.firstRequest().URL()
+			if req, err := d.firstRequest(&tmplEnv{}); err == nil {
+				_ = req.URL()
+			}
 			if d.pager != nil {
-				_ = d.pager.paginator()
+				_ = d.newPager(slog.New(slog.DiscardHandler), "")
 			}
 		}
 	})
+}
+
+// firstURL is the URL of a stream's first request on a first sync.
+func firstURL(t *testing.T, d *stream) string {
+	t.Helper()
+	req, err := d.firstRequest(&tmplEnv{start: d.startDate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req.URL()
 }

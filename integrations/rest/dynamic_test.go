@@ -17,15 +17,15 @@ func TestReadUsesCatalogSchema(t *testing.T) {
 	if err := sch.UnmarshalJSON([]byte(`{"type": "object", "properties": {"id": {"type": "integer"}, "title": {"type": "string"}}}`)); err != nil {
 		t.Fatal(err)
 	}
-	pages := []string{"/page?page=1&per_page=10", "/page?page=2&per_page=10", "/page?page=3&per_page=10"}
+	pages := []string{"/page?page=1&per_page=10", "/page?page=2&per_page=10", "/page?page=3&per_page=10", "/page?page=4&per_page=10"}
 	tests := []struct {
 		name    string
 		catalog *integ.Catalog
 		want    []string
 	}{
 		{"catalog with schema", &integ.Catalog{Streams: []integ.CatalogStream{{Name: "posts", Schema: sch}}}, pages},
-		{"catalog without schema", &integ.Catalog{Streams: []integ.CatalogStream{{Name: "posts"}}}, append([]string{pages[0]}, pages...)},
-		{"no catalog", nil, append([]string{pages[0]}, pages...)},
+		{"catalog without schema", &integ.Catalog{Streams: []integ.CatalogStream{{Name: "posts"}}}, append(slices.Clone(pages), pages...)},
+		{"no catalog", nil, append(slices.Clone(pages), pages...)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -53,6 +53,6 @@ func ExampleSource() {
 	fmt.Println(err)
 	// Output:
 	// posts [id] updated_at [incremental full_refresh]
-	// {"type":"object","properties":{"id":{"type":"integer"},"title":{"type":"string"},"updated_at":{"type":"string","format":"date-time"},"tags":{"type":"array","items":{"type":"string"}},"draft":{"type":["boolean","null"]}}}
-	// stream "posts": pagination.type "pages" is unknown (use none, page, offset, link_header, next_url or cursor)
+	// {"type":"object","description":"Inferred by tap-rest from 4 records of 2 pages; records may hold fields it lacks.","properties":{"id":{"type":"integer"},"title":{"type":"string"},"updated_at":{"type":"string","format":"date-time"},"tags":{"type":"array","items":{"type":"string"}},"draft":{"type":["boolean","null"]}}}
+	// stream "posts": pagination.type "pages" is unknown; did you mean "page"? (use none, page, offset, link_header, next_url, cursor, last_record, body_cursor)
 }

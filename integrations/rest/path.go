@@ -21,6 +21,9 @@ func checkPath(p string) error {
 	if strings.ContainsAny(p, "\r\n\t") {
 		return fmt.Errorf("it contains a line break or tab")
 	}
+	if p[0] == '$' {
+		return fmt.Errorf("it starts with $ (JSONPath): a gjson path has no root symbol, write %q", strings.TrimLeft(p, "$."))
+	}
 	var open []byte // brackets not closed yet
 	partStart := true
 	for i := 0; i < len(p); i++ {
@@ -29,6 +32,9 @@ func checkPath(p string) error {
 			partStart = false
 			switch c {
 			case '.', '|':
+				if i == 0 && c == '.' && len(p) > 1 && p[1] != '.' {
+					return fmt.Errorf("it starts with '.' (jq style): a gjson path does not, write %q", p[1:])
+				}
 				if i == 0 {
 					return fmt.Errorf("it starts with %q", c)
 				}
@@ -58,7 +64,12 @@ func checkPath(p string) error {
 				return fmt.Errorf("the string at offset %d is not terminated", i)
 			}
 			i = end
-		case '(', '[', '{':
+		case '[':
+			if len(open) == 0 && i+1 < len(p) && strings.IndexByte("-0123456789'\"", p[i+1]) >= 0 {
+				return fmt.Errorf("%s is jq or JavaScript indexing: gjson writes an index as a part (data.0 is the first element, data.@reverse.0 the last); for a cursor taken from the last record use pagination.type last_record", p[i:min(len(p), strings.IndexByte(p[i:]+"]", ']')+i+1)])
+			}
+			open = append(open, c)
+		case '(', '{':
 			open = append(open, c)
 		case ')', ']', '}':
 			want := map[byte]byte{')': '(', ']': '[', '}': '{'}[c]

@@ -3,8 +3,10 @@ package rest
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -48,10 +50,18 @@ func TestPagination(t *testing.T) {
 			queries: []string{""},
 		},
 		{
-			name:    "page, short last page",
+			name:    "page, short last page ends the list when asked",
+			posts:   25,
+			stream:  `"path": "/page", "records_path": "data", "pagination": {"type": "page", "page_param": "page", "size_param": "per_page", "size": 10, "short_page_ends": true}`,
+			queries: []string{"page=1&per_page=10", "page=2&per_page=10", "page=3&per_page=10"},
+		},
+		{
+			// GitHub's per_page and Klaviyo's page[size] are caps: a
+			// short page is not the last unless the config says so.
+			name:    "page, a short page is followed by default",
 			posts:   25,
 			stream:  `"path": "/page", "records_path": "data", "pagination": {"type": "page", "page_param": "page", "size_param": "per_page", "size": 10}`,
-			queries: []string{"page=1&per_page=10", "page=2&per_page=10", "page=3&per_page=10"},
+			queries: []string{"page=1&per_page=10", "page=2&per_page=10", "page=3&per_page=10", "page=4&per_page=10"},
 		},
 		{
 			name:    "page, empty last page",
@@ -69,7 +79,7 @@ func TestPagination(t *testing.T) {
 			name:    "offset with default parameter names",
 			posts:   25,
 			stream:  `"path": "/offset", "records_path": "results", "pagination": {"type": "offset", "size": 10}`,
-			queries: []string{"offset=0&limit=10", "offset=10&limit=10", "offset=20&limit=10"},
+			queries: []string{"offset=0&limit=10", "offset=10&limit=10", "offset=20&limit=10", "offset=25&limit=10"},
 		},
 		{
 			name:    "offset with named parameters",
@@ -98,7 +108,7 @@ func TestPagination(t *testing.T) {
 		{
 			name:    "a short page ends paging, next link or not",
 			posts:   25,
-			stream:  `"path": "/next", "records_path": "items", "pagination": {"type": "next_url", "path": "links.next", "size": 10}`,
+			stream:  `"path": "/next", "records_path": "items", "pagination": {"type": "next_url", "path": "links.next", "size": 10, "short_page_ends": true}`,
 			queries: []string{""},
 			records: 7,
 		},
@@ -144,7 +154,7 @@ func TestIncremental(t *testing.T) {
 		{
 			name:      "the API filters",
 			stream:    `"path": "/page", "records_path": "data", "replication_key": "updated_at", "incremental_param": "updated_since", "sorted": true, "pagination": {"type": "page", "size_param": "per_page", "size": 10}`,
-			wantQuery: "page=1&per_page=10&updated_since=2024-01-01T00%3A25%3A00Z",
+			wantQuery: "updated_since=2024-01-01T00%3A25%3A00Z&page=1&per_page=10",
 		},
 		{
 			name:      "the connector filters",
@@ -392,15 +402,18 @@ func TestInferOnResolve(t *testing.T) {
 	}
 	st := src.Stream("posts")
 	b, _ := json.Marshal(st.Schema)
-	want := `{"type":"object","properties":{"id":{"type":"integer"},"title":{"type":"string"},"updated_at":{"type":"string","format":"date-time"}}}`
+	want := `{"type":"object","description":"Inferred by tap-rest from 150 records of 4 pages; records may hold fields it lacks.","properties":{"id":{"type":"integer"},"title":{"type":"string"},"updated_at":{"type":"string","format":"date-time"}}}`
 	if string(b) != want {
 		t.Errorf("inferred schema = %s\nwant %s", b, want)
 	}
-	if want := "GET " + srv.URL + "/page; schema inferred from the first page"; st.Description != want {
+	if want := "GET " + srv.URL + "/page; schema inferred from a sample of records"; st.Description != want {
 		t.Errorf("description = %q, want %q", st.Description, want)
 	}
-	// One request: the first page, without the bookmark.
-	if got := api.log(); !slices.Equal(got, []string{"/page?page=1&per_page=120"}) {
+	// The sample: every page up to the empty one, without the bookmark.
+	// Then one page of the newest records, from a bookmark 30 days ago.
+	got := api.log()
+	if len(got) != 4 || !slices.Equal(got[:3], []string{"/page?page=1&per_page=120", "/page?page=2&per_page=120", "/page?page=3&per_page=120"}) ||
+		!strings.HasPrefix(got[3], "/page?updated_since="+url.QueryEscape(time.Now().UTC().Add(-recentWindow).Format("2006-01-02T"))) {
 		t.Errorf("requests = %q", got)
 	}
 }
@@ -416,7 +429,7 @@ func TestInferErrors(t *testing.T) {
 		{`"path": "/page", "records_path": "total"`, []string{`records_path "total" in the response`, "is not an array of records"}},
 		{`"path": "/page", "records_path": "data.#.id"`, []string{`element 0 at records_path "data.#.id"`, "is not a JSON object"}},
 		{`"path": "/page", "records_path": "data", "replication_key": "modified"`, []string{`stream "posts": replication_key "modified" is not a field of the records (none of the 5 read to infer the schema has it)`}},
-		{`"path": "/nowhere"`, []string{`stream "posts": reading the first page to infer a schema`, "404"}},
+		{`"path": "/nowhere"`, []string{`stream "posts": the server refused the request that reads records to infer the schema: GET ` + srv.URL + `/nowhere answered 404 Not Found`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.stream, func(t *testing.T) {
@@ -473,7 +486,7 @@ func TestExampleConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := decls[0].firstRequest().URL(); got != "http://127.0.0.1:3000/posts?_order=asc&_sort=updated_at&_page=1&_limit=100" {
+	if got := firstURL(t, decls[0]); got != "http://127.0.0.1:3000/posts?_order=asc&_sort=updated_at&_page=1&_limit=100" {
 		t.Errorf("first request = %s", got)
 	}
 	if unknown := Source().UnknownConfigKeys(cfg); len(unknown) > 0 {
@@ -501,6 +514,7 @@ func TestSpecGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	describeValues(schema)
 	got, err := json.MarshalIndent(schema, "", "  ")
 	if err != nil {
 		t.Fatal(err)
@@ -522,4 +536,45 @@ func TestPaginationLoop(t *testing.T) {
 	_, err := runSync(t, `{"base_url": "`+srv.URL+`", "streams": [{"name": "s", "path": "/", "records_path": "data", "schema": {},
 		"pagination": {"type": "cursor", "path": "next", "param": "c"}}]}`, nil)
 	mustContain(t, err, `stream "s"`, "pagination loop", "c=same")
+}
+
+// TestSpecObjectsNotEmpty is Airbyte's spec.objects_not_empty rule: every
+// object in the spec says what it holds (properties, additionalProperties
+// or oneOf), so the UI can render it. headers and params broke it.
+func TestSpecObjectsNotEmpty(t *testing.T) {
+	src := Source()
+	raw, err := json.Marshal(src.ConfigSchema())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var walk func(at string, v any)
+	walk = func(at string, v any) {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return
+		}
+		typ := fmt.Sprint(m["type"])
+		if strings.Contains(typ, "object") {
+			props, _ := m["properties"].(map[string]any)
+			if len(props) == 0 && m["additionalProperties"] == nil && m["oneOf"] == nil {
+				if at != "streams[].schema" && at != "streams[].body" {
+					t.Errorf("%s: an object schema that describes no member", at)
+				}
+			}
+		}
+		if props, ok := m["properties"].(map[string]any); ok {
+			for k, p := range props {
+				walk(strings.TrimPrefix(at+"."+k, "."), p)
+			}
+		}
+		if items, ok := m["items"]; ok {
+			walk(at+"[]", items)
+		}
+	}
+	var doc any
+	_ = json.Unmarshal(raw, &doc)
+	walk("", doc)
+	if src.DocumentationURL == "" {
+		t.Error("no documentationUrl")
+	}
 }

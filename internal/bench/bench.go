@@ -3,7 +3,7 @@
 // in-process pokeserver and runs, as child processes so that their CPU time
 // and peak RSS are theirs alone, the tap-pokeapi binary in Singer and
 // Airbyte mode and a raw "floor" client (the least work any client of the
-// API can do: see Floor). Runs are interleaved, every run's output is
+// API can do: each page's raw "results" bytes copied out, see Floor). Runs are interleaved, every run's output is
 // counted and must hold exactly the expected number of RECORD lines, and
 // the medians are compared with the floor.
 package bench
@@ -347,10 +347,12 @@ func (b *bencher) measure(ctx context.Context, mode string, s *server, pageSize 
 		name   string
 		args   []string
 		prefix = []byte(RecordPrefix)
+		token  []byte
 	)
 	switch mode {
 	case ModeFloor:
 		name, args, prefix = b.cfg.Floor[0], append(slices.Clone(b.cfg.Floor[1:]), floorArgs(s.firstPage(pageSize))...), nil
+		token = []byte(FloorRecordToken)
 	case ModeSinger:
 		name, args = b.tap, []string{"--config", b.configs[s][pageSize], "--catalog", b.singerCat}
 	case ModeAirbyte:
@@ -359,7 +361,7 @@ func (b *bencher) measure(ctx context.Context, mode string, s *server, pageSize 
 		return Measurement{}, fmt.Errorf("bench: unknown mode %q", mode)
 	}
 	want := s.count()
-	counter := &LineCounter{Prefix: prefix}
+	counter := &LineCounter{Prefix: prefix, Token: token}
 	m, err := b.exec(ctx, name, args, counter)
 	if err == nil {
 		err = counter.Verify(want)

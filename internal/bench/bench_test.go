@@ -137,24 +137,58 @@ func TestFloor(t *testing.T) {
 		if err != nil {
 			t.Fatalf("count %d page %d: %v", c.count, c.page, err)
 		}
-		if n != int64(c.count) {
-			t.Errorf("count %d page %d: Floor returned %d", c.count, c.page, n)
+		if want := max(1, (c.count+c.page-1)/c.page); n != int64(want) {
+			t.Errorf("count %d page %d: Floor returned %d pages, want %d", c.count, c.page, n, want)
 		}
+		counter := &LineCounter{Token: []byte(FloorRecordToken)}
+		_, _ = counter.Write(out.Bytes())
+		if err := counter.Verify(c.count); err != nil {
+			t.Errorf("count %d page %d: %v", c.count, c.page, err)
+		}
+		// Each line is a page's results array, byte for byte.
 		sc := bufio.NewScanner(&out)
-		id := 0
+		sc.Buffer(nil, 1<<20)
+		id, lines := 0, 0
 		for sc.Scan() {
-			id++
-			rec := gjson.Parse(sc.Text())
-			if !gjson.Valid(sc.Text()) || !rec.IsObject() {
-				t.Fatalf("line %d is not a JSON object: %q", id, sc.Text())
+			lines++
+			page := gjson.Parse(sc.Text())
+			if !gjson.Valid(sc.Text()) || !page.IsArray() {
+				t.Fatalf("line %d is not a JSON array: %q", lines, sc.Text())
 			}
-			if want := fmt.Sprintf("%s/api/v2/pokemon/%d/", srv.URL, id); rec.Get("url").String() != want {
-				t.Fatalf("line %d url = %q, want %q", id, rec.Get("url").String(), want)
+			for _, rec := range page.Array() {
+				id++
+				if want := fmt.Sprintf("%s/api/v2/pokemon/%d/", srv.URL, id); rec.Get("url").String() != want {
+					t.Fatalf("record %d url = %q, want %q", id, rec.Get("url").String(), want)
+				}
 			}
 		}
-		if id != c.count {
-			t.Errorf("count %d page %d: %d lines", c.count, c.page, id)
+		if id != c.count || int64(lines) != n {
+			t.Errorf("count %d page %d: %d records in %d lines", c.count, c.page, id, lines)
 		}
+	}
+}
+
+// TestLineCounterToken: the floor's records are counted by a token, which
+// may be split across writes anywhere.
+func TestLineCounterToken(t *testing.T) {
+	out := `[{"name":"a","url":"x"},{"name":"b"}]` + "\n" + `[{"name":"c"}]` + "\n" + `["{\"name\":"]` + "\n"
+	for cut := range len(out) + 1 {
+		for cut2 := cut; cut2 <= len(out); cut2 += 3 {
+			c := &LineCounter{Token: []byte(FloorRecordToken)}
+			_, _ = c.Write([]byte(out[:cut]))
+			_, _ = c.Write([]byte(out[cut:cut2]))
+			_, _ = c.Write([]byte(out[cut2:]))
+			if err := c.Verify(3); err != nil {
+				t.Fatalf("cuts %d, %d: %v", cut, cut2, err)
+			}
+		}
+	}
+	c := &LineCounter{Token: []byte(FloorRecordToken)}
+	for i := range len(out) {
+		_, _ = c.Write([]byte{out[i]})
+	}
+	if err := c.Verify(3); err != nil {
+		t.Errorf("byte by byte: %v", err)
 	}
 }
 

@@ -11,11 +11,16 @@ const RecordPrefix = `{"type":"RECORD"`
 
 // LineCounter is an io.Writer that discards what it is given, counting the
 // bytes and the newline-terminated lines that start with Prefix (every line
-// when Prefix is empty). Lines may be split across writes arbitrarily.
+// when Prefix is empty), or, when Token is set, the occurrences of Token
+// (the raw floor writes a page a line). Lines may be split across writes
+// arbitrarily.
 type LineCounter struct {
 	Prefix []byte
-	Bytes  int64 // every byte written
-	Lines  int64 // complete lines starting with Prefix
+	Token  []byte // when set, Lines counts its occurrences instead
+	Bytes  int64  // every byte written
+	Lines  int64  // complete lines starting with Prefix, or Token's occurrences
+
+	tail []byte // the last len(Token)-1 bytes, for a Token split across writes
 
 	seen int  // bytes of the current line compared with Prefix so far
 	bad  bool // the current line does not start with Prefix
@@ -26,6 +31,9 @@ type LineCounter struct {
 func (c *LineCounter) Write(p []byte) (int, error) {
 	n := len(p)
 	c.Bytes += int64(n)
+	if len(c.Token) > 0 {
+		c.countToken(p)
+	}
 	for len(p) > 0 {
 		i := bytes.IndexByte(p, '\n')
 		seg := p
@@ -37,13 +45,32 @@ func (c *LineCounter) Write(p []byte) (int, error) {
 			c.open = true
 			break
 		}
-		if !c.bad && c.seen == len(c.Prefix) {
+		if len(c.Token) == 0 && !c.bad && c.seen == len(c.Prefix) {
 			c.Lines++
 		}
 		c.seen, c.bad, c.open = 0, false, false
 		p = p[i+1:]
 	}
 	return n, nil
+}
+
+// countToken counts the occurrences of Token in p, including one that
+// began in the previous write.
+func (c *LineCounter) countToken(p []byte) {
+	k := len(c.Token) - 1
+	if len(c.tail) > 0 {
+		// Only occurrences that start in the tail: those inside p are
+		// counted below.
+		joined := append(c.tail, p[:min(len(p), k)]...)
+		c.Lines += int64(bytes.Count(joined, c.Token))
+	}
+	c.Lines += int64(bytes.Count(p, c.Token))
+	if len(p) >= k {
+		c.tail = append(c.tail[:0], p[len(p)-k:]...)
+	} else {
+		c.tail = append(c.tail, p...)
+		c.tail = c.tail[max(0, len(c.tail)-k):]
+	}
 }
 
 // match compares the start of the current line, seg continuing it, with

@@ -102,6 +102,9 @@ func (f *Future[T]) Await() (T, error) {
 	return f.val, f.err
 }
 
+// Done is closed when the function has finished.
+func (f *Future[T]) Done() <-chan struct{} { return f.done }
+
 // AwaitContext is Await that gives up when ctx ends, returning ctx.Err().
 // The function itself keeps running; cancel its own context to stop it.
 func (f *Future[T]) AwaitContext(ctx context.Context) (T, error) {
