@@ -130,7 +130,3 @@ func selectedFields(st *Stream, fields []string) []string {
 	return out
 }
 
-// StreamRun is the former name of StreamPlan.
-//
-// Deprecated: use StreamPlan.
-type StreamRun = StreamPlan

@@ -44,15 +44,6 @@ func WithPartitionParallelism(n int) SourceOption {
 	return func(s *Source) { s.partitionParallel = n }
 }
 
-// DefaultPartitionParallelism was how many partitions were read at once
-// when the source did not say; the run's max_concurrent_requests now
-// bounds them.
-const DefaultPartitionParallelism = 4
-
-// ChildParallelism is the former name of DefaultPartitionParallelism.
-//
-// Deprecated: use DefaultPartitionParallelism or WithPartitionParallelism.
-const ChildParallelism = DefaultPartitionParallelism
 
 // Parent is the parent record of a child stream's invocation; it does not
 // exist for other streams.

@@ -57,11 +57,6 @@ func (c *HttpContext) Plan() *StreamPlan {
 	return c.w.info
 }
 
-// Run is the former name of Plan.
-//
-// Deprecated: use Plan.
-func (c *HttpContext) Run() *StreamPlan { return c.Plan() }
-
 // Load decodes the validated config into config and this stream's input
 // state into state. Either may be nil.
 func (c *HttpContext) Load(config, state any) error {

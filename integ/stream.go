@@ -153,8 +153,3 @@ func (s *Stream) AutomaticFields() []string {
 	return out
 }
 
-// WithSchema is the former name of JSONSchema: stream options carry no
-// "With" prefix, source options do.
-//
-// Deprecated: use JSONSchema.
-func WithSchema(raw json.RawMessage) StreamOption { return JSONSchema(raw) }

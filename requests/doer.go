@@ -100,21 +100,5 @@ func Header(k, v string) Middleware {
 	return withClone(func(r *http.Request) { r.Header.Set(k, v) })
 }
 
-// BearerToken sends "Authorization: Bearer tok".
-//
-// Deprecated: use Authorize(Bearer(tok)); the Authenticator built-ins are
-// the one place credentials are added.
-func BearerToken(tok string) Middleware { return Authorize(Bearer(tok)) }
-
-// BasicAuth sends HTTP basic credentials.
-//
-// Deprecated: use Authorize(Basic(user, pass)).
-func BasicAuth(user, pass string) Middleware { return Authorize(Basic(user, pass)) }
-
-// APIKeyQuery sets query parameter name to value on every request.
-//
-// Deprecated: use Authorize(APIKeyInQuery(name, value)).
-func APIKeyQuery(name, value string) Middleware { return Authorize(APIKeyInQuery(name, value)) }
-
 // UserAgent sets the User-Agent header.
 func UserAgent(ua string) Middleware { return Header("User-Agent", ua) }

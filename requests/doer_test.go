@@ -55,19 +55,19 @@ func TestAuthMiddleware(t *testing.T) {
 		want    string
 		wantURL string
 	}{
-		{name: "bearer", mw: requests.BearerToken("tok"), rawURL: "https://api.test/x",
+		{name: "bearer", mw: requests.Authorize(requests.Bearer("tok")), rawURL: "https://api.test/x",
 			check: func(r *http.Request) string { return r.Header.Get("Authorization") }, want: "Bearer tok"},
-		{name: "basic", mw: requests.BasicAuth("u", "p"), rawURL: "https://api.test/x",
+		{name: "basic", mw: requests.Authorize(requests.Basic("u", "p")), rawURL: "https://api.test/x",
 			check: func(r *http.Request) string { return r.Header.Get("Authorization") }, want: "Basic dTpw"},
 		{name: "header", mw: requests.Header("X-Api-Key", "k"), rawURL: "https://api.test/x",
 			check: func(r *http.Request) string { return r.Header.Get("X-Api-Key") }, want: "k"},
 		{name: "user agent", mw: requests.UserAgent("integ/1"), rawURL: "https://api.test/x",
 			check: func(r *http.Request) string { return r.Header.Get("User-Agent") }, want: "integ/1"},
-		{name: "api key appended", mw: requests.APIKeyQuery("api_key", "a b"), rawURL: "https://api.test/x?z=%2f&a=1",
+		{name: "api key appended", mw: requests.Authorize(requests.APIKeyInQuery("api_key", "a b")), rawURL: "https://api.test/x?z=%2f&a=1",
 			check: func(r *http.Request) string { return r.URL.String() }, want: "https://api.test/x?z=%2f&a=1&api_key=a+b"},
-		{name: "api key alone", mw: requests.APIKeyQuery("key", "k"), rawURL: "https://api.test/x",
+		{name: "api key alone", mw: requests.Authorize(requests.APIKeyInQuery("key", "k")), rawURL: "https://api.test/x",
 			check: func(r *http.Request) string { return r.URL.String() }, want: "https://api.test/x?key=k"},
-		{name: "api key replaced", mw: requests.APIKeyQuery("key", "k"), rawURL: "https://api.test/x?key=old&b=2",
+		{name: "api key replaced", mw: requests.Authorize(requests.APIKeyInQuery("key", "k")), rawURL: "https://api.test/x?key=old&b=2",
 			check: func(r *http.Request) string { return r.URL.String() }, want: "https://api.test/x?b=2&key=k"},
 	}
 	for _, tt := range tests {

@@ -36,7 +36,7 @@ func ExampleDo() {
 	defer srv.Close()
 
 	doer := requests.Chain(srv.Client(),
-		requests.BearerToken("tok"),
+		requests.Authorize(requests.Bearer("tok")),
 		requests.Retry(requests.RetryOptions{MaxAttempts: 3}),
 		requests.Timeout(30*time.Second),
 	)

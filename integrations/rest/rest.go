@@ -315,12 +315,12 @@ func authMiddleware(a *Auth) requests.Middleware {
 	}
 	switch a.Type {
 	case AuthBearer:
-		return requests.BearerToken(a.Token.Reveal())
+		return requests.Authorize(requests.Bearer(a.Token.Reveal()))
 	case AuthBasic:
-		return requests.BasicAuth(a.Username, a.Password.Reveal())
+		return requests.Authorize(requests.Basic(a.Username, a.Password.Reveal()))
 	case AuthAPIKey:
 		if a.In == "query" {
-			return requests.APIKeyQuery(a.Name, a.Value.Reveal())
+			return requests.Authorize(requests.APIKeyInQuery(a.Name, a.Value.Reveal()))
 		}
 		return requests.Header(a.Name, a.Value.Reveal())
 	}

@@ -24,7 +24,7 @@ func watchInferred() integ.StreamOption {
 	warned := map[string]bool{}
 	return integ.Transform(func(rec gjson.Result, c *integ.HttpContext, dst []byte) ([]byte, bool) {
 		dst = append(dst, rec.Raw...)
-		run := c.Run()
+		run := c.Plan()
 		if run == nil || run.Stream.Schema == nil || !strings.HasPrefix(run.Stream.Schema.Description, InferredMarker) {
 			return dst, true
 		}
