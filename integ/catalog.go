@@ -129,4 +129,3 @@ func selectedFields(st *Stream, fields []string) []string {
 	}
 	return out
 }
-

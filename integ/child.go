@@ -44,7 +44,6 @@ func WithPartitionParallelism(n int) SourceOption {
 	return func(s *Source) { s.partitionParallel = n }
 }
 
-
 // Parent is the parent record of a child stream's invocation; it does not
 // exist for other streams.
 func (c *HttpContext) Parent() gjson.Result {

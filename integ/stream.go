@@ -152,4 +152,3 @@ func (s *Stream) AutomaticFields() []string {
 	}
 	return out
 }
-

@@ -164,5 +164,18 @@ func normalize(rec gjson.Result, _ *integ.HttpContext, dst []byte) ([]byte, bool
 // isSalesforceDateTime matches 2024-03-01T12:00:00.000+0000, the only
 // form the API writes a datetime in.
 func isSalesforceDateTime(s string) bool {
-	return len(s) == 28 && s[4] == '-' && s[10] == 'T' && s[19] == '.' && strings.HasSuffix(s, "+0000")
+	const shape = "dddd-dd-ddTdd:dd:dd.ddd+0000"
+	if len(s) != len(shape) {
+		return false
+	}
+	for i := 0; i < len(shape); i++ {
+		if shape[i] == 'd' {
+			if s[i] < '0' || s[i] > '9' {
+				return false
+			}
+		} else if s[i] != shape[i] {
+			return false
+		}
+	}
+	return true
 }
