@@ -32,7 +32,7 @@ func (s *Source) Check(ctx context.Context, cfg *Config, logger *slog.Logger, o 
 			break
 		}
 	}
-	if st.Schema == nil { // a listed stream: resolve this one schema only
+	if st.Schema == nil && s.check == nil { // a listed stream the default check reads: resolve this one schema only
 		one := &Catalog{Streams: []CatalogStream{{Name: st.Name}}}
 		r, err := s.ResolveStreams(ctx, cfg, ResolveOptions{HTTP: o, Logger: logger, Schemas: SchemasSelected, Catalog: one})
 		if err != nil {

@@ -281,3 +281,26 @@ func TestResolveStreamsMisc(t *testing.T) {
 		}
 	})
 }
+
+// A source with its own check resolves no schema for it: the default check
+// reads the first stream, a custom one may not touch any.
+func TestCustomCheckResolvesNoSchema(t *testing.T) {
+	var resolved, checked int
+	src := NewSource("org", struct{}{},
+		WithStreamList(func(*HttpContext) ([]*Stream, error) {
+			return []*Stream{NewStream("a", nil, func(*HttpContext) error { return nil })}, nil
+		}),
+		WithSchemaResolver(func(*HttpContext, string) (*Schema, error) { resolved++; return idSchema(), nil }),
+		WithCheck(func(*HttpContext) error { checked++; return nil }))
+	cfg := emptyConfig(t, src)
+	listed, err := src.ResolveStreams(testCtx(t), cfg, ResolveOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := listed.Check(testCtx(t), cfg, nil, HTTPOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if checked != 1 || resolved != 0 {
+		t.Errorf("check ran %d times and resolved %d schemas; want 1 and 0", checked, resolved)
+	}
+}
