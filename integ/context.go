@@ -100,7 +100,7 @@ func (c *HttpContext) Do(req *requests.Request) (*requests.JSONResponse, error) 
 // A path that is missing from the response is an error; a null one is an
 // empty page.
 func (c *HttpContext) EmitBatch(req *requests.Request, resp *requests.JSONResponse, path ...string) error {
-	r, err := c.Do(req)
+	r, err := c.doPage(c.ctx, req, path)
 	if err != nil {
 		return fmt.Errorf("stream %q: %w", c.Stream(), err)
 	}
@@ -145,7 +145,7 @@ func (c *HttpContext) EmitPages(first *requests.Request, p requests.Paginator, p
 	req := first
 	sent := sentRequests{}
 	sent.add(req)
-	r, err := c.Do(req)
+	r, err := c.doPage(c.ctx, req, path)
 	for {
 		if err != nil {
 			return fmt.Errorf("stream %q: %w", c.Stream(), err)
@@ -161,7 +161,7 @@ func (c *HttpContext) EmitPages(first *requests.Request, p requests.Paginator, p
 		var prefetch *conc.Future[*requests.JSONResponse]
 		if next != nil && nextErr == nil && !c.w.checkOnly {
 			prefetch = conc.GoContext(ctx, func(ctx context.Context) (*requests.JSONResponse, error) {
-				return requests.Do(ctx, c.http.doer, next, c.http.maxBytes)
+				return c.doPage(ctx, next, path)
 			})
 		}
 		emitErr := c.emitRecords(r, recs)
@@ -179,9 +179,19 @@ func (c *HttpContext) EmitPages(first *requests.Request, p requests.Paginator, p
 		if prefetch != nil {
 			r, err = prefetch.Await()
 		} else {
-			r, err = c.Do(req)
+			r, err = c.doPage(c.ctx, req, path)
 		}
 	}
+}
+
+// doPage sends a request for a page of records at path: when the path is
+// one the reader can follow, the records are found while the body is
+// validated (requests.DoPage), so split has nothing left to scan.
+func (c *HttpContext) doPage(ctx context.Context, req *requests.Request, path []string) (*requests.JSONResponse, error) {
+	if p := strings.Join(path, "."); requests.PageKey(p) {
+		return requests.DoPage(ctx, c.http.doer, req, c.http.maxBytes, p)
+	}
+	return requests.Do(ctx, c.http.doer, req, c.http.maxBytes)
 }
 
 func (c *HttpContext) emitPage(r *requests.JSONResponse, path []string) (int, error) {

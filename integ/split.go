@@ -154,12 +154,17 @@ func skipSpace(data string, i int) int {
 }
 
 // split finds a page's records: the raw bytes of each element of the record
-// array, unparsed. The slice is reused from page to page.
+// array, unparsed. A response read with requests.ReadPage for this path
+// already has them, found while its body was validated; otherwise the
+// splitter finds them. The slice is reused from page to page.
 func (c *HttpContext) split(r *requests.JSONResponse, path []string) ([]string, error) {
 	if c.w == nil {
 		return nil, errNoStream
 	}
 	p := strings.Join(path, ".")
+	if pg := r.Page(); pg != nil && pg.Key == p && (pg.Found || p != "" && strings.HasPrefix(view(r.Body[skipSpaceBytes(r.Body):]), "{")) {
+		return c.splitPage(r, pg, p)
+	}
 	data := view(r.Body) // read-only view
 	start := 0
 	switch {
@@ -175,24 +180,55 @@ func (c *HttpContext) split(r *requests.JSONResponse, path []string) ([]string, 
 		}
 	}
 	if start < 0 {
-		return nil, fmt.Errorf("stream %q: the response from %s has no %q: the API's response shape is not what this integration expects",
-			c.Stream(), requests.RedactURL(r.URL), p)
+		return nil, c.noRecordArray(r, p)
 	}
 	recs := c.w.recs[:0]
 	if strings.HasPrefix(data[start:], "null") {
 		return recs, nil
 	}
 	if start >= len(data) || data[start] != '[' {
-		return nil, fmt.Errorf("stream %q: %q in the response from %s is not an array of records", c.Stream(), p, requests.RedactURL(r.URL))
+		return nil, c.notRecordArray(r, p)
 	}
 	c.w.multiline = hasNewline(data)
 	recs, bad := splitArray(data, start, recs)
 	c.w.recs = recs
 	if bad >= 0 {
-		return recs, fmt.Errorf("stream %q: element %d of %q in the response from %s is not a JSON object", c.Stream(), bad, p, requests.RedactURL(r.URL))
+		return recs, c.notObject(r, p, bad)
 	}
 	return recs, nil
 }
+
+// splitPage takes the records the one-pass reader found.
+func (c *HttpContext) splitPage(r *requests.JSONResponse, pg *requests.Page, p string) ([]string, error) {
+	switch {
+	case !pg.Found:
+		return nil, c.noRecordArray(r, p)
+	case pg.Null:
+		return c.w.recs[:0], nil
+	case !pg.IsArray:
+		return nil, c.notRecordArray(r, p)
+	}
+	c.w.multiline = pg.Multiline
+	if pg.NotObject >= 0 {
+		return pg.Records[:pg.NotObject], c.notObject(r, p, pg.NotObject)
+	}
+	return pg.Records, nil
+}
+
+func (c *HttpContext) noRecordArray(r *requests.JSONResponse, p string) error {
+	return fmt.Errorf("stream %q: the response from %s has no %q: the API's response shape is not what this integration expects",
+		c.Stream(), requests.RedactURL(r.URL), p)
+}
+
+func (c *HttpContext) notRecordArray(r *requests.JSONResponse, p string) error {
+	return fmt.Errorf("stream %q: %q in the response from %s is not an array of records", c.Stream(), p, requests.RedactURL(r.URL))
+}
+
+func (c *HttpContext) notObject(r *requests.JSONResponse, p string, bad int) error {
+	return fmt.Errorf("stream %q: element %d of %q in the response from %s is not a JSON object", c.Stream(), bad, p, requests.RedactURL(r.URL))
+}
+
+func skipSpaceBytes(b []byte) int { return skipSpace(view(b), 0) }
 
 func recordArray(r *requests.JSONResponse, path []string) gjson.Result {
 	if len(path) == 0 || (len(path) == 1 && path[0] == "") {

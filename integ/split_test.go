@@ -3,9 +3,15 @@ package integ
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/integ/integ/requests"
 	"github.com/tidwall/gjson"
 )
 
@@ -160,4 +166,81 @@ func compactJSON(b []byte) []byte {
 	var out bytes.Buffer
 	json.Compact(&out, b)
 	return out.Bytes()
+}
+
+// splitBoth splits body at key twice: from a response read in one pass
+// (requests.ReadPage) and from one read by ReadJSON, which the splitter
+// scans afterwards. Both must find the same records, or the same error.
+func splitBoth(t *testing.T, body, key string) {
+	t.Helper()
+	read := func(one bool) (*requests.JSONResponse, error) {
+		resp := &http.Response{StatusCode: 200, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(body)),
+			Request: &http.Request{Method: http.MethodGet, URL: &url.URL{Scheme: "https", Host: "api.test", Path: "/x"}}}
+		if one {
+			return requests.ReadPage(resp, 0, key)
+		}
+		return requests.ReadJSON(resp, 0)
+	}
+	r1, err1 := read(true)
+	r2, err2 := read(false)
+	if (err1 == nil) != (err2 == nil) {
+		t.Fatalf("%q: ReadPage err %v, ReadJSON err %v", body, err1, err2)
+	}
+	if err1 != nil {
+		return
+	}
+	c := &HttpContext{w: &streamWriter{info: &StreamPlan{Stream: &Stream{Name: "s"}}}}
+	var path []string
+	if key != "" {
+		path = []string{key}
+	}
+	recs1, serr1 := c.split(r1, path)
+	ml1 := c.w.multiline
+	recs1 = slices.Clone(recs1)
+	c.w.multiline = false
+	recs2, serr2 := c.split(r2, path)
+	if fmt.Sprint(serr1) != fmt.Sprint(serr2) {
+		t.Fatalf("%q at %q: one pass: %v; two passes: %v", body, key, serr1, serr2)
+	}
+	if !slices.Equal(recs1, recs2) {
+		t.Fatalf("%q at %q: one pass %q; two passes %q", body, key, recs1, recs2)
+	}
+	if len(recs1) > 0 && ml1 != c.w.multiline {
+		t.Fatalf("%q: multiline %v, two passes %v", body, ml1, c.w.multiline)
+	}
+}
+
+func TestSplitOnePassMatchesTwoPasses(t *testing.T) {
+	for _, c := range []struct{ body, key string }{
+		{`{"data":[{"a":1},{"b":"x,]}"},{"c":[1,{"d":"\\\""}]}]}`, "data"},
+		{` [ {"a" : 1} , {"b":2} ] `, ""},
+		{`{"results":[]}`, "results"},
+		{`{"results":null}`, "results"},
+		{`{"other":1}`, "results"},
+		{`{"results":[{"a":1},2]}`, "results"},
+		{`{"results":{"a":1}}`, "results"},
+		{`[{"results":[{}]}]`, "results"},
+		{`null`, "results"},
+		{`null`, ""},
+		{`"x"`, ""},
+		{"{\n  \"data\": [\n    {\n      \"id\": 1\n    }\n  ]\n}", "data"},
+		{`{"a":{"results":[{}]},"results":[{"x":"\u005d"}]}`, "results"},
+	} {
+		splitBoth(t, c.body, c.key)
+	}
+}
+
+// FuzzSplitOnePass is the differential check of the one-pass reader
+// against the validator and splitter it replaces on the record path.
+func FuzzSplitOnePass(f *testing.F) {
+	f.Add(`{"data":[{"a":1},{"b":"x,]}"}]}`, "data")
+	f.Add(`[{"a":"\\"},{}]`, "")
+	f.Add(`{"x":[1,2],"data":[{"q":[{"r":"]"}]}]}`, "data")
+	f.Add("{\"data\":[{\"a\":\n1}]}", "data")
+	f.Fuzz(func(t *testing.T, body, key string) {
+		if key != "" && !simpleKey(key) {
+			return
+		}
+		splitBoth(t, body, key)
+	})
 }

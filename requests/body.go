@@ -106,6 +106,10 @@ func putBody(bp *[]byte) {
 // the response must not be used afterwards. It is optional: an unreleased
 // body is simply collected.
 func (r *JSONResponse) Release() {
+	if r.page != nil {
+		r.page.release()
+		r.page = nil
+	}
 	if r.pooled != nil {
 		putBody(r.pooled)
 		r.pooled, r.Body = nil, nil

@@ -43,6 +43,7 @@ type JSONResponse struct {
 	Body   []byte // never mutated after reading
 
 	pooled *[]byte // Body's buffer, returned to the pool by Release
+	page   *Page   // the records ReadPage found, nil for ReadJSON
 }
 
 // Get runs a gjson path against the body without copying it: a string
@@ -98,7 +99,18 @@ func (e *StatusError) Error() string {
 // is a valid response whose Body is the JSON literal null, so Get finds
 // nothing and callers need no special case.
 func ReadJSON(resp *http.Response, maxBytes int64) (*JSONResponse, error) {
+	return readJSON(resp, maxBytes, nil)
+}
+
+// readJSON is ReadJSON that, given a page, also finds its records.
+func readJSON(resp *http.Response, maxBytes int64, pg *Page) (*JSONResponse, error) {
 	defer resp.Body.Close()
+	ok := false
+	defer func() {
+		if !ok {
+			pg.release()
+		}
+	}()
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxResponseBytes
 	}
@@ -134,15 +146,21 @@ func ReadJSON(resp *http.Response, maxBytes int64) (*JSONResponse, error) {
 	}
 	if len(b) == 0 {
 		putBody(bp)
-		return &JSONResponse{Status: resp.StatusCode, Header: resp.Header, URL: rawURL, Body: []byte("null")}, nil
+		null := []byte("null")
+		if pg != nil {
+			scanJSON(null, pg)
+		}
+		ok = true
+		return &JSONResponse{Status: resp.StatusCode, Header: resp.Header, URL: rawURL, Body: null, page: pg}, nil
 	}
-	if !validJSON(b) {
+	if !scanJSON(b, pg) {
 		err := fmt.Errorf("%s %s: %w (Content-Type %q, %d bytes): %s",
 			method, RedactURL(rawURL), ErrNotJSON, resp.Header.Get("Content-Type"), len(b), Excerpt(b))
 		putBody(bp)
 		return nil, err
 	}
-	return &JSONResponse{Status: resp.StatusCode, Header: resp.Header, URL: rawURL, Body: b, pooled: bp}, nil
+	ok = true
+	return &JSONResponse{Status: resp.StatusCode, Header: resp.Header, URL: rawURL, Body: b, pooled: bp, page: pg}, nil
 }
 
 // readResponseBody returns the body's buffer: Retry's, when it has read
@@ -203,12 +221,18 @@ func Excerpt(b []byte) string {
 // Do builds r, sends it with d and reads the JSON response (see ReadJSON).
 // Errors name the method and redacted URL.
 func Do(ctx context.Context, d Doer, r *Request, maxBytes int64) (*JSONResponse, error) {
+	return do(ctx, d, r, maxBytes, nil)
+}
+
+func do(ctx context.Context, d Doer, r *Request, maxBytes int64, pg *Page) (*JSONResponse, error) {
 	req, err := r.Build(ctx)
 	if err != nil {
+		pg.release()
 		return nil, err
 	}
 	resp, err := d.Do(req)
 	if err != nil {
+		pg.release()
 		var ae *AttemptsError
 		if errors.As(err, &ae) {
 			return nil, err // already names the request
@@ -218,5 +242,5 @@ func Do(ctx context.Context, d Doer, r *Request, maxBytes int64) (*JSONResponse,
 	if resp.Request == nil {
 		resp.Request = req
 	}
-	return ReadJSON(resp, maxBytes)
+	return readJSON(resp, maxBytes, pg)
 }

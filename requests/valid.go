@@ -9,31 +9,66 @@ import (
 // encoding/json.Valid) with only whitespace around it. It is the check that
 // keeps a truncated body or an HTML page off the record path, so it runs on
 // every page: strings, most of a page, are scanned eight bytes at a time.
-func validJSON(b []byte) bool {
+func validJSON(b []byte) bool { return scanJSON(b, nil) }
+
+// scanJSON is validJSON that, when pg is not nil, also finds the page's
+// records in the same pass: the raw elements of the array at pg.Key (a
+// top-level key of the root object; the root itself when Key is ""). The
+// elements are recorded as the validator passes their ends, so a page
+// costs one scan, not a validation and then a split. pg's fields are only
+// meaningful when the body is valid.
+func scanJSON(b []byte, pg *Page) bool {
 	var small [32]byte
 	stack := small[:0] // open containers: '{' or '['
-	i := skipWS(b, 0)
+	// Record finding: target is set while the next value is the record
+	// array's; inside it, elements are the values that end at depth tdepth.
+	target, tdepth, start := pg != nil && pg.Key == "", -1, 0
+	i := skipWS(b, 0, pg)
 	for {
 		// A value starts at b[i].
 		if i >= len(b) {
 			return false
 		}
+		if len(stack) == tdepth {
+			start = i
+			if b[i] != '{' && pg.NotObject < 0 {
+				pg.NotObject = len(pg.Records)
+			}
+		}
+		if target {
+			target = false
+			pg.Found = true
+			switch b[i] {
+			case '[':
+				pg.IsArray = true
+				tdepth = len(stack) + 1
+			case 'n':
+				pg.Null = true
+			}
+		}
 		switch c := b[i]; {
 		case c == '{':
-			i = skipWS(b, i+1)
+			i = skipWS(b, i+1, pg)
 			if i < len(b) && b[i] == '}' {
 				i++
 				break
 			}
 			stack = append(stack, '{')
-			if i = member(b, i); i < 0 {
+			k := i
+			if i = member(b, i, pg); i < 0 {
 				return false
+			}
+			if pg != nil && len(stack) == 1 && !pg.Found {
+				target = pg.keyIs(b, k, i)
 			}
 			continue
 		case c == '[':
-			i = skipWS(b, i+1)
+			i = skipWS(b, i+1, pg)
 			if i < len(b) && b[i] == ']' {
 				i++
+				if len(stack)+1 == tdepth {
+					tdepth = -1 // an empty record array
+				}
 				break
 			}
 			stack = append(stack, '[')
@@ -63,7 +98,10 @@ func validJSON(b []byte) bool {
 		}
 		// After a value: close containers, or move to the next element.
 		for {
-			i = skipWS(b, i)
+			if len(stack) == tdepth {
+				pg.Records = append(pg.Records, bytesView(b[start:i]))
+			}
+			i = skipWS(b, i, pg)
 			if len(stack) == 0 {
 				return i == len(b)
 			}
@@ -72,15 +110,22 @@ func validJSON(b []byte) bool {
 			}
 			top := stack[len(stack)-1]
 			if b[i] == ',' {
-				i = skipWS(b, i+1)
+				i = skipWS(b, i+1, pg)
 				if top == '{' {
-					if i = member(b, i); i < 0 {
+					k := i
+					if i = member(b, i, pg); i < 0 {
 						return false
+					}
+					if pg != nil && len(stack) == 1 && !pg.Found {
+						target = pg.keyIs(b, k, i)
 					}
 				}
 				break
 			}
 			if top == '{' && b[i] == '}' || top == '[' && b[i] == ']' {
+				if len(stack) == tdepth {
+					tdepth = -1 // the record array is complete
+				}
 				stack = stack[:len(stack)-1]
 				i++
 				continue
@@ -91,24 +136,32 @@ func validJSON(b []byte) bool {
 }
 
 // member reads `"key" :` and returns the offset of the member's value.
-func member(b []byte, i int) int {
+func member(b []byte, i int, pg *Page) int {
 	if i >= len(b) || b[i] != '"' {
 		return -1
 	}
 	if i = scanString(b, i); i < 0 {
 		return -1
 	}
-	i = skipWS(b, i)
+	i = skipWS(b, i, pg)
 	if i >= len(b) || b[i] != ':' {
 		return -1
 	}
-	return skipWS(b, i+1)
+	return skipWS(b, i+1, pg)
 }
 
-func skipWS(b []byte, i int) int {
+// skipWS returns the offset of the first byte at or after i that is not
+// whitespace. A newline is noted in pg (when not nil): in valid JSON it can
+// only be whitespace, so a page without one has single-line records.
+func skipWS(b []byte, i int, pg *Page) int {
 	for i < len(b) {
 		switch b[i] {
-		case ' ', '\t', '\n', '\r':
+		case ' ', '\t':
+			i++
+		case '\n', '\r':
+			if pg != nil {
+				pg.Multiline = true
+			}
 			i++
 		default:
 			return i

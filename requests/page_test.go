@@ -1,0 +1,181 @@
+package requests
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/tidwall/gjson"
+)
+
+// onePass runs the one-pass reader over b for key.
+func onePass(b []byte, key string) (*Page, bool) {
+	pg := newPage(key)
+	return pg, scanJSON(b, pg)
+}
+
+// twoPass is what the reader must agree with: encoding/json's validity,
+// then gjson's view of the array at key.
+func twoPass(b []byte, key string) (want Page, valid bool) {
+	want.Key, want.NotObject = key, -1
+	if !json.Valid(b) {
+		return want, false
+	}
+	res := gjson.ParseBytes(b)
+	if key != "" {
+		if !res.IsObject() {
+			return want, true
+		}
+		res = res.Get(key)
+	}
+	want.Found = res.Exists()
+	want.Null = res.Type == gjson.Null && res.Exists()
+	want.IsArray = res.IsArray()
+	want.Multiline = bytes.ContainsAny(b, "\n\r")
+	if want.IsArray {
+		for _, e := range res.Array() {
+			if !e.IsObject() && want.NotObject < 0 {
+				want.NotObject = len(want.Records)
+			}
+			want.Records = append(want.Records, e.Raw)
+		}
+	}
+	return want, true
+}
+
+func checkOnePass(t *testing.T, b []byte, key string) {
+	t.Helper()
+	got, ok := onePass(b, key)
+	want, valid := twoPass(b, key)
+	if ok != valid {
+		t.Fatalf("scanJSON(%q) valid = %v, encoding/json says %v", b, ok, valid)
+	}
+	if ok != validJSON(b) {
+		t.Fatalf("scanJSON(%q) with a page = %v, without = %v", b, ok, !ok)
+	}
+	if !ok {
+		return
+	}
+	if !gjson.ParseBytes(b).IsObject() && key != "" {
+		if got.Found {
+			t.Fatalf("%q: found key %q in a body that is not an object", b, key)
+		}
+		return
+	}
+	if got.Found != want.Found || got.Null != want.Null || got.IsArray != want.IsArray || got.NotObject != want.NotObject || got.Multiline != want.Multiline {
+		t.Fatalf("%q at %q: got found=%v null=%v array=%v notObject=%d multiline=%v, gjson found=%v null=%v array=%v notObject=%d multiline=%v",
+			b, key, got.Found, got.Null, got.IsArray, got.NotObject, got.Multiline, want.Found, want.Null, want.IsArray, want.NotObject, want.Multiline)
+	}
+	if !slices.Equal(got.Records, want.Records) {
+		t.Fatalf("%q at %q: records\n%q\ngjson's\n%q", b, key, got.Records, want.Records)
+	}
+}
+
+var pageCases = []struct{ body, key string }{
+	{`{"count":2,"next":null,"results":[{"id":1},{"id":2,"a":[1,{"b":"]}"}]}]}`, "results"},
+	{` { "results" : [ { "id" : 1 } , {"id":2} ] , "next" : "x" } `, "results"},
+	{"{\"results\":[\n  {\"id\": 1,\n \"s\": \"a\\nb\"},\r\n  {}\n]}", "results"},
+	{`{"results":[]}`, "results"},
+	{`{"results":null}`, "results"},
+	{`{"results":{"id":1}}`, "results"},
+	{`{"results":[{"id":1},2,{"id":3}]}`, "results"},
+	{`{"results":[[1],{"id":1}]}`, "results"},
+	{`{"other":[{"id":1}],"results":[{"id":2}]}`, "results"},
+	{`{"nested":{"results":[{"id":1}]}}`, "results"},
+	{`{"results":[{"id":1}],"results":[{"id":2}]}`, "results"},
+	{`{"res\u0075lts":[{"id":1}]}`, "results"},
+	{`{"a\"b":[{"id":1}]}`, `a"b`},
+	{`[{"id":1},{"id":2}]`, ""},
+	{`[]`, ""},
+	{`null`, ""},
+	{`null`, "results"},
+	{`[{"results":[{"id":1}]}]`, "results"},
+	{`{"id":1}`, ""},
+	{`"x"`, ""},
+	{`{"results":[{"id":1},{"id"`, "results"},
+	{`{"results":[{"id":1}]`, "results"},
+	{`{"results":[{"id":1}]}}`, "results"},
+	{`<html>oops</html>`, "results"},
+	{`{"results":[{"id":1}]} x`, "results"},
+}
+
+func TestOnePassAgreesWithTwoPasses(t *testing.T) {
+	for _, c := range pageCases {
+		t.Run(c.body, func(t *testing.T) { checkOnePass(t, []byte(c.body), c.key) })
+	}
+}
+
+// FuzzOnePass checks the one-pass reader against the validator it
+// replaces (and encoding/json) and against gjson's view of the records.
+func FuzzOnePass(f *testing.F) {
+	for _, c := range pageCases {
+		f.Add([]byte(c.body), c.key)
+	}
+	f.Add(pokePage(3), "results")
+	f.Fuzz(func(t *testing.T, b []byte, key string) {
+		if !PageKey(key) {
+			return
+		}
+		checkOnePass(t, b, key)
+	})
+}
+
+func TestReadPage(t *testing.T) {
+	u, _ := url.Parse("https://api.test/items?api_key=s3cret")
+	read := func(body string) (*JSONResponse, error) {
+		return ReadPage(&http.Response{StatusCode: 200, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(body)),
+			Request: &http.Request{Method: http.MethodGet, URL: u}}, 0, "results")
+	}
+	r, err := read(`{"results":[{"id":1},{"id":2}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pg := r.Page(); pg == nil || !slices.Equal(pg.Records, []string{`{"id":1}`, `{"id":2}`}) {
+		t.Fatalf("page = %+v", pg)
+	}
+	r.Release()
+	if r.Page() != nil || r.Body != nil {
+		t.Error("Release kept the page or the body")
+	}
+	// A truncated page is refused as ReadJSON refuses it: no records.
+	_, err = read(`{"results":[{"id":1},{"id":2`)
+	if err == nil || !strings.Contains(err.Error(), ErrNotJSON.Error()) || strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("err = %v, want ErrNotJSON without the secret", err)
+	}
+	// An empty body is null: no key.
+	r, err = ReadPage(&http.Response{StatusCode: 204, Header: http.Header{}, Body: http.NoBody, Request: &http.Request{Method: http.MethodGet, URL: u}}, 0, "")
+	if err != nil || !r.Page().Null {
+		t.Fatalf("empty body: %v, %+v", err, r.Page())
+	}
+}
+
+func BenchmarkPage(b *testing.B) {
+	for _, n := range []int{100, 1000} {
+		page := pokePage(n)
+		b.Run(fmt.Sprintf("onepass/%d", n), func(b *testing.B) {
+			b.SetBytes(int64(len(page)))
+			b.ReportAllocs()
+			for b.Loop() {
+				pg := newPage("results")
+				if !scanJSON(page, pg) || len(pg.Records) != n {
+					b.Fatal("bad page")
+				}
+				pg.release()
+			}
+		})
+		b.Run(fmt.Sprintf("validate/%d", n), func(b *testing.B) {
+			b.SetBytes(int64(len(page)))
+			for b.Loop() {
+				if !validJSON(page) {
+					b.Fatal("bad page")
+				}
+			}
+		})
+	}
+}
