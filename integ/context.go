@@ -10,7 +10,6 @@ import (
 	"strings"
 	"unsafe"
 
-	"github.com/integ/integ/internal/conc"
 	"github.com/integ/integ/requests"
 	"github.com/tidwall/gjson"
 )
@@ -145,6 +144,13 @@ func (c *HttpContext) EmitPages(first *requests.Request, p requests.Paginator, p
 	req := first
 	sent := sentRequests{}
 	sent.add(req)
+	var pf *prefetcher // started with the first page that has a next one
+	defer func() {
+		if pf != nil {
+			cancel()
+			pf.done.Await() // no goroutine outlives the loop
+		}
+	}()
 	r, err := c.doPage(c.ctx, req, path)
 	for {
 		if err != nil {
@@ -158,11 +164,12 @@ func (c *HttpContext) EmitPages(first *requests.Request, p requests.Paginator, p
 		if next != nil && nextErr == nil && !sent.add(next) {
 			next, nextErr = nil, fmt.Errorf("%w: the paginator asked for %s again, which this stream already read", requests.ErrPaginationLoop, next)
 		}
-		var prefetch *conc.Future[*requests.JSONResponse]
-		if next != nil && nextErr == nil && !c.w.checkOnly {
-			prefetch = conc.GoContext(ctx, func(ctx context.Context) (*requests.JSONResponse, error) {
-				return c.doPage(ctx, next, path)
-			})
+		prefetching := next != nil && nextErr == nil && !c.w.checkOnly
+		if prefetching {
+			if pf == nil {
+				pf = c.newPrefetcher(ctx, path)
+			}
+			pf.start(next)
 		}
 		emitErr := c.emitRecords(r, recs)
 		r.Release() // the records are in the output buffer now: reuse the body
@@ -176,8 +183,8 @@ func (c *HttpContext) EmitPages(first *requests.Request, p requests.Paginator, p
 			return nil
 		}
 		req = next
-		if prefetch != nil {
-			r, err = prefetch.Await()
+		if prefetching {
+			r, err = pf.await(ctx)
 		} else {
 			r, err = c.doPage(c.ctx, req, path)
 		}

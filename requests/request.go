@@ -38,6 +38,12 @@ type Request struct {
 	header http.Header
 	body   []byte
 	err    error // deferred error (bad JSON body), reported by Build
+
+	// url is URL(), built by every setter that changes the query rather
+	// than on each call: a page's request was asked for it half a dozen
+	// times (paginator, loop checks, Build, logs). Built eagerly, a
+	// Request that is no longer changed is safe to read concurrently.
+	url string
 }
 
 // queryParam keeps the original encoding of parameters that came in the
@@ -73,12 +79,14 @@ func New(rawURL string) *Request {
 		}
 		r.query = append(r.query, queryParam{key: dk, value: dv, raw: seg})
 	}
+	r.url = r.buildURL()
 	return r
 }
 
 // Query appends a query parameter, keeping earlier values of k.
 func (r *Request) Query(k, v string) *Request {
 	r.query = append(r.query, queryParam{key: k, value: v})
+	r.url = r.buildURL()
 	return r
 }
 
@@ -100,6 +108,7 @@ func (r *Request) SetQuery(k, v string) *Request {
 		kept = append(kept, queryParam{key: k, value: v})
 	}
 	r.query = kept
+	r.url = r.buildURL()
 	return r
 }
 
@@ -227,7 +236,9 @@ func (r *Request) Fingerprint() string {
 }
 
 // URL returns the full URL including the query string.
-func (r *Request) URL() string {
+func (r *Request) URL() string { return r.url }
+
+func (r *Request) buildURL() string {
 	if len(r.query) == 0 {
 		return r.base
 	}
