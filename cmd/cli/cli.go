@@ -23,6 +23,7 @@ import (
 func Main(src *integ.Source) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	growPipe(os.Stdout)
 	return Execute(ctx, src, os.Args[1:], os.Stdout, os.Stderr)
 }
 

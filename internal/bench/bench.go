@@ -20,6 +20,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/integ/integ/internal/conc"
 )
 
 // The measured modes.
@@ -39,6 +41,7 @@ const (
 	defaultPackage  = "./cmd/tap-pokeapi"
 	defaultTimeout  = 10 * time.Minute
 	stderrTailBytes = 4096
+	pipeBytes       = 1 << 20 // the child's stdout pipe and the harness's reads
 )
 
 // Config is one benchmark's parameters. The zero value of every field but
@@ -382,17 +385,43 @@ func (b *bencher) exec(ctx context.Context, name string, args []string, out *Lin
 	}
 	stderr := &tailBuffer{max: stderrTailBytes}
 	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Stdout, cmd.Stderr = out, stderr
+	// The harness reads the child's stdout like a fast target: through a
+	// 1 MiB pipe (every mode gets the same) in 1 MiB reads, so that its
+	// own reading, on the same CPUs, costs the child as little as it can.
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return Measurement{}, fmt.Errorf("bench: stdout pipe: %w", err)
+	}
+	defer pr.Close()
+	setPipeSize(pw, pipeBytes)
+	cmd.Stdout, cmd.Stderr = pw, stderr
 	start := time.Now()
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	pw.Close() // the child has its own copy: EOF comes when it exits
+	if err != nil {
 		return Measurement{}, fmt.Errorf("start %s: %w", filepath.Base(name), err)
 	}
+	copied := conc.Go(func() (struct{}, error) {
+		buf := make([]byte, pipeBytes)
+		for {
+			n, err := pr.Read(buf)
+			out.Write(buf[:n])
+			if err == io.EOF {
+				return struct{}{}, nil
+			}
+			if err != nil {
+				return struct{}{}, fmt.Errorf("read stdout: %w", err)
+			}
+		}
+	})
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	hwm := watchHWM(watchCtx, cmd.Process.Pid)
-	err := cmd.Wait()
+	err = cmd.Wait()
+	_, cerr := copied.Await()
 	wall := time.Since(start)
 	stopWatch()
 	peak, _ := hwm.Await() // never fails; a panic would only lose the figure
+	err = errors.Join(err, cerr)
 	var m Measurement
 	if ps := cmd.ProcessState; ps != nil {
 		m = Measurement{
