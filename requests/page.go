@@ -29,6 +29,8 @@ type Page struct {
 	// Multiline is set when the body has a newline (in valid JSON, only
 	// ever whitespace between tokens): its records may span lines.
 	Multiline bool
+
+	pooled *[]string // Records' pooled backing array
 }
 
 // PageKey reports whether ReadPage can find the records at the gjson path
@@ -59,17 +61,22 @@ var recordsPool = sync.Pool{New: func() any { s := make([]string, 0, 128); retur
 
 func newPage(key string) *Page {
 	rp := recordsPool.Get().(*[]string)
-	return &Page{Key: key, Records: (*rp)[:0], NotObject: -1}
+	return &Page{Key: key, Records: (*rp)[:0], NotObject: -1, pooled: rp}
 }
 
 func (pg *Page) release() {
-	if pg == nil || cap(pg.Records) > 1<<16 {
+	if pg == nil || pg.pooled == nil {
 		return
 	}
+	rp := pg.pooled
+	pg.pooled = nil
+	if cap(pg.Records) > 1<<16 {
+		return // a rare huge page: let it go
+	}
 	clear(pg.Records) // the views must not keep a released body alive
-	s := pg.Records[:0]
+	*rp = pg.Records[:0]
 	pg.Records = nil
-	recordsPool.Put(&s)
+	recordsPool.Put(rp)
 }
 
 // Page returns the records ReadPage or DoPage found, or nil when the

@@ -268,17 +268,19 @@ func (r *Request) String() string { return r.method + " " + RedactURL(r.URL()) }
 // 3986), for relative "next" links. Headers set on r are carried over;
 // method, body and query parameters are not.
 func (r *Request) Resolve(ref string) *Request {
-	base, err := url.Parse(r.URL())
-	if err != nil {
-		n := New(ref)
-		n.err = fmt.Errorf("requests: resolve %q: %w", RedactURL(ref), err)
-		return n
-	}
 	u, err := url.Parse(ref)
 	if err != nil {
 		n := New(ref)
 		n.err = fmt.Errorf("requests: resolve %q: %w", RedactURL(ref), err)
 		return n
+	}
+	base := u // an absolute reference (most next links) ignores the base
+	if !u.IsAbs() {
+		if base, err = url.Parse(r.URL()); err != nil {
+			n := New(ref)
+			n.err = fmt.Errorf("requests: resolve %q: %w", RedactURL(ref), err)
+			return n
+		}
 	}
 	n := New(base.ResolveReference(u).String())
 	n.header = r.header.Clone()
