@@ -244,3 +244,53 @@ func FuzzSplitOnePass(f *testing.F) {
 		splitBoth(t, body, key)
 	})
 }
+
+// BenchmarkReadSplit compares reading and splitting a page the two ways:
+// validating the body, then splitting it (twopass, what ReadJSON and the
+// splitter do), and finding the records while validating (onepass,
+// requests.ReadPage).
+func BenchmarkReadSplit(b *testing.B) {
+	for _, n := range []int{100, 1000} {
+		var body bytes.Buffer
+		body.WriteString(`{"count":1000,"next":"http://x/?offset=1000","results":[`)
+		for i := range n {
+			if i > 0 {
+				body.WriteByte(',')
+			}
+			fmt.Fprintf(&body, `{"name":"pokemon-%d","url":"http://x/api/v2/pokemon/%d/"}`, i, i)
+		}
+		body.WriteString("]}")
+		page := body.Bytes()
+		c := &HttpContext{w: &streamWriter{info: &StreamPlan{Stream: &Stream{Name: "pokemon"}}}}
+		req := &http.Request{Method: http.MethodGet, URL: &url.URL{Scheme: "http", Host: "x", Path: "/"}}
+		rd := bytes.NewReader(nil)
+		for _, onePass := range []bool{false, true} {
+			name := fmt.Sprintf("twopass/%d", n)
+			if onePass {
+				name = fmt.Sprintf("onepass/%d", n)
+			}
+			b.Run(name, func(b *testing.B) {
+				b.SetBytes(int64(len(page)))
+				b.ReportAllocs()
+				for b.Loop() {
+					rd.Reset(page)
+					resp := &http.Response{StatusCode: 200, Body: io.NopCloser(rd), ContentLength: int64(len(page)), Request: req}
+					var r *requests.JSONResponse
+					var err error
+					if onePass {
+						r, err = requests.ReadPage(resp, 0, "results")
+					} else {
+						r, err = requests.ReadJSON(resp, 0)
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+					if recs, err := c.split(r, []string{"results"}); err != nil || len(recs) != n {
+						b.Fatal(err, len(recs))
+					}
+					r.Release()
+				}
+			})
+		}
+	}
+}
