@@ -104,6 +104,13 @@ var pageCases = []struct{ body, key string }{
 	{`{"results":[{"id":1}]`, "results"},
 	{`{"results":[{"id":1}]}}`, "results"},
 	{`<html>oops</html>`, "results"},
+	// Strings long enough for the scanner's two-word turns, with their
+	// special bytes in either word.
+	{`{"results":[{"u":"http://127.0.0.1:1/api/v2/pokemon/1/","q":"0123456789\"bcdefghijklmnop","e":"0123\u00e9"}]}`, "results"},
+	{"{\"results\":[{\"u\":\"0123456789abc\x01efghijklmnop\"}]}", "results"},
+	{"{\"results\":[{\"u\":\"01234\x1f6789abcdefghijklmnop\"}]}", "results"},
+	{`{"results":[{"u":"0123456789abcdefghijklmno\"}]}`, "results"},
+	{`{"results":[{"u":"0123456789abcdefghijklmnopqrstuvwxyz`, "results"},
 	{`{"results":[{"id":1}]} x`, "results"},
 }
 

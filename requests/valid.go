@@ -190,6 +190,18 @@ func special(v uint64) uint64 {
 func scanString(b []byte, i int) int {
 	i++
 	for {
+		for i+16 <= len(b) { // two words a turn: most of a page is long strings
+			m := special(binary.LittleEndian.Uint64(b[i:]))
+			if m == 0 {
+				if m = special(binary.LittleEndian.Uint64(b[i+8:])); m == 0 {
+					i += 16
+					continue
+				}
+				i += 8
+			}
+			i += bits.TrailingZeros64(m) / 8
+			goto found
+		}
 		for i+8 <= len(b) {
 			m := special(binary.LittleEndian.Uint64(b[i:]))
 			if m == 0 {
@@ -201,6 +213,7 @@ func scanString(b []byte, i int) int {
 			i += bits.TrailingZeros64(m) / 8
 			break
 		}
+	found:
 		if i >= len(b) {
 			return -1
 		}
