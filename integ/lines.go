@@ -171,11 +171,13 @@ func (d *csvDecoder) readHeader() error {
 		if i == 0 {
 			name = strings.TrimPrefix(name, "\ufeff") // a byte order mark from a spreadsheet export
 		}
-		if seen[name] {
-			return fmt.Errorf("the header row names column %q twice", name)
-		}
-		seen[name] = true
+		// Judged on the encoded key: names that differ only in invalid
+		// UTF-8 bytes become the same JSON key, and one would hide the other.
 		key := appendJSONString(nil, name)
+		if seen[string(key)] {
+			return fmt.Errorf("the header row names column %s twice (column %d)", key, i+1)
+		}
+		seen[string(key)] = true
 		d.keys = append(d.keys, append(key, ':'))
 		kind := colString
 		if p := d.schema.Property(name); p != nil {
