@@ -361,10 +361,15 @@ func (d *jsonLinesDecoder) next(dst []byte) ([]byte, error) {
 		if t[0] != '{' || !gjson.ValidBytes(t) {
 			return dst, fmt.Errorf("line %d: %w: %s", d.line, ErrBadLine, excerpt(t, 80))
 		}
-		if bytes.IndexByte(t, '\r') >= 0 || bytes.IndexByte(t, '\n') >= 0 {
-			return dst, fmt.Errorf("line %d: %w: it holds a carriage return", d.line, ErrBadLine)
+		n := len(dst)
+		dst = append(dst, t...)
+		// In valid JSON a carriage return can only be whitespace between
+		// tokens (inside a string it must be escaped). Python readers split
+		// lines on it, so it becomes a space rather than reach stdout.
+		for i := bytes.IndexByte(dst[n:], '\r'); i >= 0; i = bytes.IndexByte(dst[n:], '\r') {
+			dst[n+i] = ' '
 		}
-		return append(dst, t...), nil
+		return dst, nil
 	}
 }
 
