@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/integ/integ/integ/driver"
 	"github.com/integ/integ/requests"
 )
 
@@ -436,7 +437,7 @@ func BenchmarkEmit100MB(b *testing.B) {
 				src := NewSource("sf", eventsConfig{}, WithStreams(NewStream("accounts", row{}, run, PrimaryKey("Id"))))
 				cfg, _ := src.ParseConfig(json.RawMessage(`{"base_url":"http://x"}`))
 				runtime.GC()
-				err := src.Sync(context.Background(), SyncOptions{Config: cfg, Protocol: lineProtocol{}, Output: NewOutput(io.Discard),
+				err := src.Sync(context.Background(), SyncOptions{Config: cfg, Protocol: lineProtocol{}, Output: driver.NewOutput(io.Discard),
 					HTTP: HTTPOptions{Doer: doer}})
 				if err != nil {
 					b.Fatal(err)
