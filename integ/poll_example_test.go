@@ -36,7 +36,7 @@ func ExampleHttpContext_Poll() {
 	defer api.Close()
 
 	accounts := func(c *integ.HttpContext) error {
-		job, err := c.Do(requests.New(api.URL+"/jobs/query").Method(http.MethodPost).JSONBody(map[string]string{"query": "SELECT Id, Name FROM Account"}))
+		job, err := c.Do(requests.New(api.URL + "/jobs/query").Method(http.MethodPost).JSONBody(map[string]string{"query": "SELECT Id, Name FROM Account"}))
 		if err != nil {
 			return err
 		}
