@@ -1,6 +1,7 @@
 package requests
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strconv"
@@ -49,10 +50,12 @@ func (f PaginatorFunc) Next(prev *Request, resp *JSONResponse, count int) (*Requ
 
 // loopGuard remembers, for each run in progress, the tokens it has used.
 // Runs are keyed by the Fingerprint of their latest request, so only the
-// frontier of live runs is kept.
+// frontier of live runs is kept. Tokens are kept as their SHA-256: a run
+// of ten thousand pages held ten thousand URLs that every GC cycle had to
+// scan, while hashes hold no pointers.
 type loopGuard struct {
 	mu     sync.Mutex
-	chains map[string]map[string]bool
+	chains map[string]map[[sha256.Size]byte]struct{}
 }
 
 func (g *loopGuard) Reset() {
@@ -69,18 +72,19 @@ func (g *loopGuard) advance(prevKey, prevToken, nextKey, token string) (repeated
 	defer g.mu.Unlock()
 	seen := g.chains[prevKey]
 	if seen == nil {
-		seen = map[string]bool{} // prev was not handed out by us: a new run
+		seen = map[[sha256.Size]byte]struct{}{} // prev was not handed out by us: a new run
 	}
 	delete(g.chains, prevKey)
 	if prevToken != "" {
-		seen[prevToken] = true
+		seen[sha256.Sum256([]byte(prevToken))] = struct{}{}
 	}
-	if seen[token] {
+	h := sha256.Sum256([]byte(token))
+	if _, ok := seen[h]; ok {
 		return true
 	}
-	seen[token] = true
+	seen[h] = struct{}{}
 	if g.chains == nil {
-		g.chains = map[string]map[string]bool{}
+		g.chains = map[string]map[[sha256.Size]byte]struct{}{}
 	}
 	g.chains[nextKey] = seen
 	return false
