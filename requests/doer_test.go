@@ -138,3 +138,32 @@ func TestDefaultClient(t *testing.T) {
 		t.Errorf("unexpected settings: client timeout %v, transport %+v", c.Timeout, tr)
 	}
 }
+
+// TestHeaderLeavesTheRequestAlone: Header copies the request it changes,
+// so a retried request, and layers further down that add headers or edit
+// the URL, never change the caller's.
+func TestHeaderLeavesTheRequestAlone(t *testing.T) {
+	req, _ := http.NewRequest(http.MethodGet, "https://api.test/x?a=1", nil)
+	req.Header["Accept"] = make([]string, 1, 4) // room to append in place
+	req.Header["Accept"][0] = "application/json"
+	var got *http.Request
+	d := requests.Chain(requests.DoerFunc(func(r *http.Request) (*http.Response, error) {
+		got = r
+		return &http.Response{StatusCode: 200, Body: http.NoBody, Request: r}, nil
+	}), requests.Header("user-agent", "integ-test/1"), func(next requests.Doer) requests.Doer {
+		return requests.DoerFunc(func(r *http.Request) (*http.Response, error) {
+			r.Header.Add("Accept", "text/csv")
+			r.URL.RawQuery += "&b=2"
+			return next.Do(r)
+		})
+	})
+	if _, err := d.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	if ua := got.Header.Get("User-Agent"); ua != "integ-test/1" {
+		t.Errorf("User-Agent = %q", ua)
+	}
+	if req.Header.Get("User-Agent") != "" || len(req.Header["Accept"]) != 1 || req.Header["Accept"][:2][1] != "" || req.URL.RawQuery != "a=1" {
+		t.Errorf("the caller's request changed: header %v, query %q", req.Header, req.URL.RawQuery)
+	}
+}

@@ -135,6 +135,9 @@ func TestCloneIsDeep(t *testing.T) {
 	if a.URL() != "https://api.test/x?a=1" || a.QueryValue("a") != "1" {
 		t.Errorf("original changed: %s", a.URL())
 	}
+	if b.URL() != "https://api.test/x?a=2&b=3" || b.Fingerprint() != "GET https://api.test/x?a=2&b=3\nbody" {
+		t.Errorf("clone's URL %q, fingerprint %q: the URL must follow every setter", b.URL(), b.Fingerprint())
+	}
 	ra, _ := a.Build(context.Background())
 	rb, _ := b.Build(context.Background())
 	if ra.Header.Get("X-A") != "1" || rb.Header.Get("X-A") != "2" {
