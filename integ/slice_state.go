@@ -128,7 +128,7 @@ func (s *sliceState) todo(start, end time.Time, step time.Duration) ([]timeRange
 			return nil
 		}
 		for lo.Before(hi) {
-			if len(out) >= maxWindows {
+			if len(out) >= maxWindows || hi.Sub(lo)/step > maxWindows {
 				return fmt.Errorf("more than %d windows of %v between %s and %s: the stream's Slices step is too short", maxWindows, step, start.Format(time.RFC3339), end.Format(time.RFC3339))
 			}
 			next := lo.Add(step)
