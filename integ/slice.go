@@ -123,16 +123,19 @@ func cursorTime(v gjson.Result) (time.Time, bool) {
 }
 
 // unixCursor reports whether a stream's replication key holds Unix seconds
-// (a number in its schema) rather than a time string.
-func unixCursor(st *Stream, schema *Schema) bool {
-	if schema == nil {
-		schema = st.Schema
+// (a number in its declared schema, else in the plan's) rather than a time
+// string.
+func unixCursor(st *Stream, plan *Schema) bool {
+	segs := SplitKey(st.ReplicationKey)
+	for _, schema := range []*Schema{st.Schema, plan} {
+		if schema == nil {
+			continue
+		}
+		if p, missing := schema.PropertyPath(segs); missing < 0 && p != nil {
+			return p.Type.Has("integer") || p.Type.Has("number")
+		}
 	}
-	if schema == nil {
-		return false
-	}
-	p, missing := schema.PropertyPath(SplitKey(st.ReplicationKey))
-	return missing < 0 && p != nil && (p.Type.Has("integer") || p.Type.Has("number"))
+	return false
 }
 
 // checkSlices rejects sliced streams that cannot be read by windows.
