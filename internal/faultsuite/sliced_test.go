@@ -200,9 +200,15 @@ func TestSlicedCancelThenResume(t *testing.T) {
 // TestSlicedSIGTERMThenResume sends a real SIGTERM to the binary during a
 // concurrent, sliced sync (while one window waits for a page and others
 // read theirs) and resumes from the last STATE it wrote, until a run is
-// left to finish: every event is delivered.
+// left to finish: every event is delivered, in both protocols.
 func TestSlicedSIGTERMThenResume(t *testing.T) {
 	bin := testtap(t)
+	for _, proto := range []string{"singer", "airbyte"} {
+		t.Run(proto, func(t *testing.T) { slicedSIGTERM(t, bin, proto) })
+	}
+}
+
+func slicedSIGTERM(t *testing.T, bin, proto string) {
 	rng := newRand(t, 4)
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer cancel()
@@ -230,6 +236,8 @@ func TestSlicedSIGTERMThenResume(t *testing.T) {
 	cfg := filepath.Join(dir, "c.json")
 	os.WriteFile(cfg, []byte(`{"base_url":"`+srv.URL+`","start_date":"`+start.Format(time.RFC3339)+`"}`), 0o600)
 	statePath := filepath.Join(dir, "state.json")
+	catalog := filepath.Join(dir, "catalog.json")
+	os.WriteFile(catalog, []byte(`{"streams":[{"stream":{"name":"events","json_schema":{},"supported_sync_modes":["full_refresh","incremental"]},"sync_mode":"incremental","destination_sync_mode":"append"}]}`), 0o600)
 
 	const signalled = 3
 	var runs [][]int64
@@ -238,6 +246,9 @@ func TestSlicedSIGTERMThenResume(t *testing.T) {
 			t.Fatalf("%d runs and none finished", run)
 		}
 		args := []string{"--config", cfg}
+		if proto == "airbyte" {
+			args = []string{"read", "--config", cfg, "--catalog", catalog}
+		}
 		if _, err := os.Stat(statePath); err == nil {
 			args = append(args, "--state", statePath)
 		}
@@ -288,7 +299,7 @@ func TestSlicedSIGTERMThenResume(t *testing.T) {
 			break
 		}
 		var ee *exec.ExitError
-		if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(errb.String(), "interrupted") {
+		if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(errb.String()+o, "interrupted") {
 			t.Fatalf("run %d, signalled at request %d: want exit 1 saying the sync was interrupted, got %v:\n%s", run, at, err, errb.String())
 		}
 		if state != nil {
