@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/integ/integ/integ"
+	"github.com/integ/integ/integ/driver"
 	"github.com/integ/integ/protocol/airbyte"
 	"github.com/integ/integ/protocol/singer"
 	"github.com/integ/integ/requests"
@@ -98,10 +99,10 @@ func BenchmarkSlicesQuota(b *testing.B) {
 	ideal := time.Duration(float64(requestsTotal) / rate * float64(time.Second))
 	protocols := []struct {
 		name string
-		new  func() integ.Protocol
+		new  func() driver.Protocol
 	}{
-		{"singer", func() integ.Protocol { return singer.NewProtocol(nil) }},
-		{"airbyte", func() integ.Protocol { return airbyte.NewProtocol(nil, nil) }},
+		{"singer", func() driver.Protocol { return singer.NewProtocol(nil) }},
+		{"airbyte", func() driver.Protocol { return airbyte.NewProtocol(nil, nil) }},
 	}
 	for _, latency := range []time.Duration{100 * time.Millisecond, 500 * time.Millisecond} {
 		for _, proto := range protocols {
@@ -123,7 +124,7 @@ func BenchmarkSlicesQuota(b *testing.B) {
 					ctx, cancel := context.WithTimeout(context.Background(), 10*ideal)
 					start := time.Now()
 					err = src.Sync(ctx, integ.SyncOptions{
-						Config: cfg, Protocol: proto.new(), Output: integ.NewOutput(&out),
+						Config: cfg, Protocol: proto.new(), Output: driver.NewOutput(&out),
 						Now: func() time.Time { return from.Add(days * 24 * time.Hour) },
 					})
 					elapsed := time.Since(start)

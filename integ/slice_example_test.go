@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/integ/integ/integ"
+	"github.com/integ/integ/integ/driver"
 	"github.com/integ/integ/protocol/singer"
 	"github.com/integ/integ/requests"
 	"github.com/tidwall/gjson"
@@ -75,7 +76,7 @@ func ExampleSlices() {
 	cfg, _ := src.ParseConfig(json.RawMessage(`{"base_url":"` + srv.URL + `","start_date":"2024-01-01T00:00:00Z"}`))
 	var out bytes.Buffer
 	err := src.Sync(context.Background(), integ.SyncOptions{
-		Config: cfg, Protocol: singer.NewProtocol(nil), Output: integ.NewOutput(&out),
+		Config: cfg, Protocol: singer.NewProtocol(nil), Output: driver.NewOutput(&out),
 		Now: func() time.Time { return start.AddDate(0, 0, 20) }, // the sync's start: the last window's end
 	})
 	if err != nil {
