@@ -424,8 +424,9 @@ func (p *partition) flush(inv *streamWriter, end, completed bool) error {
 	p.queue = p.queue[:0]
 	inv.buf, p.enc.ends = inv.buf[:0], p.enc.ends[:0]
 	if cs.slices != nil {
-		// A window is claimed once, when its last records are out.
-		if end && completed && cs.slices.complete(inv.window) {
+		// A window is claimed once its last records are out; a Sorted
+		// one's start up to its greatest value written, as it goes.
+		if cs.slices.progress(inv.window, end && completed, inv.info.Stream.Sorted) {
 			r.stateDirty = true
 		}
 	} else if end || inv.info.Stream.Sorted {

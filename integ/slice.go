@@ -36,8 +36,10 @@ import (
 //	{"replication_key": "created", "replication_key_value": 1714000000,
 //	 "slices": [{"start": 1714086400, "end": 1714172800}]}
 //
-// A window is in the state only once all its records are written; a resumed
-// sync reads only the windows not in it. A window that fails ends the
+// A window is in the state only once all its records are written (a Sorted
+// stream's, which come in ascending order, also up to its greatest value
+// written, as its pages go out); a resumed sync reads only what is not in
+// it. Lookback moves the mark back before the windows are planned. A window that fails ends the
 // stream (after the OnError policy), keeping the windows that completed.
 // A sliced stream cannot be a child stream, nor have children.
 func Slices(step time.Duration, start func(c *HttpContext) (time.Time, error)) StreamOption {
@@ -81,6 +83,9 @@ type sliceWindow struct {
 	Slice
 	key  string // gjson path of the replication key
 	unix bool
+
+	written time.Time // the greatest value kept so far
+	claimed time.Time // the end of the progress in the state
 }
 
 // keep reports whether a record belongs to the window. A record without a
@@ -94,7 +99,13 @@ func (w *sliceWindow) keep(rec []byte) bool {
 	if w.unix {
 		t = t.Truncate(time.Second)
 	}
-	return (w.Start.IsZero() || !t.Before(w.Start)) && t.Before(w.End)
+	if (!w.Start.IsZero() && t.Before(w.Start)) || !t.Before(w.End) {
+		return false
+	}
+	if t.After(w.written) {
+		w.written = t
+	}
+	return true
 }
 
 // cursorTime reads a replication value as a time: Unix seconds or a time
@@ -173,6 +184,9 @@ func (e *engine) runSlices(ctx context.Context, r *streamWriter, c *HttpContext)
 		var err error
 		if state, err = parseSliceState(st.Name, st.ReplicationKey, r.prevState, unix); err != nil {
 			return err
+		}
+		if !state.low.IsZero() && st.lookback > 0 {
+			state.low = state.low.Add(-st.lookback) // read again: see Lookback
 		}
 	}
 	var start time.Time

@@ -169,14 +169,24 @@ func minTime(a, b time.Time) time.Time {
 	return b
 }
 
-// complete records a window whose records are all written; it reports
-// whether the state changed.
-func (s *sliceState) complete(w *sliceWindow) bool {
+// progress records what a window has written: all of it when it is
+// complete, or, for a Sorted stream, everything before the greatest value
+// it wrote (records of that value may still come). It reports whether the
+// state changed.
+func (s *sliceState) progress(w *sliceWindow, complete, sorted bool) bool {
 	if !s.track || w == nil {
 		return false
 	}
-	s.add(timeRange{w.Start, w.End})
-	return true
+	switch {
+	case complete:
+		s.add(timeRange{w.Start, w.End})
+		return true
+	case sorted && w.written.After(w.Start) && !w.written.After(w.End) && w.written.After(w.claimed):
+		s.add(timeRange{w.Start, w.written})
+		w.claimed = w.written
+		return true
+	}
+	return false
 }
 
 // bound writes a boundary as the stream's replication values are written.

@@ -13,6 +13,7 @@ import (
 	"github.com/integ/integ/integ"
 	"github.com/integ/integ/integtest"
 	"github.com/integ/integ/internal/testsource"
+	"github.com/integ/integ/requests"
 	"github.com/tidwall/gjson"
 )
 
@@ -179,8 +180,8 @@ func (f *failWindow) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // A window that fails ends the stream with the windows that completed in
-// its state; the resume reads only the others, and the two runs together
-// hold every record.
+// its state, and the failed one's progress (a Sorted stream's); the resume
+// reads only the rest, and the two runs together hold every record.
 func TestSlicedResumeAfterFailure(t *testing.T) {
 	for _, p := range []integtest.Protocol{integtest.Singer, integtest.Airbyte} {
 		t.Run(string(p), func(t *testing.T) {
@@ -195,8 +196,10 @@ func TestSlicedResumeAfterFailure(t *testing.T) {
 			}
 			checkClaims(t, first, api.Events())
 			st := streamState(first.FinalState())
-			if claims(st, minute(20)) || claims(st, minute(29)) {
-				t.Fatalf("the failed window is claimed: %s", st.Raw)
+			// Events are sorted in a window: its first page (20, 21, 22)
+			// is claimed up to its greatest value, which more may share.
+			if !claims(st, minute(21)) || claims(st, minute(22)) || claims(st, minute(29)) {
+				t.Fatalf("the failed window's claim is not [20,22): %s", st.Raw)
 			}
 			fw.mu.Lock()
 			fw.stop = true
@@ -326,5 +329,55 @@ func TestSlicedBadState(t *testing.T) {
 	}
 	if n := len(srv.Requests()); n != 0 {
 		t.Errorf("%d requests", n)
+	}
+}
+
+// A Sorted window's progress claims only what is before its greatest
+// value: records sharing that value on the next page are read on resume.
+func TestSlicedProgressKeepsTies(t *testing.T) {
+	api := testsource.NewServer(testsource.WithPageSize(3))
+	for i, m := range []int{0, 1, 2, 2, 2, 3, 4} {
+		api.Add(fmt.Sprintf("event %d", i), minute(m))
+	}
+	fw := &failWindow{h: api, lo: minute(0)}
+	srv := integtest.NewServer(t, fw)
+	clock := integtest.WithClock(func() time.Time { return minute(10) })
+	cfg := slicedConfig(srv, "max_attempts", 1)
+	first := integtest.Sync(t, testsource.SlicedSource(), cfg, clock, integtest.WithExpectedFailure())
+	st := streamState(first.FinalState())
+	if !claims(st, minute(1)) || claims(st, minute(2)) {
+		t.Errorf("state %s: want [0,2) claimed, 2 not (its page was cut after the first of three)", st.Raw)
+	}
+	fw.mu.Lock()
+	fw.stop = true
+	fw.mu.Unlock()
+	second := integtest.Sync(t, testsource.SlicedSource(), cfg, clock, integtest.WithState(first.FinalState()))
+	if got := ids(append(first.Records("events"), second.Records("events")...)); len(got) != 7 {
+		t.Errorf("%d distinct events over both runs, want 7: %v", len(got), got)
+	}
+}
+
+// Lookback moves a sliced stream's mark back before its windows are
+// planned: late arrivals just below the mark are read again.
+func TestSlicedLookback(t *testing.T) {
+	api := eventsEvery(60)
+	srv := integtest.NewServer(t, api)
+	src := integ.NewSource("lookback", struct {
+		BaseURL string `json:"base_url"`
+	}{}, integ.WithStreams(integ.NewStream("events", testsource.Event{}, func(c *integ.HttpContext) error {
+		w, _ := c.Slice()
+		req := requests.New(srv.URL+"/events").
+			Query("updated_since", w.Start.Format(time.RFC3339)).Query("updated_before", w.End.Format(time.RFC3339))
+		return c.EmitPages(req, requests.PageNumber("page", "", 3, 1, requests.HasMore("next_page")), "data")
+	}, integ.PrimaryKey("id"), integ.Incremental("updated_at"), integ.Lookback(5*time.Minute),
+		integ.Slices(10*time.Minute, nil))))
+	state := `{"bookmarks":{"events":{"replication_key":"updated_at","replication_key_value":"2024-01-01T00:40:00Z"}}}`
+	res := integtest.Sync(t, src, map[string]any{"base_url": srv.URL}, integtest.WithState(json.RawMessage(state)),
+		integtest.WithClock(func() time.Time { return minute(60) }))
+	if w, want := windowsOf(srv), []string{"[35,45)", "[45,55)", "[55,60)"}; !slices.Equal(w, want) {
+		t.Errorf("windows %v, want %v", w, want)
+	}
+	if n := len(ids(res.Records("events"))); n != 25 {
+		t.Errorf("%d events, want 25 (from 5 minutes before the mark)", n)
 	}
 }

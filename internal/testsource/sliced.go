@@ -25,6 +25,7 @@ func SlicedSource() *integ.Source {
 			integ.NewStream("events", Event{}, readWindow,
 				integ.PrimaryKey("id"),
 				integ.Incremental("updated_at"),
+				integ.Sorted(), // ascending in each window: its progress is checkpointed
 				integ.Slices(10*time.Minute, startDate),
 				integ.Description("Events, by windows of updated_at."),
 			),
