@@ -84,7 +84,7 @@ const APIVersion = "2026-09-30.endive"
 // Config is the connector's config.
 type Config struct {
 	APIKey    integ.Secret `json:"api_key" title:"API key" description:"A secret key (sk_live_..., sk_test_...) or a restricted key (rk_...) with read access to the objects to sync; not the publishable key (pk_...). Dashboard: Developers, API keys." pattern:"^(sk|rk)_"`
-	StartDate *time.Time   `json:"start_date,omitempty" title:"Start date" description:"Only objects created at or after this time are synced (RFC 3339). Empty: all of them." format:"date-time" examples:"2024-01-01T00:00:00Z"`
+	StartDate *time.Time   `json:"start_date,omitempty" title:"Start date" description:"Only objects created at or after this time are synced (RFC 3339); balance transactions and events are read from it in time windows, several at once. Empty: all of them, each stream in one pass." format:"date-time" examples:"2024-01-01T00:00:00Z"`
 	BaseURL   string       `json:"base_url" title:"Base URL" description:"Root of the Stripe API, or of a proxy in front of it." default:"https://api.stripe.com" format:"uri" pattern:"^https?://" examples:"https://api.stripe.com"`
 	PageSize  int          `json:"page_size" title:"Page size" description:"Objects asked for per request (Stripe's limit parameter)." default:"100" minimum:"1" maximum:"100"`
 }
