@@ -46,6 +46,10 @@ func Slices(step time.Duration, start func(c *HttpContext) (time.Time, error)) S
 	return func(s *Stream) { s.slices = &sliceSpec{step: step, start: start} }
 }
 
+// Sliced reports whether the stream is read in time windows (see Slices),
+// whose records interleave: their order in the output is not the API's.
+func (s *Stream) Sliced() bool { return s.slices != nil }
+
 // sliceSpec is a stream's Slices declaration.
 type sliceSpec struct {
 	step  time.Duration

@@ -381,3 +381,10 @@ func TestSlicedLookback(t *testing.T) {
 		t.Errorf("%d events, want 25 (from 5 minutes before the mark)", n)
 	}
 }
+
+// The kit's checks on a sliced source: resuming from every checkpoint of
+// either protocol loses no record, and both protocols write the same ones.
+func TestSlicedConformance(t *testing.T) {
+	srv := integtest.NewServer(t, eventsEvery(25))
+	integtest.Conformance(t, testsource.SlicedSource(), slicedConfig(srv), integtest.WithClock(func() time.Time { return minute(30) }))
+}
