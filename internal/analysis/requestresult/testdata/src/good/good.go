@@ -1,0 +1,38 @@
+package good
+
+import (
+	"fmt"
+
+	"github.com/integ/integ/requests"
+)
+
+type client struct{ base *requests.Request }
+
+var base = requests.New("https://x.test").Header("Accept", "application/json")
+
+func used(c *client, page int) (*requests.Request, error) {
+	req := base.Query("limit", "100")
+	req = req.SetQuery("page", fmt.Sprint(page))
+	c.base = c.base.Header("X", "y")
+	var reqs []*requests.Request
+	reqs = append(reqs, req.Clone(), requests.New("https://x.test/2"))
+	_ = reqs
+	req.QueryValue("page") // not a builder: returns a string
+	req.URL()
+	requests.Next(req) // two results: another analyzer's business
+	requests.Apply(req, func(r *requests.Request) *requests.Request { return r.Method("POST") })
+	fmt.Println(req.Query("a", "b"))
+	if r := req.Query("x", "1"); r != nil {
+		return r, nil
+	}
+	return req.Method("POST"), nil
+}
+
+type Request struct{}
+
+func (r *Request) Query(k, v string) *Request { return r }
+
+func others(r *Request) {
+	requests.NewLimiter() // another type of the requests package
+	r.Query("a", "b")     // a Request type of another package
+}
