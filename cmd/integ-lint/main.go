@@ -1,11 +1,13 @@
 // Command integ-lint runs the project's own analyzers in one pass over the
-// module, and is what make lint runs:
+// module; make lint runs it as
 //
-//		go run ./cmd/integ-lint ./...
+//	go run ./cmd/integ-lint ./...
 //
-//	  - barego: no bare go statements outside internal/conc (flag -barego.allow);
-//	  - requestresult: no discarded *requests.Request results (the builder is
-//	    immutable, so req.Query(k, v) as a statement does nothing).
+// The analyzers:
+//
+//   - barego: no bare go statements outside internal/conc (flag -barego.allow)
+//   - requestresult: no discarded *requests.Request results (the builder is
+//     immutable, so req.Query(k, v) as a statement does nothing)
 //
 // -fix applies the suggested fixes (req = req.Query(k, v)). cmd/barego still
 // runs barego alone.
