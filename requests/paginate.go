@@ -166,7 +166,7 @@ func (p *offsetPaginator) Next(prev *Request, _ *JSONResponse, count int) (*Requ
 	}
 	n := prev.Clone().SetQuery(p.offsetParam, strconv.Itoa(off+count))
 	if p.limitParam != "" && p.size > 0 {
-		n.SetQuery(p.limitParam, strconv.Itoa(p.size))
+		n = n.SetQuery(p.limitParam, strconv.Itoa(p.size))
 	}
 	return n, nil
 }
@@ -202,7 +202,7 @@ func (p *pagePaginator) Next(prev *Request, _ *JSONResponse, count int) (*Reques
 	}
 	n := prev.Clone().SetQuery(p.pageParam, strconv.Itoa(page+1))
 	if p.sizeParam != "" && p.size > 0 {
-		n.SetQuery(p.sizeParam, strconv.Itoa(p.size))
+		n = n.SetQuery(p.sizeParam, strconv.Itoa(p.size))
 	}
 	return n, nil
 }

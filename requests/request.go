@@ -211,7 +211,7 @@ func (r *Request) SetBodyField(field string, value json.RawMessage) *Request {
 	out.WriteByte('}')
 	r.body = out.Bytes()
 	if r.header.Get("Content-Type") == "" {
-		r.Header("Content-Type", "application/json")
+		r = r.Header("Content-Type", "application/json")
 	}
 	return r
 }
