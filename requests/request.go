@@ -15,6 +15,12 @@
 //	)
 //	resp, err := requests.Do(ctx, doer, requests.New(url).Query("limit", "100"), 0)
 //
+// A Request is immutable: New(url).Query(k, v).Header(k, v) makes a new
+// request at each step and never changes the one it started from, so a
+// base request can be kept and shared by streams, pages and concurrent
+// partitions. Assign the result, req = req.Query(k, v): a builder call used
+// as a statement does nothing, and make lint (cmd/integ-lint) reports it.
+//
 // The package depends on nothing else in this module.
 package requests
 
