@@ -180,3 +180,46 @@ func TestSharedBaseConcurrent(t *testing.T) {
 		t.Errorf("shared base changed:\nbefore:\n%s\nafter:\n%s", before, after)
 	}
 }
+
+// FuzzBuilderImmutable applies a fuzzed sequence of builder calls, each to
+// the previous result, and checks that no call changes any request made
+// before it (shared query, header and body storage included).
+func FuzzBuilderImmutable(f *testing.F) {
+	f.Add("https://api.test/x?a=1&b=%2f", "page", "2", []byte(`{"q":1}`), []byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 3})
+	f.Add("https://api.test/x", "", "", []byte(nil), []byte{0, 0, 0, 1, 1, 9})
+	f.Add("://bad?x=%zz#f", "Content-Type", "text/plain", []byte(`[]`), []byte{3, 7, 6, 8})
+	f.Fuzz(func(t *testing.T, rawURL, k, v string, body []byte, ops []byte) {
+		if len(ops) > 64 {
+			ops = ops[:64]
+		}
+		ops1 := []func(*requests.Request) *requests.Request{
+			func(r *requests.Request) *requests.Request { return r.Query(k, v) },
+			func(r *requests.Request) *requests.Request { return r.SetQuery(k, v) },
+			func(r *requests.Request) *requests.Request { return r.Query(v, k) },
+			func(r *requests.Request) *requests.Request { return r.Header("X-"+k, v) },
+			func(r *requests.Request) *requests.Request { return r.Method(http.MethodPost) },
+			func(r *requests.Request) *requests.Request { return r.Body(body) },
+			func(r *requests.Request) *requests.Request { return r.JSONBody(map[string]string{k: v}) },
+			func(r *requests.Request) *requests.Request { return r.SetBodyField(k, json.RawMessage(strconv.Quote(v))) },
+			func(r *requests.Request) *requests.Request { return r.Resolve(v) },
+			func(r *requests.Request) *requests.Request { return r.Clone() },
+		}
+		reqs := []*requests.Request{requests.New(rawURL)}
+		snaps := []string{snapshot(t, reqs[0])}
+		for _, op := range ops {
+			// Derive from the latest or, when the high bit is set, from an
+			// earlier one, so siblings share storage.
+			from := len(reqs) - 1
+			if op&0x80 != 0 {
+				from = int(op>>4) % len(reqs)
+			}
+			n := ops1[int(op&0x0f)%len(ops1)](reqs[from])
+			reqs, snaps = append(reqs, n), append(snaps, snapshot(t, n))
+			for i, r := range reqs {
+				if got := snapshot(t, r); got != snaps[i] {
+					t.Fatalf("request %d changed after op %d:\nbefore:\n%s\nafter:\n%s", i, op, snaps[i], got)
+				}
+			}
+		}
+	})
+}
