@@ -200,7 +200,9 @@ func FuzzBuilderImmutable(f *testing.F) {
 			func(r *requests.Request) *requests.Request { return r.Method(http.MethodPost) },
 			func(r *requests.Request) *requests.Request { return r.Body(body) },
 			func(r *requests.Request) *requests.Request { return r.JSONBody(map[string]string{k: v}) },
-			func(r *requests.Request) *requests.Request { return r.SetBodyField(k, json.RawMessage(strconv.Quote(v))) },
+			func(r *requests.Request) *requests.Request {
+				return r.SetBodyField(k, json.RawMessage(strconv.Quote(v)))
+			},
 			func(r *requests.Request) *requests.Request { return r.Resolve(v) },
 			func(r *requests.Request) *requests.Request { return r.Clone() },
 		}
