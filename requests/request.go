@@ -297,7 +297,14 @@ func (r *Request) URL() string {
 	if len(r.query) == 0 {
 		return r.base
 	}
+	// One allocation for the usual URL: its size unescaped, plus room for a
+	// few escapes.
+	n := len(r.base) + 16
+	for _, p := range r.query {
+		n += 2 + len(p.raw) + len(p.key) + len(p.value)
+	}
 	var sb strings.Builder
+	sb.Grow(n)
 	sb.WriteString(r.base)
 	for i, p := range r.query {
 		if i == 0 {
