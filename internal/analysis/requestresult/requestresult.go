@@ -6,9 +6,11 @@
 // nothing. Such a call was correct while the builder mutated its receiver,
 // which makes it an easy leftover to miss. The analyzer reports any call
 // whose only result is a *requests.Request that is discarded: as an
-// expression statement, assigned to _, or under go or defer. That covers
-// builder methods, method values and expressions, functions stored in
-// struct fields and requests.New itself. Test files are checked too.
+// expression statement, assigned to _, under go or defer, or assigned to a
+// variable that is never read again (req = req.Query(k, v) in a helper that
+// returns nothing, found in SSA form). That covers builder methods, method
+// values and expressions, functions stored in struct fields and
+// requests.New itself. Test files are checked too.
 package requestresult
 
 import (
@@ -20,8 +22,10 @@ import (
 	"go/types"
 
 	"golang.org/x/tools/go/analysis"
+	"golang.org/x/tools/go/analysis/passes/buildssa"
 	"golang.org/x/tools/go/analysis/passes/inspect"
 	"golang.org/x/tools/go/ast/inspector"
+	"golang.org/x/tools/go/ssa"
 	"golang.org/x/tools/go/types/typeutil"
 )
 
@@ -36,11 +40,17 @@ var Analyzer = &analysis.Analyzer{
 		"request. A builder call whose result is dropped does nothing; assign it,\n" +
 		"as in req = req.Query(k, v).",
 	URL:      "https://pkg.go.dev/github.com/integ/integ/internal/analysis/requestresult",
-	Requires: []*analysis.Analyzer{inspect.Analyzer},
+	Requires: []*analysis.Analyzer{inspect.Analyzer, buildssa.Analyzer},
 	Run:      run,
 }
 
 func run(pass *analysis.Pass) (any, error) {
+	reported := map[token.Pos]bool{} // by the call's Lparen, which SSA calls carry
+	report := func(call *ast.CallExpr, stmt *ast.ExprStmt, where string) {
+		if check(pass, call, stmt, where) {
+			reported[call.Lparen] = true
+		}
+	}
 	insp := pass.ResultOf[inspect.Analyzer].(*inspector.Inspector)
 	nodes := []ast.Node{
 		(*ast.ExprStmt)(nil), (*ast.AssignStmt)(nil), (*ast.ValueSpec)(nil),
@@ -50,12 +60,12 @@ func run(pass *analysis.Pass) (any, error) {
 		switch n := n.(type) {
 		case *ast.ExprStmt:
 			if call, ok := ast.Unparen(n.X).(*ast.CallExpr); ok {
-				check(pass, call, n, "")
+				report(call, n, "")
 			}
 		case *ast.GoStmt:
-			check(pass, n.Call, nil, " under go")
+			report(n.Call, nil, " under go")
 		case *ast.DeferStmt:
-			check(pass, n.Call, nil, " under defer")
+			report(n.Call, nil, " under defer")
 		case *ast.AssignStmt:
 			// _ = req.Query(k, v), and _, _ = a.Header(...), b.Header(...)
 			if len(n.Lhs) != len(n.Rhs) {
@@ -63,7 +73,7 @@ func run(pass *analysis.Pass) (any, error) {
 			}
 			for i, rhs := range n.Rhs {
 				if call, ok := ast.Unparen(rhs).(*ast.CallExpr); ok && isBlank(n.Lhs[i]) {
-					check(pass, call, nil, " (assigned to _)")
+					report(call, nil, " (assigned to _)")
 				}
 			}
 		case *ast.ValueSpec:
@@ -72,20 +82,52 @@ func run(pass *analysis.Pass) (any, error) {
 			}
 			for i, v := range n.Values {
 				if call, ok := ast.Unparen(v).(*ast.CallExpr); ok && n.Names[i].Name == "_" {
-					check(pass, call, nil, " (assigned to _)")
+					report(call, nil, " (assigned to _)")
 				}
 			}
 		}
 	})
+	deadStores(pass, reported)
 	return nil, nil
 }
 
-// check reports call when its only result is a *requests.Request. stmt,
+// deadStores reports builder results that SSA shows are never used though
+// the AST assigns them: req = req.Query(k, v) with req never read again.
+// Calls already reported from the AST (statements, _ =) are skipped.
+func deadStores(pass *analysis.Pass, reported map[token.Pos]bool) {
+	for _, fn := range pass.ResultOf[buildssa.Analyzer].(*buildssa.SSA).SrcFuncs {
+		for _, b := range fn.Blocks {
+			for _, instr := range b.Instrs {
+				call, ok := instr.(*ssa.Call)
+				if !ok || reported[call.Pos()] || !isRequestPtr(call.Type()) {
+					continue
+				}
+				if refs := call.Referrers(); refs != nil && len(*refs) > 0 {
+					continue
+				}
+				what := "this call's *requests.Request result"
+				if callee := call.Call.StaticCallee(); callee != nil {
+					if f, ok := callee.Object().(*types.Func); ok {
+						what = "the result of " + name(f)
+					}
+				}
+				pass.Report(analysis.Diagnostic{
+					Pos: call.Pos(),
+					Message: what + " is assigned but never used: the request builder is immutable, " +
+						"so the call changes nothing; return the new request, or use it",
+				})
+			}
+		}
+	}
+}
+
+// check reports call, and says so, when its only result is a
+// *requests.Request. stmt,
 // when not nil, is the expression statement holding call, for which a fix
 // assigning the result back to the chain's receiver is offered.
-func check(pass *analysis.Pass, call *ast.CallExpr, stmt *ast.ExprStmt, where string) {
+func check(pass *analysis.Pass, call *ast.CallExpr, stmt *ast.ExprStmt, where string) bool {
 	if !isRequestPtr(pass.TypesInfo.TypeOf(call)) {
-		return
+		return false
 	}
 	what := "this call's *requests.Request result"
 	if fn, ok := typeutil.Callee(pass.TypesInfo, call).(*types.Func); ok {
@@ -110,6 +152,7 @@ func check(pass *analysis.Pass, call *ast.CallExpr, stmt *ast.ExprStmt, where st
 	d.Message = fmt.Sprintf("%s is unused%s: the request builder is immutable, so the call changes nothing; %s",
 		what, where, hint)
 	pass.Report(d)
+	return true
 }
 
 // chainReceiver returns the variable or field a chain of builder calls

@@ -35,3 +35,23 @@ func discarded(req *requests.Request) {
 }
 
 var _ = requests.New("https://x.test") // want `the result of requests.New is unused \(assigned to _\)`
+
+// addSince looked right while the builder mutated: now it changes nothing.
+func addSince(req *requests.Request, since string) {
+	if since != "" {
+		req = req.Query("since", since) // want `the result of \(\*requests.Request\).Query is assigned but never used`
+	}
+}
+
+func lastAssignment(req *requests.Request) string {
+	u := req.URL()
+	req = req.Header("X", "y") // want `the result of \(\*requests.Request\).Header is assigned but never used`
+	return u
+}
+
+func unusedClosure(req *requests.Request) func() {
+	return func() {
+		next := req.SetQuery("page", "2") // want `SetQuery is assigned but never used`
+		_ = next
+	}
+}

@@ -36,3 +36,33 @@ func others(r *Request) {
 	requests.NewLimiter() // another type of the requests package
 	r.Query("a", "b")     // a Request type of another package
 }
+
+func branches(req *requests.Request, since string) *requests.Request {
+	if since != "" {
+		req = req.Query("since", since)
+	}
+	return req
+}
+
+func loop(req *requests.Request, n int) []string {
+	var urls []string
+	for i := range n {
+		req = req.SetQuery("page", fmt.Sprint(i))
+		urls = append(urls, req.URL())
+	}
+	return urls
+}
+
+func captured(req *requests.Request) func() string {
+	f := func() string { return req.URL() }
+	req = req.Query("late", "1") // read by f through the shared variable
+	return f
+}
+
+func pointer(req **requests.Request) {
+	*req = (*req).Query("a", "b")
+}
+
+func field(c *client) {
+	c.base = c.base.Method("POST")
+}
