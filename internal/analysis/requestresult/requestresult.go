@@ -122,9 +122,9 @@ func deadStores(pass *analysis.Pass, reported map[token.Pos]bool) {
 }
 
 // check reports call, and says so, when its only result is a
-// *requests.Request. stmt,
-// when not nil, is the expression statement holding call, for which a fix
-// assigning the result back to the chain's receiver is offered.
+// *requests.Request. stmt, when not nil, is the expression statement
+// holding call, for which a fix assigning the result back to the chain's
+// receiver is offered.
 func check(pass *analysis.Pass, call *ast.CallExpr, stmt *ast.ExprStmt, where string) bool {
 	if !isRequestPtr(pass.TypesInfo.TypeOf(call)) {
 		return false
