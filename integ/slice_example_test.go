@@ -39,7 +39,7 @@ func ExampleSlices() {
 		}
 		req := requests.New(cfg.BaseURL + "/v1/charges")
 		if w, ok := c.Slice(); ok { // not in a check
-			req.Query("created[gte]", strconv.FormatInt(w.Start.Unix(), 10)).
+			req = req.Query("created[gte]", strconv.FormatInt(w.Start.Unix(), 10)).
 				Query("created[lt]", strconv.FormatInt(w.End.Unix(), 10))
 		}
 		return c.EmitPages(req, requests.LastRecordCursor("data", "id", "starting_after", requests.HasMore("has_more")), "data")

@@ -140,15 +140,15 @@ func list(name string, params ...string) integ.RunnerFunc {
 		}
 		req := get(cfg, name)
 		for i := 0; i+1 < len(params); i += 2 {
-			req.Query(params[i], params[i+1])
+			req = req.Query(params[i], params[i+1])
 		}
 		if w, ok := c.Slice(); ok {
 			if !w.Start.IsZero() {
-				req.Query("created[gte]", strconv.FormatInt(w.Start.Unix(), 10))
+				req = req.Query("created[gte]", strconv.FormatInt(w.Start.Unix(), 10))
 			}
-			req.Query("created[lt]", strconv.FormatInt(w.End.Unix(), 10))
+			req = req.Query("created[lt]", strconv.FormatInt(w.End.Unix(), 10))
 		} else if from, ok := createdFrom(c, cfg); ok {
-			req.Query("created[gte]", strconv.FormatInt(from, 10))
+			req = req.Query("created[gte]", strconv.FormatInt(from, 10))
 		}
 		return c.EmitPages(req, pages, "data")
 	}

@@ -50,9 +50,9 @@ func readWindow(c *integ.HttpContext) error {
 	req := requests.New(strings.TrimRight(cfg.BaseURL, "/") + "/events")
 	if w, ok := c.Slice(); ok {
 		if !w.Start.IsZero() {
-			req.Query("updated_since", w.Start.UTC().Format(time.RFC3339Nano))
+			req = req.Query("updated_since", w.Start.UTC().Format(time.RFC3339Nano))
 		}
-		req.Query("updated_before", w.End.UTC().Format(time.RFC3339Nano))
+		req = req.Query("updated_before", w.End.UTC().Format(time.RFC3339Nano))
 	}
 	return emitPages(c, req)
 }
