@@ -102,7 +102,7 @@ func (s *Session) authMiddleware(src *Source, cfg *Config, o HTTPOptions) ([]req
 					s.AddSecret(t.RefreshToken)
 				})
 			}
-			mws = append(mws, requests.Authorize(&sessionAuth{a: a, s: s}))
+			mws = append(mws, requests.Authorize(s.scopeAuth(&sessionAuth{a: a, s: s}, cfg)))
 		}
 	}
 	s.mu.Lock()
