@@ -167,4 +167,3 @@ func FuzzHostsAdd(f *testing.F) {
 		}
 	})
 }
-
