@@ -37,6 +37,8 @@ type Source struct {
 	adaptive     func() *requests.Adaptive
 	err          error
 
+	endpointLimits []requests.EndpointLimit // see WithEndpointLimit
+
 	partitionParallel int // see WithPartitionParallelism
 }
 
