@@ -87,3 +87,42 @@ func TestCredentialsStayOnTheSourcesHosts(t *testing.T) {
 		})
 	}
 }
+
+// TestRedirectElsewhereLosesCredentials: through the run's default client,
+// an API that redirects a download to another host (S3) does not pass the
+// API key on.
+func TestRedirectElsewhereLosesCredentials(t *testing.T) {
+	var cdnSaw, apiSaw string
+	cdn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cdnSaw = r.Header.Get("X-Api-Key") + r.URL.Query().Get("api_key")
+		w.Write([]byte(`{"id":1}`))
+	}))
+	defer cdn.Close()
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		apiSaw = r.Header.Get("X-Api-Key")
+		http.Redirect(w, r, cdn.URL+"/signed/export.json?X-Amz-Signature=abc", http.StatusFound)
+	}))
+	defer api.Close()
+	src := NewSource("t", struct {
+		BaseURL string `json:"base_url"`
+	}{},
+		WithAuth(func(cfg *Config, s *Session) (requests.Authenticator, error) {
+			return requests.APIKeyHeader("X-Api-Key", "", "key-123"), nil
+		}),
+		WithStreams(NewStream("export", struct {
+			ID int `json:"id"`
+		}{}, func(c *HttpContext) error { return c.EmitObject(requests.New(api.URL + "/v1/export")) })))
+	cfg, err := src.ParseConfig(json.RawMessage(`{"base_url":"` + api.URL + `"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var out bytes.Buffer
+	if err := src.Sync(ctx, SyncOptions{Config: cfg, Protocol: &lineProtocol{}, Output: NewOutput(&out)}); err != nil {
+		t.Fatal(err)
+	}
+	if apiSaw != "key-123" || cdnSaw != "" {
+		t.Fatalf("the API saw key %q, the CDN %q; want the key at the API only", apiSaw, cdnSaw)
+	}
+}
