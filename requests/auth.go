@@ -68,7 +68,7 @@ func Authorize(a Authenticator) Middleware {
 // authorized returns a clone of req with credentials, its context noting
 // what they are so that a redirect elsewhere drops them.
 func authorized(a Authenticator, req *http.Request) (*http.Request, error) {
-	c := &credentials{origin: origin(req.URL)}
+	c := &credentials{from: req.URL}
 	if s, ok := a.(*scoped); ok {
 		c.hosts = s.hosts
 	} else if s, ok := a.(*scopedHooks); ok {

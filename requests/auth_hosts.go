@@ -18,7 +18,7 @@ import (
 // Hosts is safe for concurrent use; hosts may be added while requests run.
 type Hosts struct {
 	mu      sync.RWMutex
-	origins []string
+	origins []originKey
 	adopt   bool // the next origin asked about joins the set
 }
 
@@ -85,36 +85,45 @@ func (h *Hosts) Allows(u *url.URL) bool {
 func (h *Hosts) String() string {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	return strings.Join(h.origins, ", ")
+	var sb strings.Builder
+	for i, o := range h.origins {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString(o.scheme + "://" + o.host + ":" + o.port)
+	}
+	return sb.String()
 }
 
+// originKey is an origin: scheme, host and port, lower case, with the
+// scheme's default port spelled out so that https://x and https://x:443
+// are one. Comparing two allocates nothing.
+type originKey struct{ scheme, host, port string }
+
 // originOf parses a URL or a bare host into an origin.
-func originOf(s string) (string, error) {
+func originOf(s string) (originKey, error) {
 	s = strings.TrimSpace(s)
 	if !strings.Contains(s, "://") {
 		s = "https://" + s
 	}
 	u, err := url.Parse(s)
 	if err != nil || u.Hostname() == "" {
-		return "", fmt.Errorf("%w in %q", ErrNoHost, RedactURL(s))
+		return originKey{}, fmt.Errorf("%w in %q", ErrNoHost, RedactURL(s))
 	}
 	return origin(u), nil
 }
 
-// origin is scheme://host:port, lower case, with the scheme's default port
-// spelled out so that https://x and https://x:443 are one origin.
-func origin(u *url.URL) string {
-	scheme := strings.ToLower(u.Scheme)
-	port := u.Port()
-	if port == "" {
-		switch scheme {
+func origin(u *url.URL) originKey {
+	o := originKey{scheme: strings.ToLower(u.Scheme), host: strings.ToLower(u.Hostname()), port: u.Port()}
+	if o.port == "" {
+		switch o.scheme {
 		case "http":
-			port = "80"
+			o.port = "80"
 		case "https":
-			port = "443"
+			o.port = "443"
 		}
 	}
-	return scheme + "://" + strings.ToLower(u.Hostname()) + ":" + port
+	return o
 }
 
 // ScopeTo restricts a to the origins in h: a request to any other goes out
@@ -162,22 +171,24 @@ type credKey struct{}
 // credentials are what an authenticator put on one request, and where
 // they may go.
 type credentials struct {
-	origin  string
-	hosts   *Hosts // nil: the request's own origin only
+	from    *url.URL // the authorized request's URL: its origin is computed on a redirect only
+	hosts   *Hosts   // nil: the request's own origin only
 	headers []string
 	params  []string
+	buf     [2]string // headers' first storage: most authenticators set one
 }
 
 func (c *credentials) allows(u *url.URL) bool {
 	if c.hosts != nil {
 		return c.hosts.Allows(u)
 	}
-	return origin(u) == c.origin
+	return origin(u) == origin(c.from)
 }
 
 // record notes the headers and query parameters that differ between the
 // request before and after authorizing.
 func (c *credentials) record(before, after *http.Request) {
+	c.headers = c.buf[:0]
 	for k, v := range after.Header {
 		if !slices.Equal(before.Header[k], v) {
 			c.headers = append(c.headers, k)
