@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/integ/integ/integ/driver"
 	"github.com/integ/integ/requests"
 )
 
@@ -74,7 +75,7 @@ func TestCredentialsStayOnTheSourcesHosts(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			var out bytes.Buffer
-			if err := src.Sync(ctx, SyncOptions{Config: cfg, Protocol: &lineProtocol{}, Output: NewOutput(&out)}); err != nil {
+			if err := src.Sync(ctx, SyncOptions{Config: cfg, Protocol: &lineProtocol{}, Output: driver.NewOutput(&out)}); err != nil {
 				t.Fatal(err)
 			}
 			mu.Lock()
@@ -119,7 +120,7 @@ func TestRedirectElsewhereLosesCredentials(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	var out bytes.Buffer
-	if err := src.Sync(ctx, SyncOptions{Config: cfg, Protocol: &lineProtocol{}, Output: NewOutput(&out)}); err != nil {
+	if err := src.Sync(ctx, SyncOptions{Config: cfg, Protocol: &lineProtocol{}, Output: driver.NewOutput(&out)}); err != nil {
 		t.Fatal(err)
 	}
 	if apiSaw != "key-123" || cdnSaw != "" {

@@ -13,6 +13,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/integ/integ/integ/driver"
 	"github.com/integ/integ/requests"
 )
 
@@ -66,7 +67,7 @@ func TestEndpointLimitWithinTheRunsBudget(t *testing.T) {
 					t.Fatal(err)
 				}
 				var out bytes.Buffer
-				if err := src.Sync(context.Background(), SyncOptions{Config: cfg, Protocol: &lineProtocol{}, Output: NewOutput(&out), HTTP: HTTPOptions{Doer: api}}); err != nil {
+				if err := src.Sync(context.Background(), SyncOptions{Config: cfg, Protocol: &lineProtocol{}, Output: driver.NewOutput(&out), HTTP: HTTPOptions{Doer: api}}); err != nil {
 					t.Fatal(err)
 				}
 				most := func(at []time.Time) int {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/integ/integ/integ/driver"
 	"github.com/integ/integ/requests"
 )
 
@@ -47,7 +48,7 @@ func TestDroppedBodyDoesNotStarveTheSync(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var out bytes.Buffer
-	if err := src.Sync(ctx, SyncOptions{Config: cfg, Protocol: &lineProtocol{}, Output: NewOutput(&out)}); err != nil {
+	if err := src.Sync(ctx, SyncOptions{Config: cfg, Protocol: &lineProtocol{}, Output: driver.NewOutput(&out)}); err != nil {
 		t.Fatalf("sync: %v", err)
 	}
 	if !strings.Contains(out.String(), "next") {
