@@ -167,3 +167,30 @@ func FuzzHostsAdd(f *testing.F) {
 		}
 	})
 }
+
+// TestUnscopedHost401RenewsNothing: a 401 from a host that was sent no
+// credentials says nothing about the token: no renewal, no resend.
+func TestUnscopedHost401RenewsNothing(t *testing.T) {
+	ts := newTokenServer(t, "rt-0")
+	tokSrv := httptest.NewServer(ts)
+	defer tokSrv.Close()
+	api := httptest.NewServer(http.HandlerFunc(ts.api))
+	defer api.Close()
+	calls := 0
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	defer other.Close()
+	a := requests.OAuth2ClientCredentials(requests.OAuth2Options{TokenURL: tokSrv.URL, ClientID: "c", ClientSecret: "s"})
+	d := requests.Chain(http.DefaultClient, requests.Authorize(requests.ScopeTo(a, requests.NewHosts(api.URL))))
+	if resp, _ := get(t, d, api.URL); resp.StatusCode != 200 {
+		t.Fatalf("API: %d", resp.StatusCode)
+	}
+	if resp, _ := get(t, d, other.URL); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("other host: %d", resp.StatusCode)
+	}
+	if calls != 1 || ts.count() != 1 {
+		t.Fatalf("other host asked %d times, token endpoint %d times; want 1 and 1", calls, ts.count())
+	}
+}
