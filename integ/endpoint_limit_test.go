@@ -17,6 +17,11 @@ import (
 	"github.com/integ/integ/requests"
 )
 
+// searchConfig is a config with the searches' rate in it.
+type searchConfig struct {
+	SearchRate float64 `json:"search_requests_per_second" default:"2"`
+}
+
 // TestEndpointLimitWithinTheRunsBudget: with requests_per_second 10, a
 // source's search endpoint limited to 4 a second gets no more, while a
 // stream of other requests syncs beside it at the rest of the budget
@@ -59,10 +64,10 @@ func TestEndpointLimitWithinTheRunsBudget(t *testing.T) {
 				if limited {
 					opts = append(opts, WithEndpointLimit(func(r *http.Request) bool {
 						return r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/search")
-					}, 2, 1))
+					}, func(c searchConfig) (float64, int) { return c.SearchRate, 1 }))
 				}
-				src := NewSource("t", struct{}{}, opts...)
-				cfg, err := src.ParseConfig(json.RawMessage(`{"requests_per_second":10,"max_parallel_streams":2}`))
+				src := NewSource("t", searchConfig{}, opts...)
+				cfg, err := src.ParseConfig(json.RawMessage(`{"requests_per_second":10,"max_parallel_streams":2,"search_requests_per_second":2}`))
 				if err != nil {
 					t.Fatal(err)
 				}

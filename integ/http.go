@@ -62,7 +62,10 @@ func (s *Source) buildHTTP(cfg *Config, o HTTPOptions) (*httpEnv, error) {
 	}
 	// A class with a rate of its own waits for its turn outside the run's
 	// budget and spends it inside, as it goes (WithEndpointLimit).
-	endpoints := requests.NewEndpointLimiter(s.endpointLimits...)
+	endpoints, err := s.endpointLimiter(cfg)
+	if err != nil {
+		return nil, err
+	}
 	mws = append(mws, endpoints.Gate())
 	// Slots outside the rate limit: a request waits for a slot, then for
 	// its turn, so requests freed together by slots still keep the rate.

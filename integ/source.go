@@ -37,7 +37,7 @@ type Source struct {
 	adaptive     func() *requests.Adaptive
 	err          error
 
-	endpointLimits []requests.EndpointLimit // see WithEndpointLimit
+	endpointLimits []endpointLimitFunc // see WithEndpointLimit
 
 	partitionParallel int // see WithPartitionParallelism
 }
