@@ -11,8 +11,9 @@ import (
 // too (a URL, or a bare host for https). Credentials go only to the
 // config's base_url (when it has one) and the hosts named here; any other
 // host (a paginator's next URL, a redirect, a signed download link) is
-// sent the request without them. Without a base_url, the host of the
-// first authorized request joins them (trust on first use). Call it from the WithAuth function, or when
+// sent the request without them. A source that names no host (no base_url,
+// no AllowHost before its first request) sends them to the host of its
+// first request (trust on first use). Call it from the WithAuth function, or when
 // the host is learned (an OAuth token's instance_url, from OnToken).
 func (s *Session) AllowHost(urlOrHost string) error {
 	return s.authHosts().Add(urlOrHost)

@@ -41,12 +41,14 @@ func TestCredentialsStayOnTheSourcesHosts(t *testing.T) {
 	defer api.Close()
 
 	cases := []struct {
-		name   string
-		config string
-		want   map[string]string
+		name     string
+		config   string
+		instance bool // the source allows the instance's host
+		want     map[string]string
 	}{
-		{"base_url", `{"base_url":"` + api.URL + `/v1"}`, map[string]string{"api": "key-123", "cdn": "", "instance": "key-123"}},
-		{"first request's host", `{}`, map[string]string{"api": "key-123", "cdn": "", "instance": "key-123"}},
+		{"base_url and an allowed host", `{"base_url":"` + api.URL + `/v1"}`, true, map[string]string{"api": "key-123", "cdn": "", "instance": "key-123"}},
+		{"an allowed host only", `{}`, true, map[string]string{"api": "", "cdn": "", "instance": "key-123"}},
+		{"first request's host", `{}`, false, map[string]string{"api": "key-123", "cdn": "", "instance": ""}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -55,8 +57,10 @@ func TestCredentialsStayOnTheSourcesHosts(t *testing.T) {
 				BaseURL string `json:"base_url,omitempty"`
 			}{},
 				WithAuth(func(cfg *Config, s *Session) (requests.Authenticator, error) {
-					if err := s.AllowHost(instance.URL); err != nil {
-						return nil, err
+					if tc.instance {
+						if err := s.AllowHost(instance.URL); err != nil {
+							return nil, err
+						}
 					}
 					return requests.APIKeyHeader("X-Api-Key", "", "key-123"), nil
 				}),

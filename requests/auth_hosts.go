@@ -19,7 +19,7 @@ import (
 type Hosts struct {
 	mu      sync.RWMutex
 	origins []originKey
-	adopt   bool // the next origin asked about joins the set
+	adopt   bool // the first origin asked about joins an empty set
 }
 
 // NewHosts returns the set of the given hosts: URLs
@@ -53,9 +53,9 @@ func (h *Hosts) Add(urlOrHost string) error {
 	return nil
 }
 
-// AdoptFirst makes the set take the origin of the first request it is
-// asked about (trust on first use), for sources that name no base URL: a
-// run's first authorized request goes to its API. It returns h.
+// AdoptFirst makes a set that is still empty take the origin of the first
+// request it is asked about (trust on first use), for sources that name no
+// host: a run's first authorized request goes to its API. It returns h.
 func (h *Hosts) AdoptFirst() *Hosts {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -67,15 +67,14 @@ func (h *Hosts) AdoptFirst() *Hosts {
 func (h *Hosts) Allows(u *url.URL) bool {
 	o := origin(u)
 	h.mu.RLock()
-	ok, adopt := slices.Contains(h.origins, o), h.adopt
+	ok, adopt := slices.Contains(h.origins, o), h.adopt && len(h.origins) == 0
 	h.mu.RUnlock()
 	if ok || !adopt {
 		return ok
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.adopt { // two first requests: one wins
-		h.adopt = false
+	if len(h.origins) == 0 { // two first requests: one wins
 		h.origins = append(h.origins, o)
 	}
 	return slices.Contains(h.origins, o)
