@@ -194,3 +194,28 @@ func TestUnscopedHost401RenewsNothing(t *testing.T) {
 		t.Fatalf("other host asked %d times, token endpoint %d times; want 1 and 1", calls, ts.count())
 	}
 }
+
+// TestRedirectToAnotherAllowedHostKeepsCredentials: between two hosts the
+// credentials may go to, a redirect keeps them, though net/http drops
+// Authorization between hosts and a Location rarely repeats a query key.
+func TestRedirectToAnotherAllowedHostKeepsCredentials(t *testing.T) {
+	var saw string
+	second := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { saw = credentialsSeen(r) }))
+	defer second.Close()
+	// "localhost" and "127.0.0.1" are two hosts to net/http.
+	secondURL := strings.Replace(second.URL, "127.0.0.1", "localhost", 1)
+	first := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, secondURL+"/moved", http.StatusTemporaryRedirect)
+	}))
+	defer first.Close()
+	for name, a := range authenticators(t) {
+		t.Run(name, func(t *testing.T) {
+			saw = ""
+			d := requests.Chain(requests.DefaultClient(), requests.Authorize(requests.ScopeTo(a, requests.NewHosts(first.URL, secondURL))))
+			get(t, d, first.URL+"/old")
+			if saw == "" {
+				t.Errorf("the second allowed host got no credentials")
+			}
+		})
+	}
+}
