@@ -2,6 +2,7 @@ package integtest
 
 import (
 	"encoding/json"
+	"net/http"
 	"time"
 
 	"github.com/integ/integ/integ"
@@ -38,6 +39,8 @@ type options struct {
 	logLevel           string
 	now                func() time.Time
 	http               *integ.HTTPOptions
+	faultsOn           func(*http.Request) bool
+	label              string // names the run in failure messages
 }
 
 func newOptions(opts []Option) options {

@@ -26,6 +26,7 @@ type Result struct {
 	failure     string
 	failureType string
 	secrets     []string // masked in the kit's own failure messages
+	label       string   // what a suite did to the run, for failure messages
 }
 
 // Record is one record in output order.
@@ -51,6 +52,9 @@ func (r *Result) String() string {
 			a = filepath.Base(a)
 		}
 		args[i] = a
+	}
+	if r.label != "" {
+		return "tap " + strings.Join(args, " ") + " (" + r.label + ")"
 	}
 	return "tap " + strings.Join(args, " ")
 }

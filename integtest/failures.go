@@ -1,0 +1,287 @@
+package integtest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/integ/integ/integ"
+	"github.com/integ/integ/requests"
+)
+
+// FailuresRetryAfter is the Retry-After, in seconds, of the 429s the
+// Failures suite answers; its syncs record waits instead of sleeping.
+const FailuresRetryAfter = 7
+
+// Failures runs the failure checks every connector must pass. It serves
+// fixture behind a fault injector (a recording [Server]), builds the config
+// with config from that server, and then, in turn:
+//
+//   - syncs once without faults, to learn how many records each stream has
+//     (the fixture must serve at least one);
+//   - answers every request with 401 Unauthorized: check reports FAILED and
+//     a sync in each protocol fails with a config error (Airbyte
+//     failure_type config_error) in plain words (it names the credentials,
+//     no Go stack trace), and no request is sent again after its 401;
+//   - answers the first attempt of every request with 429 Too Many Requests
+//     and Retry-After: [FailuresRetryAfter]: the sync waits that long before
+//     each retry and gets every record;
+//   - answers the first two attempts of every request with 502 then 503: the
+//     sync retries and gets every record;
+//   - answers every request with a cut-off JSON body: the sync fails and
+//     its failure names the stream (as "name");
+//   - in every run, no secret of the config appears in stdout or stderr, not
+//     even when the 401 answer echoes the credentials the request carried.
+//
+// WithFaultsOn limits the faults to some requests (say, not a login or
+// token exchange that has its own tests); WithStreams limits the syncs.
+// Other options apply to every run, as in Sync. Keep the fixture small: it
+// is synced six times.
+func Failures(t testing.TB, src *integ.Source, fixture http.Handler, config func(srv *Server) any, opts ...Option) {
+	t.Helper()
+	o := newOptions(opts)
+	o.expectFailure = false
+	inj := &injector{next: fixture, match: o.faultsOn}
+	srv := NewServer(t, inj)
+	cfg := config(srv)
+	o.secrets = append(o.secrets, configSecrets(t, src, cfg)...)
+	f := newFiles(t)
+	cfgPath := f.write("config.json", cfg)
+	fs := &failures{t: t, src: src, o: o, cfg: cfg, cfgPath: cfgPath, srv: srv, inj: inj}
+
+	// The catalogs are discovered without faults: the suite tests syncs.
+	fs.catalogs = map[Protocol]any{}
+	for _, p := range []Protocol{Singer, Airbyte} {
+		po := o
+		po.protocol = p
+		fs.catalogs[p] = buildCatalog(t, src, cfgPath, po)
+	}
+	base := fs.sync("no faults", Singer, faultNone, o)
+	fs.want = countByStream(base)
+	if len(base.AllRecords()) == 0 {
+		t.Fatalf("failures: %s synced no record without faults: the fixture must serve some", base)
+	}
+	fs.unauthorized()
+	fs.throttled()
+	fs.serverErrors()
+	fs.invalidJSON()
+}
+
+// WithFaultsOn makes the Failures suite inject its faults only into the
+// requests match accepts (default: every request); the others reach the
+// fixture untouched.
+func WithFaultsOn(match func(r *http.Request) bool) Option {
+	return func(o *options) { o.faultsOn = match }
+}
+
+type failures struct {
+	t        testing.TB
+	src      *integ.Source
+	o        options
+	cfg      any
+	cfgPath  string
+	srv      *Server
+	inj      *injector
+	catalogs map[Protocol]any
+	want     map[string]int
+	streams  []string
+}
+
+// sync runs one sync of the suite's catalog with the injector in mode.
+func (fs *failures) sync(name string, p Protocol, mode faultMode, o options) *Result {
+	fs.t.Helper()
+	fs.inj.set(mode)
+	defer fs.inj.set(faultNone)
+	fs.srv.Reset()
+	f := newFiles(fs.t)
+	args := []string{"--config", fs.cfgPath, "--catalog", f.write("catalog.json", fs.catalogs[p])}
+	if p == Airbyte {
+		args = append([]string{"read"}, args...)
+	}
+	o.protocol, o.label = p, name
+	return run(fs.t, fs.src, args, o)
+}
+
+// syncedStreams names the streams the suite's syncs select.
+func (fs *failures) syncedStreams() []string {
+	if fs.streams != nil {
+		return fs.streams
+	}
+	names := map[string]bool{}
+	for s := range fs.want {
+		names[s] = true
+	}
+	for _, st := range fs.src.Streams {
+		if fs.o.streams != nil && slices.Contains(fs.o.streams, st.Name) || fs.o.streams == nil && !st.NotSelectedByDefault {
+			names[st.Name] = true
+		}
+	}
+	fs.streams = sortedKeys(names)
+	return fs.streams
+}
+
+// stackTrace matches what a panic or a Go error chain leaks to a user.
+var stackTrace = regexp.MustCompile(`goroutine [0-9]+|panic:|\.go:[0-9]+`)
+
+func (fs *failures) unauthorized() {
+	fs.t.Helper()
+	o := fs.o
+	o.expectFailure = true
+	for _, p := range []Protocol{Singer, Airbyte} {
+		res := fs.sync("401 on every request", p, faultUnauthorized, o)
+		fs.plainFailure(res, "credentials")
+		if res.ExitCode == 0 {
+			fs.t.Errorf("failures: %s: the sync succeeded although every request was refused", res)
+		}
+		if p == Airbyte && res.FailureType() != "config_error" {
+			fs.t.Errorf("failures: %s: failure_type %q, want config_error: refused credentials are the config's to fix, retrying cannot help", res, res.FailureType())
+		}
+		if again := fs.inj.repeated(http.StatusUnauthorized); len(again) > 0 {
+			fs.t.Errorf("failures: %s: sent again after its 401 (refused credentials are not transient): %s", res, strings.Join(again, ", "))
+		}
+	}
+
+	fs.inj.set(faultUnauthorized)
+	o.label = "401 on every request"
+	res := run(fs.t, fs.src, []string{"check", "--config", fs.cfgPath}, o)
+	fs.inj.set(faultNone)
+	status, msg := connectionStatus(res)
+	if status != "FAILED" {
+		fs.t.Errorf("failures: %s: status %q, want FAILED", res, status)
+	} else if !strings.Contains(strings.ToLower(msg), "credentials") || stackTrace.MatchString(msg) {
+		fs.t.Errorf("failures: %s: message %q does not say in plain words that the credentials were refused", res, res.quote([]byte(msg)))
+	}
+}
+
+// plainFailure fails the test unless res reported a failure that contains
+// word and no stack trace.
+func (fs *failures) plainFailure(res *Result, word string) {
+	fs.t.Helper()
+	msg := res.Failure()
+	switch {
+	case msg == "":
+		fs.t.Errorf("failures: %s: no failure reported (Singer: a CRITICAL line; Airbyte: a TRACE error)", res)
+	case !strings.Contains(strings.ToLower(msg), word):
+		fs.t.Errorf("failures: %s: failure %q does not mention %s", res, res.quote([]byte(msg)), word)
+	case stackTrace.MatchString(msg):
+		fs.t.Errorf("failures: %s: failure %q shows Go internals to a user", res, res.quote([]byte(msg)))
+	}
+}
+
+func (fs *failures) throttled() {
+	fs.t.Helper()
+	var w waits
+	o := fs.o
+	o.http = &integ.HTTPOptions{Retry: requests.RetryOptions{MaxAttempts: 3, Sleep: w.sleep}}
+	res := fs.sync("429 on every first attempt", Singer, faultThrottled, o)
+	fs.sameRecords(res)
+	refused := fs.inj.answered(http.StatusTooManyRequests)
+	want := time.Duration(FailuresRetryAfter) * time.Second
+	if n := w.count(want); refused == 0 || n < refused {
+		fs.t.Errorf("failures: %s: %d answers were 429 with Retry-After: %d, but the sync waited %v before retrying %d times (waits: %v)",
+			res, refused, FailuresRetryAfter, want, n, w.all())
+	}
+}
+
+func (fs *failures) serverErrors() {
+	fs.t.Helper()
+	o := fs.o
+	o.http = &integ.HTTPOptions{Retry: requests.RetryOptions{
+		MaxAttempts: 3,
+		Sleep:       func(context.Context, time.Duration) error { return nil },
+	}}
+	res := fs.sync("502 then 503 on every request", Airbyte, faultBurst, o)
+	fs.sameRecords(res)
+	if fs.inj.answered(http.StatusBadGateway) == 0 {
+		fs.t.Errorf("failures: %s: no request reached the fault injector", res)
+	}
+}
+
+func (fs *failures) invalidJSON() {
+	fs.t.Helper()
+	o := fs.o
+	o.expectFailure = true
+	for _, p := range []Protocol{Singer, Airbyte} {
+		res := fs.sync("a cut-off JSON body", p, faultBrokenJSON, o)
+		if res.ExitCode == 0 {
+			fs.t.Errorf("failures: %s: the sync succeeded on a broken body", res)
+			continue
+		}
+		fs.plainFailure(res, "")
+		msg := res.Failure()
+		named := false
+		for _, s := range fs.syncedStreams() {
+			named = named || strings.Contains(msg, fmt.Sprintf("%q", s))
+		}
+		if !named {
+			fs.t.Errorf("failures: %s: failure %q names none of the streams %v", res, res.quote([]byte(msg)), fs.syncedStreams())
+		}
+	}
+}
+
+// sameRecords fails the test unless res has, stream by stream, as many
+// records as the sync without faults.
+func (fs *failures) sameRecords(res *Result) {
+	fs.t.Helper()
+	got := countByStream(res)
+	if fmt.Sprint(got) != fmt.Sprint(fs.want) {
+		fs.t.Errorf("failures: %s: records per stream %v, want %v as without faults", res, got, fs.want)
+	}
+}
+
+func countByStream(res *Result) map[string]int {
+	n := map[string]int{}
+	for _, r := range res.AllRecords() {
+		n[r.Stream]++
+	}
+	return n
+}
+
+// connectionStatus reads an Airbyte check's CONNECTION_STATUS.
+func connectionStatus(res *Result) (status, message string) {
+	for _, m := range res.MessagesOf("CONNECTION_STATUS") {
+		var cs struct {
+			ConnectionStatus struct{ Status, Message string } `json:"connectionStatus"`
+		}
+		if json.Unmarshal(m, &cs) == nil {
+			return cs.ConnectionStatus.Status, cs.ConnectionStatus.Message
+		}
+	}
+	return "", ""
+}
+
+// waits records the retry layer's waits instead of sleeping.
+type waits struct {
+	mu sync.Mutex
+	d  []time.Duration
+}
+
+func (w *waits) sleep(_ context.Context, d time.Duration) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.d = append(w.d, d)
+	return nil
+}
+
+func (w *waits) all() []time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.d)
+}
+
+func (w *waits) count(d time.Duration) int {
+	n := 0
+	for _, x := range w.all() {
+		if x == d {
+			n++
+		}
+	}
+	return n
+}
