@@ -77,7 +77,7 @@ func TestFailuresReportsBrokenSources(t *testing.T) {
 		{
 			name: "401 retried as if transient",
 			src:  pagesSource(nil, integ.WithRetry(requests.RetryOptions{Classifiers: []requests.RetryClassifier{retry401}})),
-			want: "sent again after its 401",
+			want: "sent again and again after its 401",
 		},
 		{
 			name: "Retry-After not waited for",
