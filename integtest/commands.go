@@ -1,6 +1,7 @@
 package integtest
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -48,11 +49,12 @@ func (r *Result) ConnectionStatus() (status, message string) { return connection
 // reports a config error (check: FAILED; Airbyte: failure_type
 // config_error) whose message holds every one of words: the vendor's own
 // explanation, as the fixture answers it, and integ's advice. It returns
-// the two syncs' results (Singer, Airbyte) for further assertions.
+// the two syncs' results (Singer, Airbyte) for further assertions. opts
+// apply to the syncs (WithStreams, ...).
 //
 //	cfg["api_key"] = "pk_wrong_0000"
-//	integtest.BadCredentials(t, Source(), cfg, "refused the credentials", "Invalid API key")
-func BadCredentials(t testing.TB, src *integ.Source, config any, words ...string) []*Result {
+//	integtest.BadCredentials(t, Source(), cfg, []string{"refused the credentials", "Invalid API key"})
+func BadCredentials(t testing.TB, src *integ.Source, config any, words []string, opts ...Option) []*Result {
 	t.Helper()
 	has := func(msg string) bool {
 		for _, w := range words {
@@ -64,7 +66,7 @@ func BadCredentials(t testing.TB, src *integ.Source, config any, words ...string
 	}
 	var out []*Result
 	for _, p := range []Protocol{Singer, Airbyte} {
-		o := newOptions([]Option{WithProtocol(p), WithExpectedFailure()})
+		o := newOptions(append(slices.Clone(opts), WithProtocol(p), WithExpectedFailure()))
 		o.label = "credentials the fixture refuses"
 		res := syncWith(t, src, config, o)
 		if res.ExitCode == 0 {

@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -183,16 +182,16 @@ func (fs *failures) plainFailure(res *Result, word string) {
 
 func (fs *failures) throttled() {
 	fs.t.Helper()
-	var w waits
+	var w Waits
 	o := fs.o
-	o.http = &integ.HTTPOptions{Retry: requests.RetryOptions{MaxAttempts: 3, Sleep: w.sleep}}
+	WithWaits(&w, 3)(&o)
 	res := fs.sync("429 on every first attempt", Singer, faultThrottled, o)
 	fs.sameRecords(res)
 	refused := fs.inj.answered(http.StatusTooManyRequests)
 	want := time.Duration(FailuresRetryAfter) * time.Second
-	if n := w.count(want); refused == 0 || n < refused {
+	if n := w.Count(want); refused == 0 || n < refused {
 		fs.t.Errorf("failures: %s: %d answers were 429 with Retry-After: %d, but the sync waited %v before retrying %d times (waits: %v)",
-			res, refused, FailuresRetryAfter, want, n, w.all())
+			res, refused, FailuresRetryAfter, want, n, w.All())
 	}
 }
 
@@ -261,33 +260,4 @@ func connectionStatus(res *Result) (status, message string) {
 		}
 	}
 	return "", ""
-}
-
-// waits records the retry layer's waits instead of sleeping.
-type waits struct {
-	mu sync.Mutex
-	d  []time.Duration
-}
-
-func (w *waits) sleep(_ context.Context, d time.Duration) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.d = append(w.d, d)
-	return nil
-}
-
-func (w *waits) all() []time.Duration {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return slices.Clone(w.d)
-}
-
-func (w *waits) count(d time.Duration) int {
-	n := 0
-	for _, x := range w.all() {
-		if x == d {
-			n++
-		}
-	}
-	return n
 }

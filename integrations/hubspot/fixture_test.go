@@ -54,24 +54,20 @@ type fixtureObject struct {
 	records  []*fixtureRecord // by id
 }
 
-// fault lets a test answer a request itself: ok true means answered.
-type fault func(r *http.Request, n int) (status int, header http.Header, body string, ok bool)
-
 // fixture answers like HubSpot's CRM API v3, as documented: list, search,
 // properties, owners, the OAuth token endpoint, and its error bodies. It is
 // strict: parameters or bodies HubSpot would refuse get HubSpot's 400.
 type fixture struct {
-	mu      sync.Mutex
-	n       int
-	objects map[string]*fixtureObject
-	owners  int
-	denied  map[string]bool   // objects answering 403 MISSING_SCOPES
-	access  map[string]bool   // accepted bearer tokens
-	rotate  string            // a new refresh token the token endpoint hands out
-	tokens  []url.Values      // token requests' forms
-	fault   fault             // answers first when set
-	window  int               // search results one query reaches
-	bodies  map[string][]byte // search bodies, by arrival
+	integtest.Faults // answers first when set
+	mu               sync.Mutex
+	objects          map[string]*fixtureObject
+	owners           int
+	denied           map[string]bool   // objects answering 403 MISSING_SCOPES
+	access           map[string]bool   // accepted bearer tokens
+	rotate           string            // a new refresh token the token endpoint hands out
+	tokens           []url.Values      // token requests' forms
+	window           int               // search results one query reaches
+	bodies           map[string][]byte // search bodies, by arrival
 }
 
 // newFixture serves n records of each object (ids 1..n, modified a minute
@@ -120,15 +116,9 @@ func (f *fixture) touch(object string, t time.Time, ids ...int) {
 func (f *fixture) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.n++
-	if f.fault != nil {
-		if status, h, body, ok := f.fault(r, f.n); ok {
-			for k, v := range h {
-				w.Header()[k] = v
-			}
-			answer(w, status, body)
-			return
-		}
+	w.Header().Set("Content-Type", "application/json;charset=utf-8")
+	if f.Answer(w, r) {
+		return
 	}
 	if r.URL.Path == "/oauth/v1/token" {
 		f.token(w, r)

@@ -191,7 +191,7 @@ func TestBadCredentials(t *testing.T) {
 	srv := integtest.NewServer(t, newFixture(3, 3))
 	cfg := config(srv, 100)
 	cfg["password"] = "wrong-password-5678"
-	integtest.BadCredentials(t, Source(), cfg, "refused the credentials", "answered 401 Unauthorized: Unauthorized. Authorization failed.; check")
+	integtest.BadCredentials(t, Source(), cfg, []string{"refused the credentials", "answered 401 Unauthorized: Unauthorized. Authorization failed.; check"})
 }
 
 // A 403 on users fails that stream; the others sync.

@@ -210,7 +210,7 @@ func TestBadCredentials(t *testing.T) {
 	srv := integtest.NewServer(t, newFixture(2, 2, 2))
 	cfg := config(srv, 10)
 	cfg["password"] = "wrong-secret-0000"
-	integtest.BadCredentials(t, Source(), cfg, "refused the credentials", "401 Unauthorized: Authorization has been denied for this request.", "check the token or key")
+	integtest.BadCredentials(t, Source(), cfg, []string{"refused the credentials", "401 Unauthorized: Authorization has been denied for this request.", "check the token or key"})
 }
 
 // A 403 on customers fails that stream; orders and SKUs sync.
