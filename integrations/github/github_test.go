@@ -1,7 +1,6 @@
 package github
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -10,7 +9,6 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -19,7 +17,6 @@ import (
 
 	"github.com/integ/integ/integ"
 	"github.com/integ/integ/integtest"
-	"github.com/integ/integ/requests"
 	"github.com/tidwall/gjson"
 )
 
@@ -322,31 +319,7 @@ func TestIncremental(t *testing.T) {
 func TestBadCredentials(t *testing.T) {
 	srv := serve(t, acme())
 	cfg := config(srv, map[string]any{"credentials": map[string]any{"auth_type": "token", "personal_access_token": "ghp_revokedtoken0000"}})
-	for _, p := range []integtest.Protocol{integtest.Singer, integtest.Airbyte} {
-		res := integtest.Sync(t, Source(), cfg, integtest.WithProtocol(p), integtest.WithExpectedFailure())
-		msg := res.Failure()
-		if res.ExitCode != 1 || !strings.Contains(msg, "refused the credentials") || !strings.Contains(msg, "Bad credentials") || !strings.Contains(msg, "token") {
-			t.Errorf("%s: exit %d, failure %q", p, res.ExitCode, msg)
-		}
-		if p == integtest.Airbyte && res.FailureType() != "config_error" {
-			t.Errorf("airbyte failure type %q", res.FailureType())
-		}
-		if len(res.AllRecords()) != 0 {
-			t.Errorf("%s: records despite refused credentials", p)
-		}
-	}
-	path := t.TempDir() + "/config.json"
-	b, _ := json.Marshal(cfg)
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	res := integtest.Run(t, Source(), []string{"check", "--config", path})
-	status := res.MessagesOf("CONNECTION_STATUS")
-	if len(status) != 1 || gjson.GetBytes(status[0], "connectionStatus.status").String() != "FAILED" ||
-		!strings.Contains(gjson.GetBytes(status[0], "connectionStatus.message").String(), "the API refused the credentials") ||
-		!strings.Contains(gjson.GetBytes(status[0], "connectionStatus.message").String(), "401 Unauthorized: Bad credentials") {
-		t.Errorf("check: %s", status)
-	}
+	integtest.BadCredentials(t, Source(), cfg, []string{"the API refused the credentials", "401 Unauthorized: Bad credentials", "token"})
 }
 
 // No permission on one repository's pull requests fails that stream alone;
@@ -453,21 +426,14 @@ func TestRateLimitsAndRetries(t *testing.T) {
 		return 0, nil, "", false
 	})
 	srv := serve(t, f)
-	var waits []time.Duration
-	httpOpts := integ.HTTPOptions{Retry: requests.RetryOptions{MaxAttempts: 3, Sleep: func(_ context.Context, d time.Duration) error {
-		mu.Lock()
-		waits = append(waits, d)
-		mu.Unlock()
-		return nil
-	}}}
-	res := integtest.Sync(t, Source(), config(srv, nil), integtest.WithStreams(allStreams...), integtest.WithHTTP(httpOpts))
+	var w integtest.Waits
+	res := integtest.Sync(t, Source(), config(srv, nil), integtest.WithStreams(allStreams...), integtest.WithWaits(&w, 3))
 	for s, n := range map[string]int{"repositories": 2, "issues": 8, "pull_requests": 3, "issue_comments": 11, "commits": 11, "releases": 3} {
 		if got := len(res.Records(s)); got != n {
 			t.Errorf("%s: %d records, want %d", s, got, n)
 		}
 	}
-	mu.Lock()
-	defer mu.Unlock()
+	waits := w.All()
 	var resets, after, minute int
 	for _, d := range waits {
 		switch {
