@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 
@@ -146,47 +145,22 @@ func TestIncrementalBothProtocols(t *testing.T) {
 	}
 }
 
+// A refused token is a config error, in check ("refused the access
+// token") and in a sync ("refused the credentials").
 func TestBadCredentials(t *testing.T) {
-	_, cfg := start(t, newShop(2))
-	cfg = strings.Replace(cfg, testToken, "shpat_wrong0123456789", 1)
-	for _, p := range []integtest.Protocol{integtest.Singer, integtest.Airbyte} {
-		r := integtest.Sync(t, Source(), cfg, integtest.WithProtocol(p), integtest.WithExpectedFailure())
-		msg := r.Failure()
-		if !strings.Contains(msg, "refused the credentials") || !strings.Contains(msg, "401") || !strings.Contains(msg, "token") {
-			t.Errorf("%s: failure %q", p, msg)
-		}
-		if p == integtest.Airbyte && r.FailureType() != "config_error" {
-			t.Errorf("failure type %q", r.FailureType())
-		}
-		if n := len(r.AllRecords()); n != 0 {
-			t.Errorf("%d records", n)
-		}
-	}
-}
-
-func TestCheck(t *testing.T) {
 	srv, cfg := start(t, newShop(2))
-	dir := t.TempDir()
-	write := func(name, body string) string {
-		p := dir + "/" + name
-		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	good := write("good.json", cfg)
-	res := integtest.Run(t, Source(), []string{"check", "--config", good})
-	if !strings.Contains(string(res.Stdout), `"SUCCEEDED"`) {
+	integtest.BadCredentials(t, Source(), strings.Replace(cfg, testToken, "shpat_wrong0123456789", 1), []string{"refused the", "token"})
+	srv.Reset()
+	res := integtest.Check(t, Source(), cfg)
+	if status, _ := res.ConnectionStatus(); status != "SUCCEEDED" {
 		t.Errorf("check: %s", res.Stdout)
 	}
 	if q := gjson.GetBytes(srv.Requests()[0].Body, "query").String(); q != "query shop { shop { name } }" {
 		t.Errorf("check query %q", q)
 	}
-	bad := write("bad.json", strings.Replace(cfg, testToken, "shpat_wrong0123456789", 1))
-	res = integtest.Run(t, Source(), []string{"check", "--config", bad})
-	out := string(res.Stdout)
-	if !strings.Contains(out, `"FAILED"`) || !strings.Contains(out, "refused the access token") {
-		t.Errorf("check with a bad token: %s", out)
+	res = integtest.Check(t, Source(), strings.Replace(cfg, testToken, "shpat_wrong0123456789", 1))
+	if status, msg := res.ConnectionStatus(); status != "FAILED" || !strings.Contains(msg, "refused the access token") {
+		t.Errorf("check with a bad token: %s", res.Stdout)
 	}
 }
 
@@ -258,23 +232,13 @@ func TestThrottledAnswerIsWaitedOut(t *testing.T) {
 	}
 }
 
+// A GraphQL INTERNAL_SERVER_ERROR (HTTP 200) is retried like a 5xx (which,
+// with 429s, TestFailures covers).
 func TestRetries(t *testing.T) {
 	cases := []struct {
 		name  string
 		fault func(n int, op string) (int, string, bool)
 	}{
-		{"5xx burst", func(n int, _ string) (int, string, bool) {
-			if n%3 != 0 { // two failures before every answer
-				return http.StatusBadGateway, `{"errors":"Bad Gateway"}`, true
-			}
-			return 0, "", false
-		}},
-		{"429", func(n int, _ string) (int, string, bool) {
-			if n%2 == 1 {
-				return http.StatusTooManyRequests, `{"errors":"Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."}`, true
-			}
-			return 0, "", false
-		}},
 		{"GraphQL internal error", func(n int, _ string) (int, string, bool) {
 			if n%2 == 1 {
 				return http.StatusOK, `{"errors":[{"message":"Internal error. Looks like something went wrong on our end.","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`, true
