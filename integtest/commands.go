@@ -1,6 +1,7 @@
 package integtest
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -90,4 +91,35 @@ func BadCredentials(t testing.TB, src *integ.Source, config any, words []string,
 		t.Errorf("%s: status %q, message %q: want FAILED with %q", res, status, res.quote([]byte(msg)), words)
 	}
 	return out
+}
+
+// CatalogStreams returns the names of the streams a discover wrote, in
+// catalog order: the Singer catalog's tap_stream_id, or the Airbyte
+// CATALOG message's stream names.
+func (r *Result) CatalogStreams() []string {
+	var names []string
+	if r.Protocol == Singer {
+		var cat struct {
+			Streams []struct {
+				ID string `json:"tap_stream_id"`
+			} `json:"streams"`
+		}
+		json.Unmarshal(r.Stdout, &cat)
+		for _, s := range cat.Streams {
+			names = append(names, s.ID)
+		}
+		return names
+	}
+	for _, m := range r.MessagesOf("CATALOG") {
+		var c struct {
+			Catalog struct {
+				Streams []struct{ Name string } `json:"streams"`
+			} `json:"catalog"`
+		}
+		json.Unmarshal(m, &c)
+		for _, s := range c.Catalog.Streams {
+			names = append(names, s.Name)
+		}
+	}
+	return names
 }

@@ -2,7 +2,6 @@ package hubspot
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"strings"
 	"sync"
@@ -99,18 +98,7 @@ func TestMissingScope(t *testing.T) {
 		f.denied["deals"] = true
 		srv := serve(t, f)
 		disc := integtest.Discover(t, Source(), tokenConfig(srv), integtest.WithProtocol(integtest.Airbyte))
-		var names []string
-		for _, m := range disc.MessagesOf("CATALOG") {
-			var c struct {
-				Catalog struct {
-					Streams []struct{ Name string } `json:"streams"`
-				} `json:"catalog"`
-			}
-			_ = json.Unmarshal(m, &c)
-			for _, s := range c.Catalog.Streams {
-				names = append(names, s.Name)
-			}
-		}
+		names := disc.CatalogStreams()
 		if strings.Join(names, ",") != "owners,contacts,companies,tickets" {
 			t.Errorf("discovered %v", names)
 		}

@@ -3,13 +3,14 @@ package salesforce
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/integ/integ/integ"
 	"net/http"
 	"net/url"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/integ/integ/integ"
 
 	"github.com/integ/integ/integtest"
 )
