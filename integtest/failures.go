@@ -65,7 +65,7 @@ func Failures(t testing.TB, src *integ.Source, fixture http.Handler, config func
 		fs.catalogs[p] = buildCatalog(t, src, cfgPath, po)
 	}
 	base := fs.sync("no faults", Singer, faultNone, o)
-	fs.want = countByStream(base)
+	fs.want = base.Counts()
 	if len(base.AllRecords()) == 0 {
 		t.Fatalf("failures: %s synced no record without faults: the fixture must serve some", base)
 	}
@@ -235,18 +235,10 @@ func (fs *failures) invalidJSON() {
 // records as the sync without faults.
 func (fs *failures) sameRecords(res *Result) {
 	fs.t.Helper()
-	got := countByStream(res)
+	got := res.Counts()
 	if fmt.Sprint(got) != fmt.Sprint(fs.want) {
 		fs.t.Errorf("failures: %s: records per stream %v, want %v as without faults", res, got, fs.want)
 	}
-}
-
-func countByStream(res *Result) map[string]int {
-	n := map[string]int{}
-	for _, r := range res.AllRecords() {
-		n[r.Stream]++
-	}
-	return n
 }
 
 // connectionStatus reads an Airbyte check's CONNECTION_STATUS.

@@ -70,6 +70,20 @@ func (r *Result) Records(stream string) []json.RawMessage {
 	return out
 }
 
+// Counts returns how many records each stream has (streams with none are
+// absent), for comparing a sync with what a fixture serves:
+//
+//	if got, want := res.Counts(), map[string]int{"orders": 5, "customers": 4}; !maps.Equal(got, want) {
+//		t.Errorf("records %v, want %v", got, want)
+//	}
+func (r *Result) Counts() map[string]int {
+	n := map[string]int{}
+	for _, rec := range r.records {
+		n[rec.Stream]++
+	}
+	return n
+}
+
 // AllRecords returns every record in output order.
 func (r *Result) AllRecords() []Record { return r.records }
 

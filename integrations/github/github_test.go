@@ -91,7 +91,7 @@ func byRepo(recs []json.RawMessage) map[string]int {
 }
 
 func TestFullSync(t *testing.T) {
-	for _, p := range []integtest.Protocol{integtest.Singer, integtest.Airbyte} {
+	for _, p := range integtest.Protocols() {
 		t.Run(string(p), func(t *testing.T) {
 			f := acme()
 			srv := serve(t, f)
@@ -241,7 +241,7 @@ func sinceOf(srv *integtest.Server, endpoint string) map[string]string {
 // stop paging at the bookmark.
 func TestIncremental(t *testing.T) {
 	streams := []string{"issues", "pull_requests", "issue_comments", "commits"}
-	for _, p := range []integtest.Protocol{integtest.Singer, integtest.Airbyte} {
+	for _, p := range integtest.Protocols() {
 		t.Run(string(p), func(t *testing.T) {
 			f := newFixture("acme")
 			f.addRepo("acme/api", 330, 0) // 110 pull requests: two pages
@@ -353,7 +353,7 @@ func TestForbiddenStream(t *testing.T) {
 // commits) or gone (404), is skipped with a warning; everything else is
 // synced and the sync succeeds.
 func TestSkippedRepository(t *testing.T) {
-	for _, p := range []integtest.Protocol{integtest.Singer, integtest.Airbyte} {
+	for _, p := range integtest.Protocols() {
 		t.Run(string(p), func(t *testing.T) {
 			f := acme()
 			f.setStatus("acme/api", "issues", http.StatusGone)

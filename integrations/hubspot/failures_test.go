@@ -67,7 +67,7 @@ func TestMissingScope(t *testing.T) {
 			return 0, nil, "", false
 		}
 		srv := serve(t, f)
-		for _, p := range []integtest.Protocol{integtest.Singer, integtest.Airbyte} {
+		for _, p := range integtest.Protocols() {
 			res := integtest.Sync(t, Source(), tokenConfig(srv), integtest.WithProtocol(p), integtest.WithExpectedFailure(),
 				integtest.WithStreams("contacts", "companies", "deals", "tickets", "owners"))
 			check(t, res)

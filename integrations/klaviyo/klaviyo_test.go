@@ -19,8 +19,6 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-var protocols = []integtest.Protocol{integtest.Singer, integtest.Airbyte}
-
 // config points the source at srv, with page_size records a page.
 func config(srv *integtest.Server, pageSize int, extra ...any) map[string]any {
 	c := map[string]any{"base_url": srv.URL, "api_key": testKey, "page_size": pageSize}
@@ -49,7 +47,7 @@ func TestConformance(t *testing.T) {
 // Every record is the resource's attributes beside its id and type, without
 // its links; events keep the ids of their profile and metric.
 func TestRecords(t *testing.T) {
-	for _, p := range protocols {
+	for _, p := range integtest.Protocols() {
 		t.Run(string(p), func(t *testing.T) { testRecords(t, p) })
 	}
 }
@@ -126,7 +124,7 @@ func canonicalQuery(r integtest.Request) string {
 // An incremental sync resumes from the bookmark: it asks for the records
 // updated after the second before it, sorted, and gets the changed ones.
 func TestIncremental(t *testing.T) {
-	for _, p := range protocols {
+	for _, p := range integtest.Protocols() {
 		t.Run(string(p), func(t *testing.T) {
 			f := newFixture(6, 4, 1)
 			srv := integtest.NewServer(t, f)
@@ -250,7 +248,7 @@ func TestBadCredentials(t *testing.T) {
 // A key without one stream's scope: that stream is reported with the API's
 // words, the others are synced.
 func TestNoPermissionOnOneStream(t *testing.T) {
-	for _, p := range protocols {
+	for _, p := range integtest.Protocols() {
 		t.Run(string(p), func(t *testing.T) {
 			f := newFixture(3, 3, 3)
 			f.forbidden["campaigns"] = true
@@ -416,7 +414,7 @@ func TestBadBookmark(t *testing.T) {
 // lists stream's order, following each list's links.next; a list deleted
 // during the sync (404) is skipped with a warning and the sync succeeds.
 func TestListMembers(t *testing.T) {
-	for _, p := range protocols {
+	for _, p := range integtest.Protocols() {
 		t.Run(string(p), func(t *testing.T) {
 			f := newFixture(25, 0, 4)
 			delete(f.members, "Y6nL02") // deleted after the lists were read

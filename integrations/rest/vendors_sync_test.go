@@ -21,8 +21,6 @@ func readFile(t *testing.T, path string) string {
 	return string(b)
 }
 
-var protocols = []integtest.Protocol{integtest.Singer, integtest.Airbyte}
-
 func stripeConfig(t *testing.T, srv *integtest.Server) string {
 	return strings.ReplaceAll(exampleConfig(t, "stripe", srv.URL, "https://api.stripe.com"), "sk_live_YOUR_SECRET_KEY", stripeKey)
 }
@@ -39,7 +37,7 @@ func klaviyoConfig(t *testing.T, srv *integtest.Server) string {
 // starting_after is the last record's id, created[gte] is Unix seconds
 // (start_date on the first sync, the bookmark after).
 func TestStripe(t *testing.T) {
-	for _, p := range protocols {
+	for _, p := range integtest.Protocols() {
 		t.Run(string(p), func(t *testing.T) {
 			api := newStripeAPI(205)
 			srv := integtest.NewServer(t, api)
@@ -88,7 +86,7 @@ func TestStripe(t *testing.T) {
 // issues of every repository of an organization as a child stream with a
 // bookmark per repository.
 func TestGitHub(t *testing.T) {
-	for _, p := range protocols {
+	for _, p := range integtest.Protocols() {
 		t.Run(string(p), func(t *testing.T) {
 			api := newGitHubAPI(6)
 			srv := integtest.NewServer(t, api)
@@ -138,7 +136,7 @@ func TestGitHub(t *testing.T) {
 // links.next paging, filter=greater-than(updated,...) from the bookmark of
 // a nested replication key (attributes.updated).
 func TestKlaviyo(t *testing.T) {
-	for _, p := range protocols {
+	for _, p := range integtest.Protocols() {
 		t.Run(string(p), func(t *testing.T) {
 			api := newKlaviyoAPI(7)
 			srv := integtest.NewServer(t, api)

@@ -58,7 +58,7 @@ func TestNoPermissionOnOneObject(t *testing.T) {
 		o.object("Opportunity").forbidden = true
 		_, _, cfg := o.servers(t)
 		res := integtest.Sync(t, Source(), cfg, allStreams, integtest.WithProtocol(p), integtest.WithExpectedFailure())
-		if n := count(res); n["Account"] != 5 || n["Contact"] != 3 || n["AccountHistory"] != 2 || n["Document__c"] != 2 || n["Opportunity"] != 0 {
+		if n := res.Counts(); n["Account"] != 5 || n["Contact"] != 3 || n["AccountHistory"] != 2 || n["Document__c"] != 2 || n["Opportunity"] != 0 {
 			t.Errorf("records %v", n)
 		}
 		if msg := res.Failure() + strings.Join(res.Logs(), "\n"); !strings.Contains(msg, `"Opportunity"`) || !strings.Contains(msg, "sObject type 'Opportunity' is not supported") {

@@ -35,7 +35,7 @@ func recordIDs(res *integtest.Result, stream string) []string {
 
 func TestFullSyncBothProtocols(t *testing.T) {
 	want := map[string]int{"customers": 7, "orders": 7, "products": 7, "inventory_items": 7, "fulfillments": 6, "refunds": 2}
-	for _, p := range []integtest.Protocol{integtest.Singer, integtest.Airbyte} {
+	for _, p := range integtest.Protocols() {
 		t.Run(string(p), func(t *testing.T) {
 			_, cfg := start(t, newShop(7))
 			res := integtest.Sync(t, Source(), cfg, integtest.WithProtocol(p))
@@ -122,7 +122,7 @@ func TestStartDate(t *testing.T) {
 }
 
 func TestIncrementalBothProtocols(t *testing.T) {
-	for _, p := range []integtest.Protocol{integtest.Singer, integtest.Airbyte} {
+	for _, p := range integtest.Protocols() {
 		t.Run(string(p), func(t *testing.T) {
 			s := newShop(6)
 			_, cfg := start(t, s)
@@ -167,7 +167,7 @@ func TestBadCredentials(t *testing.T) {
 // A token without read_orders: orders (and the streams read through
 // orders) are reported with the missing scope; the others are synced.
 func TestNoPermissionOnOneObject(t *testing.T) {
-	for _, p := range []integtest.Protocol{integtest.Singer, integtest.Airbyte} {
+	for _, p := range integtest.Protocols() {
 		t.Run(string(p), func(t *testing.T) {
 			_, cfg := start(t, newShop(3, withDenied("orders")))
 			res := integtest.Sync(t, Source(), cfg, integtest.WithProtocol(p), integtest.WithExpectedFailure())
@@ -217,7 +217,7 @@ func TestThrottlePacing(t *testing.T) {
 // A THROTTLED answer (HTTP 200) is waited out from its throttleStatus and
 // the query sent again: one THROTTLED, not a storm.
 func TestThrottledAnswerIsWaitedOut(t *testing.T) {
-	for _, p := range []integtest.Protocol{integtest.Singer, integtest.Airbyte} {
+	for _, p := range integtest.Protocols() {
 		t.Run(string(p), func(t *testing.T) {
 			s := newShop(4, withBucket(100, 400, 0)) // empty: the first query is refused
 			_, cfg := start(t, s)
@@ -360,7 +360,7 @@ func TestConfig(t *testing.T) {
 // documents), the token sent as X-Shopify-Access-Token and never printed,
 // renewed once when Shopify stops taking it.
 func TestClientCredentials(t *testing.T) {
-	for _, p := range []integtest.Protocol{integtest.Singer, integtest.Airbyte} {
+	for _, p := range integtest.Protocols() {
 		t.Run(string(p), func(t *testing.T) {
 			s := newShop(6)
 			srv, cfg := start(t, s)

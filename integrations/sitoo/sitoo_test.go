@@ -112,7 +112,7 @@ func TestFieldsFollowSelection(t *testing.T) {
 }
 
 func TestIncremental(t *testing.T) {
-	for _, proto := range []integtest.Protocol{integtest.Singer, integtest.Airbyte} {
+	for _, proto := range integtest.Protocols() {
 		t.Run(string(proto), func(t *testing.T) {
 			f := newFixture(5, 4)
 			srv := integtest.NewServer(t, f)

@@ -145,7 +145,7 @@ func discovered(t *testing.T, stream string) string {
 }
 
 func TestIncremental(t *testing.T) {
-	for _, proto := range []integtest.Protocol{integtest.Singer, integtest.Airbyte} {
+	for _, proto := range integtest.Protocols() {
 		t.Run(string(proto), func(t *testing.T) {
 			f := newFixture(5, 4, 3)
 			srv := integtest.NewServer(t, f)
@@ -223,7 +223,7 @@ func TestNoPermissionOnOneStream(t *testing.T) {
 		return 0, nil, "", false
 	}
 	srv := integtest.NewServer(t, f)
-	for _, proto := range []integtest.Protocol{integtest.Singer, integtest.Airbyte} {
+	for _, proto := range integtest.Protocols() {
 		res := integtest.Sync(t, Source(), config(srv, 2), integtest.WithProtocol(proto), integtest.WithExpectedFailure())
 		if msg := res.Failure(); !strings.Contains(msg, `"customers"`) || !strings.Contains(msg, "may not read Customers") {
 			t.Errorf("%s: failure %q", proto, msg)
