@@ -272,25 +272,14 @@ func TestNoPermissionOnOneStream(t *testing.T) {
 
 func TestConfig(t *testing.T) {
 	src := Source()
-	for _, bad := range []string{
+	integtest.RefusesConfigs(t, src,
 		`{}`,
 		`{"api_key":"pk_x1234567","base_url":"ftp://a.klaviyo.com"}`,
 		`{"api_key":"pk_x1234567","page_size":101}`,
 		`{"api_key":"pk_x1234567","page_size":0}`,
 		`{"api_key":"pk_x1234567","start_date":"March 2024"}`,
-	} {
-		if _, err := src.ParseConfig(json.RawMessage(bad)); err == nil {
-			t.Errorf("%s accepted", bad)
-		}
-	}
-	cfg, err := src.ParseConfig(json.RawMessage(`{"api_key":"pk_x1234567"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c Config
-	if err := cfg.Decode(&c); err != nil {
-		t.Fatal(err)
-	}
+	)
+	c := integtest.DecodeConfig[Config](t, src, `{"api_key":"pk_x1234567"}`)
 	if c.BaseURL != DefaultBaseURL || c.PageSize != 100 || c.StartDate != "" {
 		t.Errorf("defaults %+v", c)
 	}

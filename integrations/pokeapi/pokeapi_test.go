@@ -1,7 +1,6 @@
 package pokeapi
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -91,17 +90,8 @@ func TestFaults(t *testing.T) {
 
 func TestConfigSchema(t *testing.T) {
 	src := Source()
-	for _, bad := range []string{`{"base_url":"ftp://x"}`, `{"base_url":"nope"}`, `{"page_size":0}`, `{"page_size":"ten"}`} {
-		if _, err := src.ParseConfig(json.RawMessage(bad)); err == nil {
-			t.Errorf("%s accepted", bad)
-		}
-	}
-	cfg, err := src.ParseConfig(json.RawMessage(`{}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c Config
-	cfg.Decode(&c)
+	integtest.RefusesConfigs(t, src, `{"base_url":"ftp://x"}`, `{"base_url":"nope"}`, `{"page_size":0}`, `{"page_size":"ten"}`)
+	c := integtest.DecodeConfig[Config](t, src, `{}`)
 	if c.BaseURL != "https://pokeapi.co/api/v2" || c.PageSize != 100 {
 		t.Errorf("defaults: %+v", c)
 	}

@@ -26,22 +26,13 @@ func TestConformance(t *testing.T) {
 
 func TestConfigSchema(t *testing.T) {
 	src := Source()
-	for _, bad := range []string{
+	integtest.RefusesConfigs(t, src,
 		`{"account_id":"90316","api_id":"a","password":"b","page_size":101}`,
 		`{"account_id":"acme","api_id":"a","password":"b"}`,
 		`{"account_id":"90316","api_id":"a"}`,
 		`{"account_id":"90316","api_id":"a","password":"b","base_url":"ftp://x"}`,
-	} {
-		if _, err := src.ParseConfig(json.RawMessage(bad)); err == nil {
-			t.Errorf("%s accepted", bad)
-		}
-	}
-	cfg, err := src.ParseConfig(json.RawMessage(`{"account_id":"90316","api_id":"a","password":"b"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c Config
-	cfg.Decode(&c)
+	)
+	c := integtest.DecodeConfig[Config](t, src, `{"account_id":"90316","api_id":"a","password":"b"}`)
 	if c.BaseURL != "https://api.mysitoo.com/v2" || c.SiteID != 1 || c.PageSize != 100 {
 		t.Errorf("defaults: %+v", c)
 	}

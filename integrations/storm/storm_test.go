@@ -28,21 +28,12 @@ func TestConformance(t *testing.T) {
 
 func TestConfigSchema(t *testing.T) {
 	src := Source()
-	for _, bad := range []string{
+	integtest.RefusesConfigs(t, src,
 		`{"username":"a"}`,
 		`{"username":"a","password":"b","page_size":0}`,
 		`{"username":"a","password":"b","base_url":"query.storm.io"}`,
-	} {
-		if _, err := src.ParseConfig(json.RawMessage(bad)); err == nil {
-			t.Errorf("%s accepted", bad)
-		}
-	}
-	cfg, err := src.ParseConfig(json.RawMessage(`{"username":"a","password":"b"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c Config
-	cfg.Decode(&c)
+	)
+	c := integtest.DecodeConfig[Config](t, src, `{"username":"a","password":"b"}`)
 	if c.BaseURL != "https://query.storm.io/Query/2.0" || c.PageSize != 500 {
 		t.Errorf("defaults: %+v", c)
 	}
