@@ -12,7 +12,9 @@ func TestRefusesConfigs(t *testing.T) {
 	if got := failures(t, func(tb testing.TB) { integtest.RefusesConfigs(tb, src, `{"count":"six"}`, `[]`) }); len(got) != 0 {
 		t.Errorf("refused configs reported: %v", got)
 	}
-	got := failures(t, func(tb testing.TB) { integtest.RefusesConfigs(tb, src, `{"count":"six"}`, `{"api_key":"k3y-1234","count":7}`) })
+	got := failures(t, func(tb testing.TB) {
+		integtest.RefusesConfigs(tb, src, `{"count":"six"}`, `{"api_key":"k3y-1234","count":7}`)
+	})
 	if len(got) != 1 || !strings.Contains(got[0], `config {"api_key":"k3y-1234","count":7} accepted`) {
 		t.Errorf("an accepted config is not reported: %v", got)
 	}
