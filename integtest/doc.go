@@ -13,7 +13,7 @@
 //		})
 //	}
 //
-//	func TestFailures(t *testing.T) { // 401, 429, 5xx, broken JSON, secrets
+//	func TestFailures(t *testing.T) { // 401, 403, 429, 5xx, broken JSON, secrets
 //		integtest.Failures(t, mysource.Source(), fixture(), func(srv *integtest.Server) any {
 //			return map[string]any{"base_url": srv.URL, "api_key": "test-key-1234"}
 //		})
@@ -49,8 +49,8 @@
 // output. [Sync] runs one sync and returns a [Result] to assert on:
 // Records, States, FinalState, Logs, Failure, Stdout, Stderr and ExitCode.
 // [Failures] serves the fixture behind a fault injector and checks what
-// every connector must survive: a 401 is a config error in plain words and
-// is not retried, a 429's Retry-After is waited, a burst of 5xx is retried,
+// every connector must survive: a 401 or a 403 is a config error in plain
+// words and is not retried, a 429's Retry-After is waited, a burst of 5xx is retried,
 // a cut-off JSON body fails naming the stream, and no secret is printed,
 // even one the server quotes back. [BadCredentials] checks the vendor's own
 // refusal of a wrong secret. [Check] and [Discover] run those commands

@@ -31,6 +31,9 @@ const FailuresRetryAfter = 7
 //     failure_type config_error) in plain words (it names the credentials,
 //     no Go stack trace), and no request is sent more than twice (once
 //     more is fair: an OAuth source renews its token and retries);
+//   - answers every request with 403 Forbidden: the sync fails with a
+//     config error that says access was refused and names a stream, and no
+//     request is sent twice;
 //   - answers the first attempt of every request with 429 Too Many Requests
 //     and Retry-After: [FailuresRetryAfter]: the sync waits that long before
 //     each retry and gets every record;
@@ -44,7 +47,7 @@ const FailuresRetryAfter = 7
 // WithFaultsOn limits the faults to some requests (say, not a login or
 // token exchange that has its own tests); WithStreams limits the syncs.
 // Other options apply to every run, as in Sync. Keep the fixture small: it
-// is synced six times.
+// is synced eight times.
 func Failures(t testing.TB, src *integ.Source, fixture http.Handler, config func(srv *Server) any, opts ...Option) {
 	t.Helper()
 	o := newOptions(opts)
@@ -70,6 +73,7 @@ func Failures(t testing.TB, src *integ.Source, fixture http.Handler, config func
 		t.Fatalf("failures: %s synced no record without faults: the fixture must serve some", base)
 	}
 	fs.unauthorized()
+	fs.forbidden()
 	fs.throttled()
 	fs.serverErrors()
 	fs.invalidJSON()
@@ -165,6 +169,36 @@ func (fs *failures) unauthorized() {
 	}
 }
 
+func (fs *failures) forbidden() {
+	fs.t.Helper()
+	o := fs.o
+	o.expectFailure = true
+	res := fs.sync("403 on every request", Airbyte, faultForbidden, o)
+	if res.ExitCode == 0 {
+		fs.t.Errorf("failures: %s: the sync succeeded although every request was refused", res)
+	}
+	fs.plainFailure(res, "access")
+	fs.namesStream(res)
+	if res.FailureType() != "config_error" {
+		fs.t.Errorf("failures: %s: failure_type %q, want config_error: a missing permission is the config's to fix", res, res.FailureType())
+	}
+	if again := fs.inj.repeated(http.StatusForbidden, 1); len(again) > 0 {
+		fs.t.Errorf("failures: %s: sent again after its 403 (a refusal is not transient): %s", res, strings.Join(again, ", "))
+	}
+}
+
+// namesStream fails the test unless res's failure names a synced stream.
+func (fs *failures) namesStream(res *Result) {
+	fs.t.Helper()
+	msg := res.Failure()
+	for _, s := range fs.syncedStreams() {
+		if strings.Contains(msg, fmt.Sprintf("%q", s)) {
+			return
+		}
+	}
+	fs.t.Errorf("failures: %s: failure %q names none of the streams %v", res, res.quote([]byte(msg)), fs.syncedStreams())
+}
+
 // plainFailure fails the test unless res reported a failure that contains
 // word and no stack trace.
 func (fs *failures) plainFailure(res *Result, word string) {
@@ -220,14 +254,7 @@ func (fs *failures) invalidJSON() {
 			continue
 		}
 		fs.plainFailure(res, "")
-		msg := res.Failure()
-		named := false
-		for _, s := range fs.syncedStreams() {
-			named = named || strings.Contains(msg, fmt.Sprintf("%q", s))
-		}
-		if !named {
-			fs.t.Errorf("failures: %s: failure %q names none of the streams %v", res, res.quote([]byte(msg)), fs.syncedStreams())
-		}
+		fs.namesStream(res)
 	}
 }
 

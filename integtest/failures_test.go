@@ -62,11 +62,13 @@ func TestFailuresReportsBrokenSources(t *testing.T) {
 		return s
 	}
 	config := func(srv *integtest.Server) any { return map[string]any{"base_url": srv.URL, "api_key": token} }
-	retry401 := func(resp *http.Response, _ []byte, _ time.Time) requests.RetryAdvice {
-		if resp.StatusCode == http.StatusUnauthorized {
-			return requests.RetryAdvice{Action: requests.AdviceRetry}
+	retry := func(status int) requests.RetryClassifier {
+		return func(resp *http.Response, _ []byte, _ time.Time) requests.RetryAdvice {
+			if resp.StatusCode == status {
+				return requests.RetryAdvice{Action: requests.AdviceRetry}
+			}
+			return requests.RetryAdvice{}
 		}
-		return requests.RetryAdvice{}
 	}
 	tests := []struct {
 		name string
@@ -76,8 +78,13 @@ func TestFailuresReportsBrokenSources(t *testing.T) {
 		{name: "good", src: pagesSource(nil)},
 		{
 			name: "401 retried as if transient",
-			src:  pagesSource(nil, integ.WithRetry(requests.RetryOptions{Classifiers: []requests.RetryClassifier{retry401}})),
+			src:  pagesSource(nil, integ.WithRetry(requests.RetryOptions{Classifiers: []requests.RetryClassifier{retry(http.StatusUnauthorized)}})),
 			want: "sent again and again after its 401",
+		},
+		{
+			name: "403 retried as if transient",
+			src:  pagesSource(nil, integ.WithRetry(requests.RetryOptions{Classifiers: []requests.RetryClassifier{retry(http.StatusForbidden)}})),
+			want: "sent again after its 403",
 		},
 		{
 			name: "Retry-After not waited for",

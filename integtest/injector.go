@@ -20,6 +20,7 @@ const (
 	faultThrottled              // 429 with Retry-After on every first attempt
 	faultBurst                  // 502, then 503, then the fixture
 	faultBrokenJSON             // 200 with a cut-off JSON body
+	faultForbidden              // 403 on every request
 )
 
 // injector answers the requests match accepts with the faults of its mode
@@ -95,6 +96,8 @@ func (in *injector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		status = []int{http.StatusBadGateway, http.StatusServiceUnavailable}[attempt-1]
 	case mode == faultBrokenJSON:
 		status = http.StatusOK
+	case mode == faultForbidden:
+		status = http.StatusForbidden
 	}
 	if status != 0 {
 		if in.sent[status] == nil {
@@ -116,6 +119,10 @@ func (in *injector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 		w.WriteHeader(status)
 		w.Write(b)
+	case http.StatusForbidden:
+		h.Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		fmt.Fprint(w, `{"message":"forbidden: these credentials may not read this resource"}`)
 	case http.StatusTooManyRequests:
 		h.Set("Content-Type", "application/json")
 		h.Set("Retry-After", fmt.Sprint(FailuresRetryAfter))
