@@ -333,10 +333,8 @@ func TestForbiddenStream(t *testing.T) {
 	if msg := res.Failure(); !strings.Contains(msg, "pull_requests") || !strings.Contains(msg, "403") || !strings.Contains(msg, "acme/web") {
 		t.Errorf("failure %q", msg)
 	}
-	for s, n := range map[string]int{"repositories": 2, "issues": 5 + 3, "issue_comments": 7 + 4, "commits": 7 + 4, "releases": 3} {
-		if got := len(res.Records(s)); got != n {
-			t.Errorf("%s: %d records, want %d", s, got, n)
-		}
+	if got, want := res.Counts(), map[string]int{"repositories": 2, "pull_requests": 2, "issues": 5 + 3, "issue_comments": 7 + 4, "commits": 7 + 4, "releases": 3}; !maps.Equal(got, want) {
+		t.Errorf("records %v, want %v", got, want)
 	}
 	var statuses []string
 	for _, m := range res.MessagesOf("TRACE") {
@@ -428,10 +426,8 @@ func TestRateLimitsAndRetries(t *testing.T) {
 	srv := serve(t, f)
 	var w integtest.Waits
 	res := integtest.Sync(t, Source(), config(srv, nil), integtest.WithStreams(allStreams...), integtest.WithWaits(&w, 3))
-	for s, n := range map[string]int{"repositories": 2, "issues": 8, "pull_requests": 3, "issue_comments": 11, "commits": 11, "releases": 3} {
-		if got := len(res.Records(s)); got != n {
-			t.Errorf("%s: %d records, want %d", s, got, n)
-		}
+	if got, want := res.Counts(), map[string]int{"repositories": 2, "issues": 8, "pull_requests": 3, "issue_comments": 11, "commits": 11, "releases": 3}; !maps.Equal(got, want) {
+		t.Errorf("records %v, want %v", got, want)
 	}
 	waits := w.All()
 	var resets, after, minute int

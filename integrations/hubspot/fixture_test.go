@@ -226,15 +226,25 @@ func limit(s string, max int) (int, bool) {
 	return n, err == nil && n >= 1 && n <= max
 }
 
+// object is the object a request names, or nil when HubSpot refuses it
+// (unknown, or its scope denied), answered.
+func (f *fixture) object(w http.ResponseWriter, object string) *fixtureObject {
+	o := f.objects[object]
+	switch {
+	case o == nil:
+		badRequest(w, "Unable to infer object type from: "+object)
+		return nil
+	case f.denied[object]:
+		answer(w, http.StatusForbidden, bodyMissingScopes)
+		return nil
+	}
+	return o
+}
+
 // list is GET /crm/v3/objects/{object}?limit=&after=&properties=&archived=.
 func (f *fixture) list(w http.ResponseWriter, r *http.Request, object string) {
-	o := f.objects[object]
+	o := f.object(w, object)
 	if o == nil {
-		badRequest(w, "Unable to infer object type from: "+object)
-		return
-	}
-	if f.denied[object] {
-		answer(w, http.StatusForbidden, bodyMissingScopes)
 		return
 	}
 	q := r.URL.Query()
@@ -271,13 +281,8 @@ func (f *fixture) list(w http.ResponseWriter, r *http.Request, object string) {
 
 // search is POST /crm/v3/objects/{object}/search.
 func (f *fixture) search(w http.ResponseWriter, r *http.Request, object string) {
-	o := f.objects[object]
+	o := f.object(w, object)
 	if o == nil {
-		badRequest(w, "Unable to infer object type from: "+object)
-		return
-	}
-	if f.denied[object] {
-		answer(w, http.StatusForbidden, bodyMissingScopes)
 		return
 	}
 	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {

@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"maps"
 	"os"
 	"slices"
 	"strconv"
@@ -92,10 +93,8 @@ func TestGitHub(t *testing.T) {
 			srv := integtest.NewServer(t, api)
 			cfg := githubConfig(t, srv)
 			first := integtest.Sync(t, Source(), cfg, integtest.WithProtocol(p), every(cfg))
-			for s, n := range map[string]int{"issues": 6, "pulls": 6, "commits": 6, "repositories": 3, "org_issues": 18} {
-				if got := len(first.Records(s)); got != n {
-					t.Errorf("%s: %d records, want %d", s, got, n)
-				}
+			if got, want := first.Counts(), map[string]int{"issues": 6, "pulls": 6, "commits": 6, "repositories": 3, "org_issues": 18}; !maps.Equal(got, want) {
+				t.Errorf("records %v, want %v", got, want)
 			}
 			if got := queries(srv, "/repos/acme/app/commits"); !slices.Contains(got, "page=2&per_page=100&since=2024-01-01T00:00:00Z") {
 				t.Errorf("commits requests = %q: no second page", got)
