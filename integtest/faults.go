@@ -34,6 +34,8 @@ type Fault func(r *http.Request, n int) (status int, header http.Header, body st
 //		}
 //		return 0, nil, "", false
 //	}
+//
+// Set Fault before the server starts, or with SetFault while it runs.
 type Faults struct {
 	// Fault is asked about every request, one request at a time, when set.
 	Fault Fault
@@ -64,6 +66,13 @@ func (f *Faults) Answer(w http.ResponseWriter, r *http.Request) bool {
 	w.WriteHeader(status)
 	fmt.Fprint(w, body)
 	return true
+}
+
+// SetFault replaces Fault (nil: none) while the fixture may be serving.
+func (f *Faults) SetFault(fault Fault) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.Fault = fault
 }
 
 // Requests returns how many requests Answer has seen.

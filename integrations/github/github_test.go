@@ -397,7 +397,7 @@ func TestRateLimitsAndRetries(t *testing.T) {
 	reset := time.Now().Add(40 * time.Minute).Unix()
 	var mu sync.Mutex
 	failed := map[string]int{}
-	f.setFault(func(r *http.Request) (int, http.Header, string, bool) {
+	f.SetFault(func(r *http.Request, _ int) (int, http.Header, string, bool) {
 		mu.Lock()
 		defer mu.Unlock()
 		key := r.URL.Path
@@ -595,7 +595,7 @@ func TestGitHubApp(t *testing.T) {
 	// The token is revoked after the repositories are listed: renewed once.
 	srv.Reset()
 	f.app.issued, f.app.requests = nil, 0
-	f.setFault(func(r *http.Request) (int, http.Header, string, bool) {
+	f.SetFault(func(r *http.Request, _ int) (int, http.Header, string, bool) {
 		if strings.HasSuffix(r.URL.Path, "/issues") {
 			f.app.mu.Lock()
 			f.app.issued = slices.DeleteFunc(f.app.issued, func(s string) bool { return s == tokens[0] })
@@ -607,7 +607,7 @@ func TestGitHubApp(t *testing.T) {
 	if n := len(res.Records("issues")); n != 8 || f.app.requests != 2 {
 		t.Errorf("after a revoked token: %d issues, %d token requests", n, f.app.requests)
 	}
-	f.setFault(nil)
+	f.SetFault(nil)
 
 	res = integtest.Sync(t, Source(), appConfig(srv, "999"), integtest.WithProtocol(integtest.Airbyte), integtest.WithExpectedFailure(), integtest.WithSecrets(tokens...))
 	if msg := res.Failure(); res.FailureType() != "config_error" || !strings.Contains(msg, "GitHub refused a token for app 999, installation 42 (401 Unauthorized)") {

@@ -74,13 +74,13 @@ func TestDailyLimit(t *testing.T) {
 	t.Run("REQUEST_LIMIT_EXCEEDED", func(t *testing.T) {
 		o := newOrg()
 		var queries atomic.Int32
-		o.fault = func(r *http.Request, n int) (int, string, bool) {
+		o.SetFault(func(r *http.Request, n int) (int, http.Header, string, bool) {
 			if strings.HasSuffix(r.URL.Path, "/query") {
 				queries.Add(1)
-				return http.StatusForbidden, `[{"errorCode":"REQUEST_LIMIT_EXCEEDED","message":"TotalRequests Limit exceeded."}]`, true
+				return http.StatusForbidden, nil, `[{"errorCode":"REQUEST_LIMIT_EXCEEDED","message":"TotalRequests Limit exceeded."}]`, true
 			}
-			return 0, "", false
-		}
+			return 0, nil, "", false
+		})
 		_, _, cfg := o.servers(t)
 		res := integtest.Sync(t, Source(), cfg, allStreams, integtest.WithProtocol(integtest.Airbyte), integtest.WithExpectedFailure())
 		if queries.Load() != 1 || !strings.Contains(res.Failure(), "24-hour API request allowance is used up") {

@@ -206,12 +206,12 @@ func TestBulkJobFailed(t *testing.T) {
 	o := newOrg()
 	_, _, cfg := o.servers(t)
 	cfg["bulk_objects"] = []string{"Account"}
-	o.fault = func(r *http.Request, n int) (int, string, bool) {
+	o.SetFault(func(r *http.Request, n int) (int, http.Header, string, bool) {
 		if r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/jobs/query/") {
-			return http.StatusOK, `{"id":"750R0000000zlh1IAA","state":"Failed","errorMessage":"INVALID_FIELD: No such column 'Foo'"}`, true
+			return http.StatusOK, nil, `{"id":"750R0000000zlh1IAA","state":"Failed","errorMessage":"INVALID_FIELD: No such column 'Foo'"}`, true
 		}
-		return 0, "", false
-	}
+		return 0, nil, "", false
+	})
 	res := integtest.Sync(t, Source(), cfg, integtest.WithStreams("Account"), integtest.WithExpectedFailure())
 	if msg := res.Failure(); !strings.Contains(msg, "job 750R0000000zlh1IAA is failed: INVALID_FIELD: No such column 'Foo'") {
 		t.Errorf("failure %q", msg)
