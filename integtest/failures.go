@@ -25,12 +25,12 @@ const FailuresRetryAfter = 7
 //
 //   - syncs once without faults, to learn how many records each stream has
 //     (the fixture must serve at least one);
-//   - answers every request with 401 Unauthorized: check reports FAILED (if
-//     it sent a request the faults hit) and
-//     a sync in each protocol fails with a config error (Airbyte
-//     failure_type config_error) in plain words (it names the credentials,
-//     no Go stack trace), and no request is sent more than twice (once
-//     more is fair: an OAuth source renews its token and retries);
+//   - answers every request with 401 Unauthorized: a sync in each protocol
+//     fails with a config error (Airbyte failure_type config_error) in plain
+//     words (it names the credentials and a stream, no Go stack trace), no
+//     request is sent more than twice (once more is fair: an OAuth source
+//     renews its token and retries), and check reports FAILED saying so (if
+//     it sent a request the faults hit);
 //   - answers every request with 403 Forbidden: the sync fails with a
 //     config error that says access was refused and names a stream, and no
 //     request is sent twice;
@@ -39,8 +39,8 @@ const FailuresRetryAfter = 7
 //     each retry and gets every record;
 //   - answers the first two attempts of every request with 502 then 503: the
 //     sync retries and gets every record;
-//   - answers every request with a cut-off JSON body: the sync fails and
-//     its failure names the stream (as "name");
+//   - answers every request with a cut-off JSON body: the sync fails in
+//     each protocol and its failure names the stream (as "name");
 //   - in every run, no secret of the config appears in stdout or stderr, not
 //     even when the 401 answer echoes the credentials the request carried.
 //
@@ -62,7 +62,7 @@ func Failures(t testing.TB, src *integ.Source, fixture http.Handler, config func
 
 	// The catalogs are discovered without faults: the suite tests syncs.
 	fs.catalogs = map[Protocol]any{}
-	for _, p := range []Protocol{Singer, Airbyte} {
+	for _, p := range Protocols() {
 		po := o
 		po.protocol = p
 		fs.catalogs[p] = buildCatalog(t, src, cfgPath, po)
@@ -135,27 +135,48 @@ func (fs *failures) syncedStreams() []string {
 // stackTrace matches what a panic or a Go error chain leaks to a user.
 var stackTrace = regexp.MustCompile(`goroutine [0-9]+|panic:|\.go:[0-9]+`)
 
-func (fs *failures) unauthorized() {
+// refusal is a fault the sync must fail on, with a plain message naming
+// a stream.
+type refusal struct {
+	name      string
+	mode      faultMode
+	status    int    // the status the injector answers
+	word      string // the failure says it, in plain words
+	configErr string // why Airbyte's failure_type must be config_error ("": no matter)
+	repeats   int    // how often one request may be answered status (0: no matter)
+}
+
+// refuse runs a sync that meets c in each protocol given.
+func (fs *failures) refuse(c refusal, protocols ...Protocol) {
 	fs.t.Helper()
 	o := fs.o
 	o.expectFailure = true
-	for _, p := range []Protocol{Singer, Airbyte} {
-		res := fs.sync("401 on every request", p, faultUnauthorized, o)
-		fs.plainFailure(res, "credentials")
+	for _, p := range protocols {
+		res := fs.sync(c.name, p, c.mode, o)
 		if res.ExitCode == 0 {
-			fs.t.Errorf("failures: %s: the sync succeeded although every request was refused", res)
+			fs.t.Errorf("failures: %s: the sync succeeded", res)
+			continue
 		}
-		if p == Airbyte && res.FailureType() != "config_error" {
-			fs.t.Errorf("failures: %s: failure_type %q, want config_error: refused credentials are the config's to fix, retrying cannot help", res, res.FailureType())
+		fs.plainFailure(res, c.word)
+		fs.namesStream(res)
+		if p == Airbyte && c.configErr != "" && res.FailureType() != "config_error" {
+			fs.t.Errorf("failures: %s: failure_type %q, want config_error: %s", res, res.FailureType(), c.configErr)
 		}
-		// Once more is fair: an OAuth source renews its token and retries.
-		if again := fs.inj.repeated(http.StatusUnauthorized, 2); len(again) > 0 {
-			fs.t.Errorf("failures: %s: sent again and again after its 401 (refused credentials are not transient): %s", res, strings.Join(again, ", "))
+		if again := fs.inj.repeated(c.status, c.repeats); c.repeats > 0 && len(again) > 0 {
+			fs.t.Errorf("failures: %s: sent again after its %d (a refusal is not transient): %s", res, c.status, strings.Join(again, ", "))
 		}
 	}
+}
+
+func (fs *failures) unauthorized() {
+	fs.t.Helper()
+	// Once more is fair: an OAuth source renews its token and retries.
+	fs.refuse(refusal{name: "401 on every request", mode: faultUnauthorized, status: http.StatusUnauthorized, word: "credentials",
+		configErr: "refused credentials are the config's to fix, retrying cannot help", repeats: 2}, Protocols()...)
 
 	fs.inj.set(faultUnauthorized)
-	o.label = "401 on every request"
+	o := fs.o
+	o.expectFailure, o.label = true, "401 on every request"
 	res := run(fs.t, fs.src, []string{"check", "--config", fs.cfgPath}, o)
 	fs.inj.set(faultNone)
 	if fs.inj.answered(http.StatusUnauthorized) == 0 {
@@ -171,20 +192,8 @@ func (fs *failures) unauthorized() {
 
 func (fs *failures) forbidden() {
 	fs.t.Helper()
-	o := fs.o
-	o.expectFailure = true
-	res := fs.sync("403 on every request", Airbyte, faultForbidden, o)
-	if res.ExitCode == 0 {
-		fs.t.Errorf("failures: %s: the sync succeeded although every request was refused", res)
-	}
-	fs.plainFailure(res, "access")
-	fs.namesStream(res)
-	if res.FailureType() != "config_error" {
-		fs.t.Errorf("failures: %s: failure_type %q, want config_error: a missing permission is the config's to fix", res, res.FailureType())
-	}
-	if again := fs.inj.repeated(http.StatusForbidden, 1); len(again) > 0 {
-		fs.t.Errorf("failures: %s: sent again after its 403 (a refusal is not transient): %s", res, strings.Join(again, ", "))
-	}
+	fs.refuse(refusal{name: "403 on every request", mode: faultForbidden, status: http.StatusForbidden, word: "access",
+		configErr: "a missing permission is the config's to fix", repeats: 1}, Airbyte)
 }
 
 // namesStream fails the test unless res's failure names a synced stream.
@@ -245,17 +254,7 @@ func (fs *failures) serverErrors() {
 
 func (fs *failures) invalidJSON() {
 	fs.t.Helper()
-	o := fs.o
-	o.expectFailure = true
-	for _, p := range []Protocol{Singer, Airbyte} {
-		res := fs.sync("a cut-off JSON body", p, faultBrokenJSON, o)
-		if res.ExitCode == 0 {
-			fs.t.Errorf("failures: %s: the sync succeeded on a broken body", res)
-			continue
-		}
-		fs.plainFailure(res, "")
-		fs.namesStream(res)
-	}
+	fs.refuse(refusal{name: "a cut-off JSON body", mode: faultBrokenJSON, status: http.StatusOK}, Protocols()...)
 }
 
 // sameRecords fails the test unless res has, stream by stream, as many
