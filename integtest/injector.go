@@ -33,7 +33,6 @@ type injector struct {
 	mode faultMode
 	seen map[string]int         // attempts of each request (method, URL and body)
 	sent map[int]map[string]int // answers by status, by request
-
 }
 
 // set switches the mode; a fault mode starts with no request seen, and
