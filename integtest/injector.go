@@ -57,13 +57,13 @@ func (in *injector) answered(status int) int {
 	return n
 }
 
-// repeated lists the requests answered with status more than max times.
-func (in *injector) repeated(status, max int) []string {
+// repeated lists the requests answered with status more than limit times.
+func (in *injector) repeated(status, limit int) []string {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	var out []string
 	for k, c := range in.sent[status] {
-		if c > max {
+		if c > limit {
 			out = append(out, fmt.Sprintf("%s (%d times)", strings.SplitN(k, "\n", 2)[0], c))
 		}
 	}
