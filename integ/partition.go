@@ -321,6 +321,7 @@ func (cs *childStream) invocation(p *partition) *streamWriter {
 	}
 	if r.info.Incremental() {
 		inv.bookmark = newBookmark(r.info.Stream.ReplicationKey, inv.prevState, r.e.signpost)
+		inv.bookmark.lookBack(r.info.Stream.lookback)
 	}
 	if r.validator != nil {
 		inv.validator = &recordValidator{schema: r.validator.schema, fail: r.validator.fail}

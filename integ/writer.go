@@ -22,6 +22,7 @@ func (e *engine) newStreamWriter(run *StreamPlan) *streamWriter {
 	r.enc = e.opts.Protocol.Stream(run.describe(r.logger))
 	if run.Incremental() {
 		r.bookmark = newBookmark(run.Stream.ReplicationKey, r.prevState, e.signpost)
+		r.bookmark.lookBack(run.Stream.lookback)
 	} else {
 		r.prevState = stripBookmark(r.prevState)
 	}
@@ -56,6 +57,9 @@ func (r *streamWriter) finish(runErr error) error {
 	r.buf = r.buf[:0]
 	if r.skipped > 0 {
 		r.logger.Warn("dropped records older than the bookmark (the API ignored the filter)", "count", r.skipped)
+	}
+	if b := r.bookmark; b != nil && b.missing > 0 {
+		r.bookmark.warnMissing(r.logger, r.info.Stream.ReplicationKey)
 	}
 	return runErr
 }

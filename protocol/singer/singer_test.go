@@ -335,3 +335,35 @@ func BenchmarkRecord(b *testing.B) {
 		buf = enc.Record(buf[:0], rec)
 	}
 }
+
+// A stream that prefers a full refresh is discovered FULL_TABLE, with its
+// replication key on offer; the catalog as discovered reads it whole, and
+// a catalog that picks INCREMENTAL reads from the bookmark.
+func TestDiscoverFullRefreshByDefault(t *testing.T) {
+	type rec struct {
+		ID int    `json:"id"`
+		U  string `json:"u"`
+	}
+	src := integ.NewSource("x", struct{}{}, integ.WithStreams(integ.NewStream("s", rec{}, func(*integ.HttpContext) error { return nil },
+		integ.PrimaryKey("id"), integ.Incremental("u"), integ.FullRefreshByDefault())))
+	cat := Discover(src)
+	md := cat.Streams[0].Metadata[0].Metadata
+	if md["replication-method"] != "FULL_TABLE" || md["replication-key"] != "u" || md["forced-replication-method"] != nil {
+		t.Errorf("stream metadata %v", md)
+	}
+	for _, method := range []string{"FULL_TABLE", "INCREMENTAL"} {
+		md["replication-method"] = method
+		raw, _ := json.Marshal(cat)
+		parsed, err := ParseCatalog(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plans, err := src.Plan(parsed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := plans[0].Incremental(); got != (method == "INCREMENTAL") {
+			t.Errorf("%s: incremental = %v", method, got)
+		}
+	}
+}
