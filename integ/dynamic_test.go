@@ -313,3 +313,27 @@ func TestCustomCheckResolvesNoSchema(t *testing.T) {
 		t.Errorf("check ran %d times and resolved %d schemas; want 1 and 0", checked, resolved)
 	}
 }
+
+// Before its streams are listed (Airbyte's spec), a dynamic source says it
+// may have incremental streams; a static one says what its streams do.
+func TestSupportsIncremental(t *testing.T) {
+	type rec struct {
+		ID int    `json:"id"`
+		U  string `json:"u"`
+	}
+	noop := func(*HttpContext) error { return nil }
+	tests := []struct {
+		name string
+		src  *Source
+		want bool
+	}{
+		{"static, full refresh", NewSource("s", struct{}{}, WithStreams(NewStream("a", rec{}, noop))), false},
+		{"static, incremental", NewSource("s", struct{}{}, WithStreams(NewStream("a", rec{}, noop), NewStream("b", rec{}, noop, Incremental("u")))), true},
+		{"listed at run time", (&org{listed: []string{"a"}}).source(NewStream("static", rec{}, noop)), true},
+	}
+	for _, tt := range tests {
+		if got := tt.src.SupportsIncremental(); got != tt.want {
+			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
