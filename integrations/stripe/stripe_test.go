@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/integ/integ/integ"
 	"github.com/integ/integ/integrations/stripe"
