@@ -60,6 +60,13 @@ func (s *Source) buildHTTP(cfg *Config, o HTTPOptions) (*httpEnv, error) {
 		// than rps requests, so no burst on top of it.
 		rps, burst = set.rps, 1
 	}
+	// A class with a rate of its own waits for its turn outside the run's
+	// budget and spends it inside, as it goes (WithEndpointLimit).
+	endpoints, err := s.endpointLimiter(cfg)
+	if err != nil {
+		return nil, err
+	}
+	mws = append(mws, endpoints.Gate())
 	// Slots outside the rate limit: a request waits for a slot, then for
 	// its turn, so requests freed together by slots still keep the rate.
 	slots := requests.NewSlots(concurrencyLimit(set.concurrent, rps, set.parallel))
@@ -73,6 +80,7 @@ func (s *Source) buildHTTP(cfg *Config, o HTTPOptions) (*httpEnv, error) {
 	if s.adaptive != nil {
 		mws = append(mws, requests.AdaptiveLimit(s.adaptive()))
 	}
+	mws = append(mws, endpoints.Commit())
 	timeout := o.Timeout
 	if timeout == 0 {
 		timeout = 5 * time.Minute

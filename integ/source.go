@@ -37,6 +37,8 @@ type Source struct {
 	adaptive     func() *requests.Adaptive
 	err          error
 
+	endpointLimits []endpointLimitFunc // see WithEndpointLimit
+
 	partitionParallel int // see WithPartitionParallelism
 }
 
@@ -92,6 +94,7 @@ func NewSource(name string, config any, opts ...SourceOption) *Source {
 		seen[st.Name] = true
 	}
 	errs = append(errs, checkParents(s.Streams)...)
+	errs = append(errs, checkSlices(s.Streams)...)
 	if len(s.Streams) == 0 && s.dynamic == nil {
 		errs = append(errs, errors.New("no streams"))
 	}

@@ -149,6 +149,11 @@ func (s *Source) checkState(st *State, runs []*StreamPlan) error {
 			}
 			continue
 		}
+		if run.Stream.slices != nil {
+			if _, err := parseSliceState(run.Stream.Name, run.Stream.ReplicationKey, prev, false); err != nil {
+				return err
+			}
+		}
 		key := gjson.GetBytes(prev, stateReplicationKey)
 		if key.Exists() && key.String() != run.Stream.ReplicationKey {
 			return &Error{Kind: ConfigFailure,
@@ -187,5 +192,6 @@ func safeRun(r Runner, c *HttpContext) (err error) {
 			err = &Error{Kind: SystemFailure, Msg: fmt.Sprintf("stream %q: the integration failed unexpectedly", c.Stream()), Err: fmt.Errorf("panic: %v", p)}
 		}
 	}()
+	defer c.scope()()
 	return r.Run(c)
 }
