@@ -23,7 +23,8 @@ func TestLimiterBurstThenSpacing(t *testing.T) {
 		want  []time.Duration // recorded sleeps
 	}{
 		{"burst 3 at 10 rps", 10, 3, 6, []time.Duration{100 * time.Millisecond, 100 * time.Millisecond, 100 * time.Millisecond}},
-		{"burst 0 means 1", 2, 0, 3, []time.Duration{500 * time.Millisecond, 500 * time.Millisecond}},
+		// The third would be 1 s after the first: the window's margin holds it back.
+		{"burst 0 means 1", 2, 0, 3, []time.Duration{500 * time.Millisecond, 500*time.Millisecond + requests.WindowMargin}},
 		{"unlimited", 0, 1, 10, nil},
 		{"negative unlimited", -1, 1, 10, nil},
 	}
@@ -56,8 +57,8 @@ func TestLimiterRefillsWhileIdle(t *testing.T) {
 	}
 	wait(2)                      // empties the bucket without waiting
 	_ = ft.Sleep(ctx, time.Hour) // idle: refills to burst, not beyond
-	wait(3)                      // two free, the third waits a full interval
-	if got, want := ft.Waits(), []time.Duration{time.Hour, time.Second}; !equalDurations(got, want) {
+	wait(3)                      // two free, the third waits a full interval and the window's margin
+	if got, want := ft.Waits(), []time.Duration{time.Hour, time.Second + requests.WindowMargin}; !equalDurations(got, want) {
 		t.Errorf("waits = %v, want %v", got, want)
 	}
 }
