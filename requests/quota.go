@@ -116,6 +116,7 @@ func (b *Quota) acquire(ctx context.Context) error {
 			// The turn is due: it goes to the flow served least recently
 			// (perhaps this one), then the next turn is reserved.
 			b.mu.Lock()
+			b.limiter.sent(s.r, b.limiter.clock.Now())
 			b.pacing = false
 			b.grant(b.next())
 			b.dispatch()

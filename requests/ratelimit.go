@@ -99,6 +99,8 @@ func (l *Limiter) Wait(ctx context.Context) error {
 // reservation is what reserve changed, to undo it.
 type reservation struct {
 	seq       uint64
+	at        time.Time // the send time handed out
+	slot      int       // its index in the window
 	tat, last time.Time
 	evicted   time.Time
 }
@@ -128,13 +130,27 @@ func (l *Limiter) reserve() (time.Duration, reservation) {
 			}
 		}
 		l.window[l.head] = t
+		r.slot = l.head
 		l.head = (l.head + 1) % len(l.window)
 	}
 	l.tat = later(l.tat, t).Add(l.interval)
 	l.last = t
 	l.seq++
-	r.seq = l.seq
+	r.seq, r.at = l.seq, t
 	return t.Sub(now), r
+}
+
+// sent records that the request holding r went out at at, later than
+// its reserved time (its waiter woke late): the window then counts it
+// from when it went, so the requests after it keep their distance.
+func (l *Limiter) sent(r reservation, at time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !at.After(r.at) || l.window == nil || !l.window[r.slot].Equal(r.at) {
+		return
+	}
+	l.window[r.slot] = at
+	l.last = later(l.last, at) // later send times stay in order
 }
 
 // unreserve gives back a send time that will not be used, if no later one
