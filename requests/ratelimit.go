@@ -93,6 +93,7 @@ func (l *Limiter) Wait(ctx context.Context) error {
 		l.unreserve(r)
 		return err
 	}
+	l.sent(r, l.clock.Now())
 	return nil
 }
 
