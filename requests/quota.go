@@ -85,9 +85,44 @@ func (b *Quota) acquire(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	w := b.enqueue(FlowOf(ctx))
+	for {
+		select {
+		case s := <-w.sig:
+			if !s.pace {
+				return nil
+			}
+			if err := b.limiter.sleep(ctx, s.d); err != nil {
+				b.mu.Lock()
+				b.abandon(w, s)
+				b.mu.Unlock()
+				return err
+			}
+			b.due(s)
+		case <-ctx.Done():
+			b.mu.Lock()
+			select {
+			case s := <-w.sig: // the signal crossed the cancellation
+				if s.pace {
+					b.abandon(w, s)
+				} else {
+					b.used-- // granted: hand the slot back
+					b.dispatch()
+				}
+			default:
+				b.abandon(w, signal{})
+			}
+			b.mu.Unlock()
+			return ctx.Err()
+		}
+	}
+}
+
+// enqueue queues a waiter for flow and gives out what is free.
+func (b *Quota) enqueue(name string) *waiter {
 	w := &waiter{sig: make(chan signal, 1)}
 	b.mu.Lock()
-	name := FlowOf(ctx)
+	defer b.mu.Unlock()
 	f := b.flows[name]
 	if f == nil {
 		f = &flow{id: len(b.flows)}
@@ -97,49 +132,30 @@ func (b *Quota) acquire(ctx context.Context) error {
 	f.queue = append(f.queue, w)
 	b.waiting++
 	b.dispatch()
-	b.mu.Unlock()
-	for {
-		select {
-		case s := <-w.sig:
-			if !s.pace {
-				return nil
-			}
-			if err := b.limiter.sleep(ctx, s.d); err != nil {
-				b.mu.Lock()
-				b.limiter.unreserve(s.r)
-				b.pacing = false
-				b.leave(w)
-				b.dispatch()
-				b.mu.Unlock()
-				return err
-			}
-			// The turn is due: it goes to the flow served least recently
-			// (perhaps this one), then the next turn is reserved.
-			b.mu.Lock()
-			b.limiter.sent(s.r, b.limiter.clock.Now())
-			b.pacing = false
-			b.grant(b.next())
-			b.dispatch()
-			b.mu.Unlock()
-		case <-ctx.Done():
-			b.mu.Lock()
-			select {
-			case s := <-w.sig: // the signal crossed the cancellation
-				if s.pace {
-					b.limiter.unreserve(s.r)
-					b.pacing = false
-					b.leave(w)
-				} else {
-					b.used-- // granted: hand the slot back
-				}
-			default:
-				b.leave(w)
-			}
-			b.dispatch()
-			b.mu.Unlock()
-			return ctx.Err()
-		}
+	return w
+}
+
+// due gives out the turn s's waiter paced for, now that it has come: to
+// the flow served least recently (perhaps the pacer's own), then reserves
+// the next turn.
+func (b *Quota) due(s signal) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.limiter.sent(s.r, b.limiter.clock.Now())
+	b.pacing = false
+	b.grant(b.next())
+	b.dispatch()
+}
+
+// abandon takes w out of the queue when its request gives up waiting; a
+// pacer's reserved turn is handed back. Called with b.mu held.
+func (b *Quota) abandon(w *waiter, s signal) {
+	if s.pace {
+		b.limiter.unreserve(s.r)
+		b.pacing = false
 	}
+	b.leave(w)
+	b.dispatch()
 }
 
 // release frees a slot.

@@ -1,0 +1,220 @@
+package requests
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+)
+
+// stepClock is a clock the test moves by hand.
+type stepClock struct{ now time.Time }
+
+func (c *stepClock) Now() time.Time { return c.now }
+
+// quotaSim drives a Quota's turns by hand, with no goroutines: a waiter
+// told to pace "sleeps" by moving the clock, then its turn is due. It
+// records which flow each turn went to, and when.
+type quotaSim struct {
+	t       *testing.T
+	q       *Quota
+	clock   *stepClock
+	queued  []*waiter // waiting, in any order
+	flowOf  map[*waiter]string
+	turns   []string
+	at      []time.Time
+	pending *signal // the pacer's signal, until its turn is due
+}
+
+func newQuotaSim(t *testing.T, slots int, rps float64) *quotaSim {
+	c := &stepClock{now: time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)}
+	var l *Limiter
+	if rps > 0 {
+		l = NewLimiter(rps, 1).WithClock(c, nil)
+	}
+	return &quotaSim{t: t, q: NewQuota(slots, l), clock: c, flowOf: map[*waiter]string{}}
+}
+
+func (s *quotaSim) add(flow string, n int) {
+	for range n {
+		w := s.q.enqueue(flow)
+		s.flowOf[w] = flow
+		s.queued = append(s.queued, w)
+		s.collect()
+	}
+}
+
+// collect moves the waiters told to go to turns; it returns the pace
+// signal one of them got, if any.
+func (s *quotaSim) collect() (signal, bool) {
+	var pace signal
+	paced := false
+	keep := s.queued[:0]
+	for _, w := range s.queued {
+		select {
+		case sig := <-w.sig:
+			if sig.pace {
+				if paced {
+					s.t.Fatal("two waiters pace at once")
+				}
+				pace, paced = sig, true
+				keep = append(keep, w)
+				continue
+			}
+			s.turns = append(s.turns, s.flowOf[w])
+			s.at = append(s.at, s.clock.now)
+		default:
+			keep = append(keep, w)
+		}
+	}
+	s.queued = keep
+	if paced {
+		s.pending = &pace
+	}
+	return pace, paced
+}
+
+// step lets the pending pacer's turn come; false when nothing paces.
+func (s *quotaSim) step() bool {
+	s.collect()
+	if s.pending == nil {
+		return false
+	}
+	p := *s.pending
+	s.pending = nil
+	s.clock.now = s.clock.now.Add(p.d)
+	s.q.due(p)
+	s.collect()
+	return true
+}
+
+// release ends n requests' hold on their slots.
+func (s *quotaSim) release(n int) {
+	for range n {
+		s.q.release()
+	}
+	s.collect()
+}
+
+// TestQuotaTurnsGoRound: with no rate and one slot, a flow with one request
+// waiting (a list's next page) goes before another flow's queue of many (a
+// child stream's partitions), and flows share turns evenly.
+func TestQuotaTurnsGoRound(t *testing.T) {
+	s := newQuotaSim(t, 1, 0)
+	s.add("child", 6) // the first takes the slot
+	s.add("list", 1)
+	s.add("other", 2)
+	for range 8 {
+		s.release(1)
+	}
+	want := []string{"child", "list", "other", "child", "other", "child", "child", "child", "child"}
+	if fmt.Sprint(s.turns) != fmt.Sprint(want) {
+		t.Errorf("turns %v, want %v", s.turns, want)
+	}
+}
+
+// TestQuotaPacedTurns: under a rate, a flow that becomes ready while
+// another flow's turn is being paced gets the turn when it comes (it is
+// not promised ahead), and every turn keeps the limiter's schedule: the
+// list's pages, each sent as soon as the previous one's response is in,
+// go at the next turn while the child stream's backlog takes the rest.
+func TestQuotaPacedTurns(t *testing.T) {
+	const rps = 40
+	s := newQuotaSim(t, 100, rps)
+	s.add("child", 200)
+	latency := 4 // turns a list page takes to come back
+	pages, sinceList := 0, -1
+	for s.step() {
+		if n := len(s.turns); s.turns[n-1] == "list" {
+			sinceList = 0
+		} else if sinceList >= 0 {
+			sinceList++
+		}
+		if sinceList == latency && pages < 10 {
+			pages++
+			sinceList = -1
+			s.add("list", 1)
+		} else if pages == 0 && len(s.turns) == 3 {
+			pages++
+			s.add("list", 1)
+		}
+		s.release(1) // each turn's response ends a request
+	}
+	// After each list page, the next one is asked for latency turns later
+	// and goes at the very next turn.
+	var lists []int
+	for i, f := range s.turns {
+		if f == "list" {
+			lists = append(lists, i)
+		}
+	}
+	if len(lists) != 10 {
+		t.Fatalf("%d list pages, want 10: %v", len(lists), s.turns)
+	}
+	for i := 1; i < len(lists); i++ {
+		if gap := lists[i] - lists[i-1]; gap != latency+1 {
+			t.Errorf("list page %d went %d turns after the previous one, want %d", i, gap, latency+1)
+		}
+	}
+	if len(s.turns) != 210 {
+		t.Errorf("%d turns, want 210", len(s.turns))
+	}
+	// The turns keep the rate and the window: no 41 within a second and
+	// the margin, and consecutive turns 25 ms apart.
+	for i := 1; i < len(s.at); i++ {
+		if d := s.at[i].Sub(s.at[i-1]); d < time.Second/rps {
+			t.Fatalf("turn %d came %v after the previous", i, d)
+		}
+		if i >= rps {
+			if d := s.at[i].Sub(s.at[i-rps]); d < time.Second+WindowMargin {
+				t.Fatalf("turns %d and %d are %v apart: %d in a second", i-rps, i, d, rps+1)
+			}
+		}
+	}
+}
+
+// TestQuotaAbandon: a request that gives up while pacing hands its
+// reserved turn back, and one that gives up after being told to go hands
+// its slot back; the others still get every turn.
+func TestQuotaAbandon(t *testing.T) {
+	q := NewQuota(1, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := q.acquire(ctx); err == nil {
+		t.Fatal("acquire with an ended context succeeded")
+	}
+	if err := q.acquire(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// The slot is held: a request that gives up waiting leaves the queue.
+	ctx, cancel = context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	var err error
+	wg.Go(func() { err = q.acquire(ctx) })
+	for { // until it waits
+		q.mu.Lock()
+		n := q.waiting
+		q.mu.Unlock()
+		if n == 1 {
+			break
+		}
+		runtime.Gosched()
+	}
+	cancel()
+	wg.Wait()
+	if err == nil {
+		t.Fatal("the waiter was granted a held slot")
+	}
+	q.mu.Lock()
+	waiting, used := q.waiting, q.used
+	q.mu.Unlock()
+	if waiting != 0 || used != 1 {
+		t.Fatalf("waiting %d used %d, want 0 and 1", waiting, used)
+	}
+	q.release()
+	if err := q.acquire(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
