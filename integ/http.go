@@ -103,23 +103,24 @@ func (s *Source) rate(set runSettings, o HTTPOptions) (rps float64, burst int) {
 	return rps, max(burst, 1)
 }
 
-// defaultRatedStreams is how many streams sync at once, when a rate
-// limits the run and neither the config (max_parallel_streams) nor the
-// caller says: the rate, not the streams, then bounds the API's load, and
-// one stream at a time could not reach it (a list's pages come one after
-// another).
+// defaultRatedStreams is how many streams sync at once when the user sets
+// requests_per_second and neither the config (max_parallel_streams) nor
+// the caller says: the rate then bounds the load on the API, and one
+// stream at a time could not reach it (a list's pages come one after
+// another). A source's own rate does not change the default: its streams
+// keep the order its users know.
 const defaultRatedStreams = 8
 
 // streamParallelism is how many streams a sync runs at once: the caller's
 // word, else the config's max_parallel_streams, else defaultRatedStreams
-// under a rate and 1 without.
-func streamParallelism(opt int, set runSettings, rps float64) int {
+// under the user's rate and 1 without.
+func streamParallelism(opt int, set runSettings) int {
 	switch {
 	case opt > 0:
 		return opt
 	case set.parallel > 0:
 		return set.parallel
-	case rps > 0:
+	case set.rps > 0:
 		return defaultRatedStreams
 	}
 	return 1

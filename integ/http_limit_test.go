@@ -25,3 +25,22 @@ func TestConcurrencyLimit(t *testing.T) {
 		}
 	}
 }
+
+func TestStreamParallelism(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		opt  int
+		set  runSettings
+		want int
+	}{
+		{"nothing said", 0, runSettings{}, 1},
+		{"a rate reads streams at once", 0, runSettings{rps: 40}, defaultRatedStreams},
+		{"the config's word", 0, runSettings{rps: 40, parallel: 2}, 2},
+		{"the config's word without a rate", 0, runSettings{parallel: 3}, 3},
+		{"the caller's word", 5, runSettings{rps: 40, parallel: 2}, 5},
+	} {
+		if got := streamParallelism(c.opt, c.set); got != c.want {
+			t.Errorf("%s: streamParallelism = %d, want %d", c.name, got, c.want)
+		}
+	}
+}

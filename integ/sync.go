@@ -29,8 +29,8 @@ type SyncOptions struct {
 	CheckpointInterval time.Duration // default 10s
 
 	// Parallelism is how many streams run at once; 0 takes the config's
-	// max_parallel_streams, whose default is 8 when a rate limits the run
-	// (the user's requests_per_second or the source's) and 1 otherwise.
+	// max_parallel_streams, whose default is 8 when the config sets
+	// requests_per_second and 1 otherwise.
 	Parallelism int
 
 	// Now is the clock (tests fix it). Default time.Now.
@@ -63,8 +63,7 @@ func (s *Source) Sync(ctx context.Context, o SyncOptions) error {
 	}
 	set := o.Config.settings()
 	hopts := withRetryLog(o.HTTP, o.Logger)
-	rps, _ := s.rate(set, hopts)
-	parallel := streamParallelism(o.Parallelism, set, rps)
+	parallel := streamParallelism(o.Parallelism, set)
 	hopts.streams = parallel
 	env, err := s.buildHTTP(o.Config, hopts)
 	if err != nil {
