@@ -95,9 +95,10 @@ func quotaSource() *integ.Source {
 // answers every request after 100 ms or 500 ms, in both protocols. It
 // reports the time over the ideal, requests / rate (x-ideal: issue 14 asks
 // for at most 1.2), the most requests the server saw in any second and the
-// most it had in flight. It fails if the server saw more than the rate in a
-// second (one more is allowed: the client keeps the rate, and network
-// jitter can move a request across the window's edge).
+// most it had in flight. It fails if the server saw more than the rate in
+// any one-second window (the limiter keeps a second and a margin between a
+// request and the one rate requests later, so a request delayed on its way
+// by up to requests.WindowMargin more than another does not make a 41st).
 //
 //	go test -run '^$' -bench Quota ./integ
 func BenchmarkQuota(b *testing.B) {
@@ -157,7 +158,7 @@ func BenchmarkQuota(b *testing.B) {
 				b.ReportMetric(worst.Seconds()/ideal.Seconds(), "x-ideal")
 				b.ReportMetric(float64(maxRate), "max-req/s")
 				b.ReportMetric(float64(peak), "peak-in-flight")
-				if maxRate > rate+1 {
+				if maxRate > rate {
 					b.Errorf("the server saw %d requests in one second; the rate is %d", maxRate, rate)
 				}
 			})
