@@ -2,6 +2,7 @@ package integ
 
 import (
 	"encoding/json"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -18,12 +19,17 @@ type bookmark struct {
 	start    gjson.Result
 	startT   time.Time
 	hasStart bool
+	// stored is the bookmark as the state had it, when a lookback moved
+	// start before it: the floor of the value stored again.
+	stored  gjson.Result
+	storedT time.Time
 
 	max    []byte // raw JSON of the greatest value seen
 	maxVal gjson.Result
 	maxT   time.Time
 
 	signpost time.Time
+	missing  int64 // records with no value at the key
 }
 
 func newBookmark(key string, prev json.RawMessage, signpost time.Time) *bookmark {
@@ -39,12 +45,24 @@ func newBookmark(key string, prev json.RawMessage, signpost time.Time) *bookmark
 	return b
 }
 
+// lookBack moves a time bookmark's start d earlier (see Lookback), written
+// in the layout the state had, so the runner's filter reads as before.
+func (b *bookmark) lookBack(d time.Duration) {
+	if d <= 0 || !b.hasStart || b.startT.IsZero() {
+		return
+	}
+	b.stored, b.storedT = b.start, b.startT
+	b.startT = b.startT.Add(-d)
+	b.start = gjson.Parse(strconv.Quote(b.startT.Format(layoutOf(b.stored.Str))))
+}
+
 // observe looks at one record's replication value. It reports false when the
 // record is older than the starting bookmark (the API ignored the filter), so
 // the caller drops it. Equal values are kept: resume is inclusive.
 func (b *bookmark) observe(rec []byte) bool {
 	v := gjson.Get(view(rec), b.key) // no copy: rec outlives this call
 	if !v.Exists() || v.Type == gjson.Null {
+		b.missing++
 		return true // no value: keep the record, the bookmark cannot move
 	}
 	t, isTime := parseTime(v)
@@ -59,9 +77,24 @@ func (b *bookmark) observe(rec []byte) bool {
 	return true
 }
 
+// warnMissing says, once a stream, that records had no replication value:
+// with none at all the state keeps no bookmark and the next sync reads
+// everything again, which the user should hear of.
+func (b *bookmark) warnMissing(logger *slog.Logger, key string) {
+	if b.max == nil {
+		logger.Warn("no record had a value at the replication key, so the bookmark did not move: the next sync reads these records again; check the key's name and the records' shape",
+			"replication_key", key, "records_without_it", b.missing)
+		return
+	}
+	logger.Warn("records had no value at the replication key; they are synced, and the bookmark follows the others", "replication_key", key, "records_without_it", b.missing)
+}
+
 // value is the bookmark to store: the greatest value seen, capped at the
 // signpost, or the starting value when nothing newer was read.
 func (b *bookmark) value() json.RawMessage {
+	if b.stored.Exists() && (b.max == nil || compareValues(b.maxVal, b.maxT, !b.maxT.IsZero(), b.stored, b.storedT) < 0) {
+		return json.RawMessage(b.stored.Raw) // a lookback re-read only older records
+	}
 	if b.max == nil {
 		if b.hasStart {
 			return json.RawMessage(b.start.Raw)
@@ -211,6 +244,16 @@ func parseTime(v gjson.Result) (time.Time, bool) {
 		}
 	}
 	return time.Time{}, false
+}
+
+// layoutOf is the layout that reads s (RFC 3339 when none does).
+func layoutOf(s string) string {
+	for _, layout := range timeLayouts {
+		if _, err := time.Parse(layout, s); err == nil {
+			return layout
+		}
+	}
+	return time.RFC3339Nano
 }
 
 var timeLayouts = []string{

@@ -1,8 +1,12 @@
 package integ
 
 import (
+	"encoding/json"
 	"fmt"
+	"log/slog"
 	"slices"
+
+	"github.com/integ/integ/integ/driver"
 )
 
 // SyncMode is how a stream is read.
@@ -52,6 +56,17 @@ type StreamPlan struct {
 
 // Incremental reports whether the run reads incrementally.
 func (r *StreamPlan) Incremental() bool { return r.Mode == ModeIncremental }
+
+// describe is the plan as a protocol sees it.
+func (r *StreamPlan) describe(logger *slog.Logger) *driver.Stream {
+	schema, err := json.Marshal(r.Schema)
+	if err != nil { // only a broken explicit schema gets here: say so, stay valid
+		logger.Warn("the stream's schema cannot be encoded; protocols get an empty schema", "stream", r.Stream.Name, "error", err)
+		schema = []byte("{}")
+	}
+	return &driver.Stream{Name: r.Stream.Name, PrimaryKey: r.Stream.PrimaryKey, ReplicationKey: r.Stream.ReplicationKey,
+		Incremental: r.Incremental(), Schema: schema}
+}
 
 // DefaultCatalog selects every stream that is selected by default.
 func (s *Source) DefaultCatalog() *Catalog {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unsafe"
 
+	"github.com/integ/integ/integ/driver"
 	"github.com/integ/integ/internal/conc"
 	"github.com/integ/integ/requests"
 	"github.com/tidwall/gjson"
@@ -275,7 +276,7 @@ func (c *HttpContext) Estimate(rows int64) {
 	if c.w == nil {
 		return
 	}
-	if e, ok := c.w.enc.(Estimator); ok && !c.w.checkOnly {
+	if e, ok := c.w.enc.(driver.Estimator); ok && !c.w.checkOnly {
 		c.w.buf = e.Estimate(c.w.buf, rows)
 	}
 }

@@ -6,8 +6,8 @@
 // talks to the API through an [HttpContext] and emits records; integ does
 // everything else: config schemas and validation, catalog selection,
 // incremental state, checkpoints, logging and error classification. The wire
-// protocols (Singer, Airbyte, or any other) plug in through the [Protocol]
-// interface and never leak into an integration.
+// protocols (Singer, Airbyte, or any other) plug in through package
+// [github.com/integ/integ/integ/driver] and never leak into an integration.
 //
 // What a real SaaS API needs, each declared rather than hand-written:
 //   - child streams as partitions with their own state: [ChildOf],

@@ -120,7 +120,9 @@ func StreamErrors(err error) []*StreamError {
 //
 // With SchemasAll a stream whose schema fails is left out: the source holds
 // the others and the error wraps ErrStreamsFailed and one *StreamError per
-// failed stream (see StreamErrors). Any other error comes with a nil source.
+// failed stream (see StreamErrors). With SchemasSelected such a stream stays,
+// and fails with its *StreamError when a sync runs it, so the other streams
+// are still read. Any other error comes with a nil source.
 func (s *Source) ResolveStreams(ctx context.Context, cfg *Config, o ResolveOptions) (*Source, error) {
 	if s.err != nil {
 		return nil, s.err
@@ -172,11 +174,10 @@ func (s *Source) ResolveStreams(ctx context.Context, cfg *Config, o ResolveOptio
 		return &r, nil
 	}
 	if o.Schemas != SchemasAll {
-		errs := make([]error, len(failed))
-		for i, f := range failed {
-			errs[i] = f
-		}
-		return nil, errors.Join(errs...)
+		// A read goes on without the streams it could not resolve: each
+		// fails alone, as the sync reaches it, and the others are synced.
+		r.Streams = failAtRun(r.Streams, failed, logger)
+		return &r, nil
 	}
 	// Children of a failed stream cannot run either.
 	bad := map[string]bool{}
@@ -199,6 +200,28 @@ func (s *Source) ResolveStreams(ctx context.Context, cfg *Config, o ResolveOptio
 		errs = append(errs, f)
 	}
 	return &r, fmt.Errorf("%d of %d streams: %w", len(failed), len(failed)+len(kept), errors.Join(errs...))
+}
+
+// failAtRun replaces each stream whose schema failed with one that fails
+// when run, with that error, so a sync reports it as the stream's failure.
+func failAtRun(streams []*Stream, failed []*StreamError, logger *slog.Logger) []*Stream {
+	bad := map[string]*StreamError{}
+	for _, f := range failed {
+		bad[f.Stream] = f
+		logger.Error("the stream's schema could not be resolved; it fails, the other streams are synced", "stream", f.Stream, "error", UserMessage(f.Err))
+	}
+	out := slices.Clone(streams)
+	for i, st := range out {
+		f := bad[st.Name]
+		if f == nil {
+			continue
+		}
+		c := *st
+		c.Schema, c.schemaErr, c.transforms = &Schema{Type: Types{"object"}}, nil, nil
+		c.Runner = RunnerFunc(func(*HttpContext) error { return f })
+		out[i] = &c
+	}
+	return out
 }
 
 // safeList calls the list function, turning a panic into an error.

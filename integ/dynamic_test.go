@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/integ/integ/integ/driver"
 )
 
 // org is a fake API for the stream list and schema resolver: which streams
@@ -189,7 +191,7 @@ func TestResolveStreamsRead(t *testing.T) {
 		{"a child needs its parent", &Catalog{Streams: []CatalogStream{{Name: "kid"}}}, "a,kid", ""},
 		{"a child's parent in the catalog", &Catalog{Streams: []CatalogStream{{Name: "kid", Schema: given}, {Name: "a", Schema: given}}}, "", ""},
 		{"default selection", nil, "a,b,c,kid", ""},
-		{"a selected stream fails", &Catalog{Streams: []CatalogStream{{Name: "c"}}}, "c", `stream "c": describe c: 403`},
+		{"a selected stream fails", &Catalog{Streams: []CatalogStream{{Name: "c"}, {Name: "b"}}}, "b,c", `stream "c": describe c: 403`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -222,14 +224,21 @@ func TestResolveStreamsRead(t *testing.T) {
 			if o.lists != 1 {
 				t.Errorf("%d list calls, want 1", o.lists)
 			}
-			if tt.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.err) || got != nil {
-					t.Fatalf("got %v, %v; want an error containing %q", got, err, tt.err)
-				}
-				return
-			}
 			if err != nil {
 				t.Fatal(err)
+			}
+			if tt.err != "" {
+				// The stream fails when run, with the resolver's error;
+				// the other selected stream is synced.
+				var out strings.Builder
+				err := got.Sync(ctx, SyncOptions{Config: cfg, Catalog: tt.catalog, Protocol: lineProtocol{}, Output: driver.NewOutput(&out)})
+				if err == nil || !strings.Contains(err.Error(), tt.err) || len(StreamErrors(err)) != 1 || StreamErrors(err)[0].Stream != "c" {
+					t.Fatalf("sync error %v; want one containing %q", err, tt.err)
+				}
+				if !strings.Contains(out.String(), "END b ok") || !strings.Contains(out.String(), "END c failed") {
+					t.Errorf("output:\n%s", out.String())
+				}
+				return
 			}
 			if _, err := got.Plan(tt.catalog); err != nil {
 				t.Errorf("plan: %v", err)
@@ -302,5 +311,29 @@ func TestCustomCheckResolvesNoSchema(t *testing.T) {
 	}
 	if checked != 1 || resolved != 0 {
 		t.Errorf("check ran %d times and resolved %d schemas; want 1 and 0", checked, resolved)
+	}
+}
+
+// Before its streams are listed (Airbyte's spec), a dynamic source says it
+// may have incremental streams; a static one says what its streams do.
+func TestSupportsIncremental(t *testing.T) {
+	type rec struct {
+		ID int    `json:"id"`
+		U  string `json:"u"`
+	}
+	noop := func(*HttpContext) error { return nil }
+	tests := []struct {
+		name string
+		src  *Source
+		want bool
+	}{
+		{"static, full refresh", NewSource("s", struct{}{}, WithStreams(NewStream("a", rec{}, noop))), false},
+		{"static, incremental", NewSource("s", struct{}{}, WithStreams(NewStream("a", rec{}, noop), NewStream("b", rec{}, noop, Incremental("u")))), true},
+		{"listed at run time", (&org{listed: []string{"a"}}).source(NewStream("static", rec{}, noop)), true},
+	}
+	for _, tt := range tests {
+		if got := tt.src.SupportsIncremental(); got != tt.want {
+			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/integ/integ/integ"
+	"github.com/integ/integ/integ/driver"
 	"github.com/integ/integ/requests"
 )
 
@@ -61,7 +62,7 @@ func ExampleNewSource() {
 	err = src.Sync(context.Background(), integ.SyncOptions{
 		Config:   cfg,
 		Protocol: plain{},
-		Output:   integ.NewOutput(os.Stdout),
+		Output:   driver.NewOutput(os.Stdout),
 	})
 	fmt.Println("error:", err)
 	// Output:
@@ -73,14 +74,14 @@ func ExampleNewSource() {
 // plain is a minimal Protocol: one "stream record" line per record.
 type plain struct{}
 
-func (plain) Stream(run *integ.StreamPlan) integ.StreamEncoder { return plainEncoder(run.Stream.Name) }
+func (plain) Stream(run *driver.Stream) driver.StreamEncoder { return plainEncoder(run.Name) }
 
 type plainEncoder string
 
-func (e plainEncoder) Start(dst []byte) []byte                      { return dst }
-func (e plainEncoder) Page(dst []byte, _ time.Time) []byte          { return dst }
-func (e plainEncoder) State(dst []byte, _ *integ.Checkpoint) []byte { return dst }
-func (e plainEncoder) End(dst []byte, _ *integ.StreamResult) []byte { return dst }
+func (e plainEncoder) Start(dst []byte) []byte                       { return dst }
+func (e plainEncoder) Page(dst []byte, _ time.Time) []byte           { return dst }
+func (e plainEncoder) State(dst []byte, _ *driver.Checkpoint) []byte { return dst }
+func (e plainEncoder) End(dst []byte, _ *driver.StreamResult) []byte { return dst }
 func (e plainEncoder) Record(dst, rec []byte) []byte {
 	dst = append(dst, e...)
 	dst = append(dst, ' ')

@@ -171,11 +171,13 @@ func (d *csvDecoder) readHeader() error {
 		if i == 0 {
 			name = strings.TrimPrefix(name, "\ufeff") // a byte order mark from a spreadsheet export
 		}
-		if seen[name] {
-			return fmt.Errorf("the header row names column %q twice", name)
-		}
-		seen[name] = true
+		// Judged on the encoded key: names that differ only in invalid
+		// UTF-8 bytes become the same JSON key, and one would hide the other.
 		key := appendJSONString(nil, name)
+		if seen[string(key)] {
+			return fmt.Errorf("the header row names column %s twice (column %d)", key, i+1)
+		}
+		seen[string(key)] = true
 		d.keys = append(d.keys, append(key, ':'))
 		kind := colString
 		if p := d.schema.Property(name); p != nil {
@@ -359,10 +361,15 @@ func (d *jsonLinesDecoder) next(dst []byte) ([]byte, error) {
 		if t[0] != '{' || !gjson.ValidBytes(t) {
 			return dst, fmt.Errorf("line %d: %w: %s", d.line, ErrBadLine, excerpt(t, 80))
 		}
-		if bytes.IndexByte(t, '\r') >= 0 || bytes.IndexByte(t, '\n') >= 0 {
-			return dst, fmt.Errorf("line %d: %w: it holds a carriage return", d.line, ErrBadLine)
+		n := len(dst)
+		dst = append(dst, t...)
+		// In valid JSON a carriage return can only be whitespace between
+		// tokens (inside a string it must be escaped). Python readers split
+		// lines on it, so it becomes a space rather than reach stdout.
+		for i := bytes.IndexByte(dst[n:], '\r'); i >= 0; i = bytes.IndexByte(dst[n:], '\r') {
+			dst[n+i] = ' '
 		}
-		return append(dst, t...), nil
+		return dst, nil
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/integ/integ/integ/driver"
 	"github.com/integ/integ/internal/conc"
 	"github.com/integ/integ/requests"
 	"github.com/tidwall/gjson"
@@ -150,10 +151,10 @@ type rawEncoder struct {
 	ends []int
 }
 
-func (e *rawEncoder) Start(dst []byte) []byte                { return dst }
-func (e *rawEncoder) Page(dst []byte, at time.Time) []byte   { e.at = at; return dst }
-func (e *rawEncoder) State(dst []byte, _ *Checkpoint) []byte { return dst }
-func (e *rawEncoder) End(dst []byte, _ *StreamResult) []byte { return dst }
+func (e *rawEncoder) Start(dst []byte) []byte                       { return dst }
+func (e *rawEncoder) Page(dst []byte, at time.Time) []byte          { e.at = at; return dst }
+func (e *rawEncoder) State(dst []byte, _ *driver.Checkpoint) []byte { return dst }
+func (e *rawEncoder) End(dst []byte, _ *driver.StreamResult) []byte { return dst }
 func (e *rawEncoder) Record(dst, rec []byte) []byte {
 	dst = append(dst, rec...)
 	e.ends = append(e.ends, len(dst))
@@ -320,6 +321,7 @@ func (cs *childStream) invocation(p *partition) *streamWriter {
 	}
 	if r.info.Incremental() {
 		inv.bookmark = newBookmark(r.info.Stream.ReplicationKey, inv.prevState, r.e.signpost)
+		inv.bookmark.lookBack(r.info.Stream.lookback)
 	}
 	if r.validator != nil {
 		inv.validator = &recordValidator{schema: r.validator.schema, fail: r.validator.fail}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/integ/integ/integ"
+	"github.com/integ/integ/integ/driver"
 	"github.com/integ/integ/internal/conc"
 	"github.com/integ/integ/protocol/singer"
 	"github.com/integ/integ/requests"
@@ -114,7 +115,7 @@ func BenchmarkPartitionMemory(b *testing.B) {
 				var out countingWriter
 				p := peakHeap(func() {
 					err = tc.source.Sync(context.Background(), integ.SyncOptions{
-						Config: cfg, Catalog: cat, Protocol: singer.NewProtocol(nil), Output: integ.NewOutput(&out),
+						Config: cfg, Catalog: cat, Protocol: singer.NewProtocol(nil), Output: driver.NewOutput(&out),
 					})
 				})
 				if err != nil {

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/integ/integ/integ"
+	"github.com/integ/integ/integ/driver"
 	"github.com/integ/integ/integtest"
 	"github.com/integ/integ/internal/airbyteschema"
 	"github.com/integ/integ/protocol/airbyte"
@@ -271,7 +272,7 @@ func ghSource(t testing.TB, issueOpts []integ.StreamOption, opts ...integ.Source
 // proto runs a sync through one real protocol and reads its output back.
 type proto struct {
 	name string
-	new  func() integ.Protocol
+	new  func() driver.Protocol
 	// records maps each stream to its records' "id"s, in output order.
 	records func(t testing.TB, out string) map[string][]int64
 	// state is the state a runner would pass to the next sync.
@@ -281,7 +282,7 @@ type proto struct {
 var protos = []proto{
 	{
 		name: "singer",
-		new:  func() integ.Protocol { return singer.NewProtocol(nil) },
+		new:  func() driver.Protocol { return singer.NewProtocol(nil) },
 		records: func(t testing.TB, out string) map[string][]int64 {
 			recs := map[string][]int64{}
 			for _, l := range outLines(t, out) {
@@ -308,7 +309,7 @@ var protos = []proto{
 	},
 	{
 		name: "airbyte",
-		new:  func() integ.Protocol { return airbyte.NewProtocol(nil, func() time.Time { return ghEpoch }) },
+		new:  func() driver.Protocol { return airbyte.NewProtocol(nil, func() time.Time { return ghEpoch }) },
 		records: func(t testing.TB, out string) map[string][]int64 {
 			recs := map[string][]int64{}
 			for _, l := range outLines(t, out) {
@@ -393,7 +394,7 @@ func ghSync(t testing.TB, src *integ.Source, a *ghAPI, r syncRun) (string, error
 		logger = slog.New(slog.NewTextHandler(r.logs, nil))
 	}
 	err = src.Sync(r.ctx, integ.SyncOptions{
-		Config: cfg, Catalog: r.catalog, State: r.state, Protocol: r.proto.new(), Output: integ.NewOutput(&out),
+		Config: cfg, Catalog: r.catalog, State: r.state, Protocol: r.proto.new(), Output: driver.NewOutput(&out),
 		Logger: logger, CheckpointRecords: r.every,
 		Now:  func() time.Time { return time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC) },
 		HTTP: integ.HTTPOptions{Retry: requests.RetryOptions{MaxAttempts: 1}},

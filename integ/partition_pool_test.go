@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/integ/integ/integ"
+	"github.com/integ/integ/integ/driver"
 	"github.com/integ/integ/protocol/singer"
 	"github.com/integ/integ/requests"
 	"github.com/tidwall/gjson"
@@ -138,7 +139,7 @@ func TestParentStateNeverCoversUnwrittenChildren(t *testing.T) {
 	defer cancel()
 	var out strings.Builder
 	err = src.Sync(ctx, integ.SyncOptions{
-		Config: cfg, Protocol: singer.NewProtocol(nil), Output: integ.NewOutput(&out), CheckpointRecords: 1,
+		Config: cfg, Protocol: singer.NewProtocol(nil), Output: driver.NewOutput(&out), CheckpointRecords: 1,
 		Catalog: &integ.Catalog{Streams: []integ.CatalogStream{{Name: "parents", Mode: integ.ModeIncremental}, {Name: "children"}}},
 	})
 	if err != nil {
@@ -264,7 +265,7 @@ func TestMaxConcurrentRequestsBoundsTheSync(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			var out strings.Builder
-			err = src.Sync(ctx, integ.SyncOptions{Config: cfg, Catalog: ghCatalog("repositories", "issues"), Protocol: singer.NewProtocol(nil), Output: integ.NewOutput(&out)})
+			err = src.Sync(ctx, integ.SyncOptions{Config: cfg, Catalog: ghCatalog("repositories", "issues"), Protocol: singer.NewProtocol(nil), Output: driver.NewOutput(&out)})
 			if err != nil {
 				t.Fatal(err)
 			}

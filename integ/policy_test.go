@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/integ/integ/integ/driver"
 	"github.com/integ/integ/requests"
 )
 
@@ -83,7 +84,7 @@ func syncStreams(t *testing.T, srv *httptest.Server, opts []SourceOption, stream
 	}
 	var out, log bytes.Buffer
 	err = src.Sync(context.Background(), SyncOptions{
-		Config: cfg, Protocol: lineProtocol{}, Output: NewOutput(&out), Parallelism: 1,
+		Config: cfg, Protocol: lineProtocol{}, Output: driver.NewOutput(&out), Parallelism: 1,
 		Logger: slog.New(slog.NewTextHandler(&log, nil)),
 		HTTP:   HTTPOptions{Retry: requests.RetryOptions{MaxAttempts: 1}},
 	})
@@ -240,7 +241,7 @@ func TestSyncWaitsOutAGitHubRateLimitReset(t *testing.T) {
 		cfg, _ := src.ParseConfig(json.RawMessage(`{"base_url":"` + srv.URL + `"}`))
 		var out, log bytes.Buffer
 		err := src.Sync(context.Background(), SyncOptions{
-			Config: cfg, Protocol: lineProtocol{}, Output: NewOutput(&out),
+			Config: cfg, Protocol: lineProtocol{}, Output: driver.NewOutput(&out),
 			Logger: slog.New(slog.NewTextHandler(&log, nil)),
 			HTTP:   HTTPOptions{Retry: requests.RetryOptions{Clock: clock, Sleep: clock.Sleep}},
 		})
@@ -310,7 +311,7 @@ func TestEmitPagesRefusesARepeatedRequestFromAnyPaginator(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	err = src.Sync(ctx, SyncOptions{Config: cfg, Protocol: lineProtocol{}, Output: NewOutput(&out)})
+	err = src.Sync(ctx, SyncOptions{Config: cfg, Protocol: lineProtocol{}, Output: driver.NewOutput(&out)})
 	if !errors.Is(err, requests.ErrPaginationLoop) || !strings.Contains(err.Error(), "page=2") {
 		t.Fatalf("err = %v", err)
 	}

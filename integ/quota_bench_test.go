@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/integ/integ/integ"
+	"github.com/integ/integ/integ/driver"
 	"github.com/integ/integ/internal/pokeserver"
 	"github.com/integ/integ/protocol/airbyte"
 	"github.com/integ/integ/protocol/singer"
@@ -110,10 +111,10 @@ func BenchmarkQuota(b *testing.B) {
 	ideal := time.Duration(float64(requestsTotal) / rate * float64(time.Second))
 	protocols := []struct {
 		name string
-		new  func() integ.Protocol
+		new  func() driver.Protocol
 	}{
-		{"singer", func() integ.Protocol { return singer.NewProtocol(nil) }},
-		{"airbyte", func() integ.Protocol { return airbyte.NewProtocol(nil, nil) }},
+		{"singer", func() driver.Protocol { return singer.NewProtocol(nil) }},
+		{"airbyte", func() driver.Protocol { return airbyte.NewProtocol(nil, nil) }},
 	}
 	for _, latency := range []time.Duration{100 * time.Millisecond, 500 * time.Millisecond} {
 		for _, proto := range protocols {
@@ -137,7 +138,7 @@ func BenchmarkQuota(b *testing.B) {
 					start := time.Now()
 					err = src.Sync(ctx, integ.SyncOptions{
 						Config: cfg, Catalog: &integ.Catalog{Streams: []integ.CatalogStream{{Name: "pokemon_details"}}},
-						Protocol: proto.new(), Output: integ.NewOutput(&out),
+						Protocol: proto.new(), Output: driver.NewOutput(&out),
 					})
 					elapsed := time.Since(start)
 					cancel()
@@ -304,10 +305,10 @@ func BenchmarkQuotaStreams(b *testing.B) {
 	ideal := float64(total) / rate
 	protocols := []struct {
 		name string
-		new  func() integ.Protocol
+		new  func() driver.Protocol
 	}{
-		{"singer", func() integ.Protocol { return singer.NewProtocol(nil) }},
-		{"airbyte", func() integ.Protocol { return airbyte.NewProtocol(nil, nil) }},
+		{"singer", func() driver.Protocol { return singer.NewProtocol(nil) }},
+		{"airbyte", func() driver.Protocol { return airbyte.NewProtocol(nil, nil) }},
 	}
 	for _, latency := range []time.Duration{100 * time.Millisecond, 500 * time.Millisecond} {
 		caps := map[string]float64{}
@@ -333,7 +334,7 @@ func BenchmarkQuotaStreams(b *testing.B) {
 					out := &finishWriter{records: map[string]int{}, last: map[string]time.Duration{}}
 					ctx, cancel := context.WithTimeout(context.Background(), time.Duration(10*ideal*float64(time.Second)))
 					out.start = time.Now()
-					err = src.Sync(ctx, integ.SyncOptions{Config: cfg, Protocol: proto.new(), Output: integ.NewOutput(out)})
+					err = src.Sync(ctx, integ.SyncOptions{Config: cfg, Protocol: proto.new(), Output: driver.NewOutput(out)})
 					elapsed := time.Since(out.start)
 					cancel()
 					srv.Close()

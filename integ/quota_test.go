@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/integ/integ/integ/driver"
 	"github.com/integ/integ/requests"
 )
 
@@ -72,7 +73,7 @@ func TestRateReadsStreamsAtOnce(t *testing.T) {
 				t.Fatal(err)
 			}
 			var out bytes.Buffer
-			if err := src.Sync(ctx, SyncOptions{Config: cfg, Protocol: lineProtocol{}, Output: NewOutput(&out)}); err != nil {
+			if err := src.Sync(ctx, SyncOptions{Config: cfg, Protocol: lineProtocol{}, Output: driver.NewOutput(&out)}); err != nil {
 				t.Fatal(err)
 			}
 			if !c.together && fmt.Sprint(order) != "[/a /b]" {
@@ -116,7 +117,7 @@ func TestStreamsAreFlows(t *testing.T) {
 	var out bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := src.Sync(ctx, SyncOptions{Config: cfg, Protocol: lineProtocol{}, Output: NewOutput(&out), HTTP: HTTPOptions{Doer: doer}}); err != nil {
+	if err := src.Sync(ctx, SyncOptions{Config: cfg, Protocol: lineProtocol{}, Output: driver.NewOutput(&out), HTTP: HTTPOptions{Doer: doer}}); err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]string{"/parents": "parents", "/child/1": "children", "/child/2": "children"}

@@ -15,21 +15,26 @@ import (
 // golden files are stable; keywords integ does not model are kept in Extra and
 // written back unchanged.
 type Schema struct {
-	Type                 Types
-	Title                string
-	Description          string
-	Format               string
-	Properties           []Property
-	Items                *Schema
-	Required             []string
-	Enum                 []any
-	Default              any
-	Examples             []any
-	Minimum              *float64
-	Maximum              *float64
-	Pattern              string
-	Secret               bool // written as airbyte_secret and writeOnly
-	Order                *int // Airbyte's UI order for config fields
+	Type        Types
+	Title       string
+	Description string
+	Format      string
+	Properties  []Property
+	Items       *Schema
+	Required    []string
+	Enum        []any
+	Default     any
+	Examples    []any
+	Minimum     *float64
+	Maximum     *float64
+	Pattern     string
+	// Secret marks a value that is never shown (a password, a token); it
+	// is written as JSON Schema's writeOnly. Protocols add their own words
+	// for it (Airbyte's airbyte_secret).
+	Secret bool
+	// Order is a config field's position in a form. integ does not write
+	// it; protocols with a UI order do (Airbyte's order).
+	Order                *int
 	AdditionalProperties *bool
 	// OneOf lists alternatives, one of which the value must match (an auth
 	// method chosen by a discriminator such as "auth_type").
@@ -174,9 +179,7 @@ func (s *Schema) MarshalJSON() ([]byte, error) {
 		{"minimum", s.Minimum, s.Minimum == nil},
 		{"maximum", s.Maximum, s.Maximum == nil},
 		{"pattern", s.Pattern, s.Pattern == ""},
-		{"airbyte_secret", true, !s.Secret},
 		{"writeOnly", true, !s.Secret},
-		{"order", s.Order, s.Order == nil},
 		{"additionalProperties", s.AdditionalProperties, s.AdditionalProperties == nil},
 	}
 	for _, f := range fields {
@@ -311,15 +314,13 @@ func (s *Schema) setKeyword(k string, raw json.RawMessage) error {
 		return json.Unmarshal(raw, &s.Maximum)
 	case "pattern":
 		return json.Unmarshal(raw, &s.Pattern)
-	case "airbyte_secret", "writeOnly", "secret":
+	case "writeOnly", "secret": // the Singer SDK writes "secret"
 		var b bool
 		if err := json.Unmarshal(raw, &b); err != nil {
 			return err
 		}
 		s.Secret = s.Secret || b
 		return nil
-	case "order":
-		return json.Unmarshal(raw, &s.Order)
 	case "const":
 		if err := unmarshalNumbers(raw, &s.Const); err != nil || s.Const != nil {
 			return err

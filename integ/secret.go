@@ -10,7 +10,7 @@ import (
 // GoString, fmt verbs, JSON encoding and slog value are all redacted. Read the
 // real value with [Secret.Reveal] at the one place that needs it (usually an
 // auth header). A field of this type is marked secret in the config schema
-// (airbyte_secret, writeOnly).
+// (writeOnly; protocols add their own words, such as airbyte_secret).
 type Secret string
 
 const redacted = "**********"

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/integ/integ/integ/driver"
 	"github.com/integ/integ/requests"
 )
 
@@ -221,7 +222,7 @@ func TestSessionBuildsAuthOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	output := NewOutput(&out)
+	output := driver.NewOutput(&out)
 	output.SetFilter(sess.RedactOutput)
 	for range 2 {
 		if err := src.Sync(ctx, SyncOptions{Config: cfg, Protocol: &lineProtocol{}, Output: output, HTTP: o}); err != nil {

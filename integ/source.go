@@ -170,7 +170,12 @@ func (s *Source) Err() error { return s.err }
 func (s *Source) ConfigSchema() *Schema { return s.configSchema }
 
 // SupportsIncremental reports whether any stream can sync incrementally.
+// A source whose streams are listed at run time may have incremental ones:
+// before listing (spec) it says it may.
 func (s *Source) SupportsIncremental() bool {
+	if s.dynamic != nil {
+		return true
+	}
 	for _, st := range s.Streams {
 		if st.ReplicationKey != "" {
 			return true

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/tidwall/gjson"
 )
@@ -40,6 +41,9 @@ type Stream struct {
 	Parent string
 	Runner Runner
 
+	fullRefreshFirst bool          // see FullRefreshByDefault
+	lookback         time.Duration // see Lookback
+
 	onError     ErrorPolicy
 	transforms  []transform
 	schemaErr   error
@@ -74,6 +78,19 @@ func PrimaryKey(fields ...string) StreamOption {
 func Incremental(replicationKey string) StreamOption {
 	return func(s *Stream) { s.ReplicationKey = replicationKey }
 }
+
+// FullRefreshByDefault makes an incremental stream prefer a full refresh:
+// a sync with no catalog, or a catalog that names no mode, reads it whole,
+// and a user opts into incremental reads (for an API whose updated-at field
+// misses some changes, say, where a periodic full read is the safe default).
+func FullRefreshByDefault() StreamOption { return func(s *Stream) { s.fullRefreshFirst = true } }
+
+// Lookback makes an incremental stream start d before its bookmark when
+// the bookmark is a time: records changed late, with a replication value
+// older than the last sync's greatest, are read again rather than missed.
+// The records re-read are not dropped as old; targets deduplicate them by
+// primary key. The stored bookmark never moves back.
+func Lookback(d time.Duration) StreamOption { return func(s *Stream) { s.lookback = d } }
 
 // Sorted declares that records arrive in ascending replication key order.
 func Sorted() StreamOption { return func(s *Stream) { s.Sorted = true } }
@@ -113,6 +130,12 @@ func (s *Stream) validate() error {
 	if s.Runner == nil {
 		return fmt.Errorf("stream %q: no runner", s.Name)
 	}
+	if s.ReplicationKey == "" && (s.lookback != 0 || s.fullRefreshFirst) {
+		return fmt.Errorf("stream %q: Lookback and FullRefreshByDefault need a replication key (Incremental)", s.Name)
+	}
+	if s.lookback < 0 {
+		return fmt.Errorf("stream %q: Lookback(%v) is negative", s.Name, s.lookback)
+	}
 	if len(s.Schema.Properties) > 0 {
 		for _, k := range s.PrimaryKey {
 			if s.Schema.Property(k) == nil {
@@ -135,6 +158,9 @@ func (s *Stream) validate() error {
 
 // SyncModes lists the modes the stream supports, the preferred one first.
 func (s *Stream) SyncModes() []SyncMode {
+	if s.ReplicationKey != "" && s.fullRefreshFirst {
+		return []SyncMode{ModeFullRefresh, ModeIncremental}
+	}
 	if s.ReplicationKey != "" {
 		return []SyncMode{ModeIncremental, ModeFullRefresh}
 	}

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/integ/integ/integ/driver"
 	"github.com/integ/integ/internal/conc"
 	"github.com/tidwall/gjson"
 )
@@ -17,8 +18,8 @@ type SyncOptions struct {
 	Config   *Config
 	Catalog  *Catalog // nil: every stream selected by default
 	State    *State   // nil: a first sync
-	Protocol Protocol
-	Output   *Output
+	Protocol driver.Protocol
+	Output   *driver.Output
 	Logger   *slog.Logger
 	HTTP     HTTPOptions
 

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/integ/integ/integ/driver"
 	"github.com/integ/integ/requests"
 )
 
@@ -22,7 +23,9 @@ import (
 // without touching an integration.
 type lineProtocol struct{}
 
-func (lineProtocol) Stream(run *StreamPlan) StreamEncoder { return &lineEncoder{name: run.Stream.Name} }
+func (lineProtocol) Stream(run *driver.Stream) driver.StreamEncoder {
+	return &lineEncoder{name: run.Name}
+}
 
 type lineEncoder struct{ name string }
 
@@ -35,10 +38,10 @@ func (e *lineEncoder) Record(dst, rec []byte) []byte {
 	dst = append(dst, rec...)
 	return append(dst, '\n')
 }
-func (e *lineEncoder) State(dst []byte, cp *Checkpoint) []byte {
+func (e *lineEncoder) State(dst []byte, cp *driver.Checkpoint) []byte {
 	return fmt.Appendf(dst, "STATE %s %s records=%d final=%v\n", cp.Stream, cp.Value, cp.Records, cp.Final)
 }
-func (e *lineEncoder) End(dst []byte, res *StreamResult) []byte {
+func (e *lineEncoder) End(dst []byte, res *driver.StreamResult) []byte {
 	status := "ok"
 	if res.Err != nil {
 		status = "failed"
@@ -128,7 +131,7 @@ func runSync(t testing.TB, src *Source, baseURL string, cat *Catalog, st *State,
 	}
 	var out bytes.Buffer
 	err = src.Sync(context.Background(), SyncOptions{
-		Config: cfg, Catalog: cat, State: st, Protocol: lineProtocol{}, Output: NewOutput(&out),
+		Config: cfg, Catalog: cat, State: st, Protocol: lineProtocol{}, Output: driver.NewOutput(&out),
 		CheckpointRecords: every,
 		Now:               func() time.Time { return time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC) },
 		HTTP:              HTTPOptions{Retry: requests.RetryOptions{MaxAttempts: 1}},
@@ -250,7 +253,7 @@ func TestSyncSignpostCapsBookmark(t *testing.T) {
 	cfg, _ := src.ParseConfig(json.RawMessage(`{"base_url":"` + srv.URL + `"}`))
 	var out bytes.Buffer
 	start := time.Date(2024, 1, 1, 0, 0, 2, 0, time.UTC) // the sync "started" before record 3 was updated
-	err := src.Sync(context.Background(), SyncOptions{Config: cfg, Protocol: lineProtocol{}, Output: NewOutput(&out), Now: func() time.Time { return start }})
+	err := src.Sync(context.Background(), SyncOptions{Config: cfg, Protocol: lineProtocol{}, Output: driver.NewOutput(&out), Now: func() time.Time { return start }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -374,7 +377,7 @@ func TestParallelStreamsMatchSerialRun(t *testing.T) {
 	perStream := func(parallel int) map[string][]string {
 		cfg, _ := src.ParseConfig(json.RawMessage(`{"base_url":"` + srv.URL + `"}`))
 		var out bytes.Buffer
-		err := src.Sync(context.Background(), SyncOptions{Config: cfg, Protocol: lineProtocol{}, Output: NewOutput(&out), Parallelism: parallel, CheckpointRecords: 1})
+		err := src.Sync(context.Background(), SyncOptions{Config: cfg, Protocol: lineProtocol{}, Output: driver.NewOutput(&out), Parallelism: parallel, CheckpointRecords: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -426,7 +429,7 @@ func TestValidateRecords(t *testing.T) {
 			t.Fatal(err)
 		}
 		var out, logs bytes.Buffer
-		err = src.Sync(context.Background(), SyncOptions{Config: cfg, Protocol: lineProtocol{}, Output: NewOutput(&out),
+		err = src.Sync(context.Background(), SyncOptions{Config: cfg, Protocol: lineProtocol{}, Output: driver.NewOutput(&out),
 			Logger: slog.New(slog.NewTextHandler(&logs, nil)), Catalog: &Catalog{Streams: []CatalogStream{{Name: "events", Mode: ModeFullRefresh}}}})
 		if got := len(lines(out.String(), "REC ")); got != c.records {
 			t.Errorf("%s: %d records, want %d", c.mode, got, c.records)
@@ -466,7 +469,7 @@ func TestCheckpointIntervalAndWholeLines(t *testing.T) {
 	clock := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	now := func() time.Time { clock = clock.Add(time.Second); return clock } // each call is a second later
 	w := &lineCheckingWriter{t: t}
-	err := src.Sync(context.Background(), SyncOptions{Config: cfg, Protocol: lineProtocol{}, Output: NewOutput(w), Now: now,
+	err := src.Sync(context.Background(), SyncOptions{Config: cfg, Protocol: lineProtocol{}, Output: driver.NewOutput(w), Now: now,
 		CheckpointRecords: 1_000_000, CheckpointInterval: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -481,7 +484,7 @@ func TestOutputKeepsTheFirstWriteError(t *testing.T) {
 	src := eventsSource(t)
 	srv := eventsAPI(t, 5, false)
 	cfg, _ := src.ParseConfig(json.RawMessage(`{"base_url":"` + srv.URL + `"}`))
-	err := src.Sync(context.Background(), SyncOptions{Config: cfg, Protocol: lineProtocol{}, Output: NewOutput(failingWriter{})})
+	err := src.Sync(context.Background(), SyncOptions{Config: cfg, Protocol: lineProtocol{}, Output: driver.NewOutput(failingWriter{})})
 	if err == nil || !strings.Contains(err.Error(), "broken pipe") {
 		t.Errorf("a closed stdout must fail the sync: %v", err)
 	}
@@ -564,7 +567,7 @@ func TestSyncEmptyCatalogWarns(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out, logs bytes.Buffer
-	err = src.Sync(context.Background(), SyncOptions{Config: cfg, Protocol: lineProtocol{}, Output: NewOutput(&out),
+	err = src.Sync(context.Background(), SyncOptions{Config: cfg, Protocol: lineProtocol{}, Output: driver.NewOutput(&out),
 		Logger: slog.New(slog.NewTextHandler(&logs, nil)), Catalog: &Catalog{}})
 	if err != nil || out.Len() != 0 {
 		t.Errorf("err = %v, output %q: an empty catalog syncs nothing and succeeds", err, out.String())

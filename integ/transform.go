@@ -82,6 +82,14 @@ func Drop(fields ...string) StreamOption {
 // run. A gjson.Result or json.RawMessage is written raw. A field of that name
 // already in the record is replaced.
 func AddField(name string, value func(c *HttpContext) any) StreamOption {
+	return ComputeField(name, func(_ gjson.Result, c *HttpContext) any { return value(c) })
+}
+
+// ComputeField is AddField with the record at hand: a value derived from
+// its fields (a composite id, a unit converted, a nested value lifted).
+// value sees the record as the transforms declared before this one left
+// it.
+func ComputeField(name string, value func(rec gjson.Result, c *HttpContext) any) StreamOption {
 	key, _ := json.Marshal(name)
 	return trusted(func(rec gjson.Result, c *HttpContext, dst []byte) ([]byte, bool) {
 		dst = appendWithout(dst, rec, []string{name})
@@ -91,7 +99,7 @@ func AddField(name string, value func(c *HttpContext) any) StreamOption {
 		}
 		dst = append(dst, key...)
 		dst = append(dst, ':')
-		dst = appendValue(dst, value(c), c, name)
+		dst = appendValue(dst, value(rec, c), c, name)
 		return append(dst, '}'), true
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/integ/integ/integ"
+	"github.com/integ/integ/integ/driver"
 	"github.com/integ/integ/requests"
 	"github.com/tidwall/gjson"
 )
@@ -37,7 +38,7 @@ func ExampleFlatten() {
 		integ.AddField("site", func(*integ.HttpContext) any { return "eu" }),
 	)))
 	cfg, _ := src.ParseConfig(json.RawMessage(`{}`))
-	err := src.Sync(context.Background(), integ.SyncOptions{Config: cfg, Protocol: plain{}, Output: integ.NewOutput(os.Stdout)})
+	err := src.Sync(context.Background(), integ.SyncOptions{Config: cfg, Protocol: plain{}, Output: driver.NewOutput(os.Stdout)})
 	fmt.Println("error:", err)
 	// Output:
 	// profiles {"id":"p1","email":"a@x.io","updated":{"at":"2024-01-01T00:00:00Z"},"site":"eu"}

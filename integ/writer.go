@@ -6,19 +6,23 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/integ/integ/integ/driver"
 )
 
 // newStreamWriter prepares one stream's emit path.
 func (e *engine) newStreamWriter(run *StreamPlan) *streamWriter {
 	name := run.Stream.Name
 	r := &streamWriter{
-		e: e, info: run, enc: e.opts.Protocol.Stream(run),
+		e: e, info: run,
 		prevState:      e.opts.State.Stream(name),
 		lastCheckpoint: e.now(),
 		logger:         e.logger.With("stream", name),
 	}
+	r.enc = e.opts.Protocol.Stream(run.describe(r.logger))
 	if run.Incremental() {
 		r.bookmark = newBookmark(run.Stream.ReplicationKey, r.prevState, e.signpost)
+		r.bookmark.lookBack(run.Stream.lookback)
 	} else {
 		r.prevState = stripBookmark(r.prevState)
 	}
@@ -45,7 +49,7 @@ func (r *streamWriter) finish(runErr error) error {
 			runErr = err
 		}
 	}
-	res := &StreamResult{Records: r.total, Skipped: r.skipped, Duration: r.e.now().Sub(r.start), Err: runErr}
+	res := &driver.StreamResult{Records: r.total, Skipped: r.skipped, Duration: r.e.now().Sub(r.start), Err: runErr}
 	r.buf = r.enc.End(r.buf[:0], res)
 	if err := r.e.opts.Output.Write(r.buf); err != nil && runErr == nil {
 		runErr = fmt.Errorf("stream %q: writing output: %w", r.info.Stream.Name, err)
@@ -53,6 +57,9 @@ func (r *streamWriter) finish(runErr error) error {
 	r.buf = r.buf[:0]
 	if r.skipped > 0 {
 		r.logger.Warn("dropped records older than the bookmark (the API ignored the filter)", "count", r.skipped)
+	}
+	if b := r.bookmark; b != nil && b.missing > 0 {
+		r.bookmark.warnMissing(r.logger, r.info.Stream.ReplicationKey)
 	}
 	return runErr
 }
@@ -62,7 +69,7 @@ func (r *streamWriter) finish(runErr error) error {
 type streamWriter struct {
 	e         *engine
 	info      *StreamPlan
-	enc       StreamEncoder
+	enc       driver.StreamEncoder
 	buf       []byte
 	scratch   []byte
 	recs      []string        // the current page's raw records
@@ -222,23 +229,26 @@ func (r *streamWriter) checkpoint(final, completed bool) error {
 	if err != nil {
 		return err
 	}
-	out := r.e.opts.Output
-	out.mu.Lock()
-	defer out.mu.Unlock()
-	if err := out.writeLocked(r.buf); err != nil {
-		return fmt.Errorf("writing output: %w", err)
+	err = r.e.opts.Output.Locked(func(write func([]byte) error) error {
+		if err := write(r.buf); err != nil {
+			return fmt.Errorf("writing output: %w", err)
+		}
+		r.buf = r.buf[:0]
+		name := r.info.Stream.Name
+		if value != nil {
+			r.e.committed.Streams[name] = value
+		}
+		cp := &driver.Checkpoint{Stream: name, Value: value, All: r.e.committed.Streams, Records: r.sinceCP, Final: final}
+		r.buf = r.enc.State(r.buf, cp)
+		if err := write(r.buf); err != nil {
+			return fmt.Errorf("writing output: %w", err)
+		}
+		r.buf = r.buf[:0]
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	r.buf = r.buf[:0]
-	name := r.info.Stream.Name
-	if value != nil {
-		r.e.committed.Streams[name] = value
-	}
-	cp := &Checkpoint{Stream: name, Value: value, All: r.e.committed, Records: r.sinceCP, Final: final}
-	r.buf = r.enc.State(r.buf, cp)
-	if err := out.writeLocked(r.buf); err != nil {
-		return fmt.Errorf("writing output: %w", err)
-	}
-	r.buf = r.buf[:0]
 	r.sinceCP = 0
 	r.stateDirty = false
 	r.lastCheckpoint = r.e.now()

@@ -321,6 +321,7 @@ type pageRules struct {
 	hasMore   string
 	shortPage int
 	maxPages  int
+	stopWhen  func(resp *JSONResponse, count int) bool
 }
 
 // HasMore ends pagination unless the boolean at gjson path in the body is
@@ -332,6 +333,14 @@ func HasMore(path string) PageOption { return func(r *pageRules) { r.hasMore = p
 // page is followed, and only an empty one (or the paginator's own signal)
 // ends the list: many APIs cap pages below the size asked for.
 func ShortPageEnds(size int) PageOption { return func(r *pageRules) { r.shortPage = size } }
+
+// StopWhen ends pagination after a page for which stop returns true: for
+// APIs that say they are done in their own words, such as a total
+// (offset + count >= total) or a status field. count is the page's
+// records; resp is nil for a paginator that reads no body.
+func StopWhen(stop func(resp *JSONResponse, count int) bool) PageOption {
+	return func(r *pageRules) { r.stopWhen = stop }
+}
 
 // MaxPages fails a run with ErrTooManyPages when it has read n pages and
 // the API still offers another: a guard against an API that never says it
@@ -365,7 +374,8 @@ type ender interface{ end(prevKey string) }
 func (p *ruledPaginator) Next(prev *Request, resp *JSONResponse, count int) (*Request, error) {
 	stop := count == 0 ||
 		p.shortPage > 0 && count < p.shortPage ||
-		p.hasMore != "" && resp != nil && !resp.Get(p.hasMore).Bool()
+		p.hasMore != "" && resp != nil && !resp.Get(p.hasMore).Bool() ||
+		p.stopWhen != nil && p.stopWhen(resp, count)
 	key := prev.Fingerprint()
 	read := 1
 	if p.maxPages > 0 {

@@ -221,3 +221,30 @@ func TestSetBodyField(t *testing.T) {
 		}
 	}
 }
+
+func TestStopWhenTheTotalIsRead(t *testing.T) {
+	// An offset API that reports its total and, past the end, answers an
+	// error rather than an empty page (as some do): the list ends at the
+	// total, without the request that would fail.
+	var requested []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requested = append(requested, r.URL.Query().Get("offset"))
+		off, _ := strconv.Atoi(r.URL.Query().Get("offset"))
+		if off >= 7 {
+			http.Error(w, `{"error":"offset out of range"}`, http.StatusBadRequest)
+			return
+		}
+		fmt.Fprint(w, itemsJSON(off, 3, 7, fmt.Sprintf(`,"offset":%d,"total":7`, off)))
+	}))
+	defer srv.Close()
+	pastTotal := requests.StopWhen(func(r *requests.JSONResponse, count int) bool {
+		return r.Get("offset").Int()+int64(count) >= r.Get("total").Int()
+	})
+	got, err := walk(t, srv, requests.New(srv.URL).Query("offset", "0").Query("limit", "3"), requests.Offset("offset", "limit", 3, pastTotal))
+	if err != nil || len(got) != 7 {
+		t.Fatalf("read %d records, %v", len(got), err)
+	}
+	if strings.Join(requested, ",") != "0,3,6" {
+		t.Errorf("offsets requested %v, want 0,3,6", requested)
+	}
+}

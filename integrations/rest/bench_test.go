@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/integ/integ/integ"
+	"github.com/integ/integ/integ/driver"
 )
 
 // BenchmarkSyncDriftWatch measures what watching an inferred schema costs
@@ -51,7 +52,7 @@ func BenchmarkSyncDriftWatch(b *testing.B) {
 			}
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				if err := resolved.Sync(ctx, integ.SyncOptions{Config: cfg, Protocol: lineProtocol{}, Output: integ.NewOutput(io.Discard), HTTP: fastRetry}); err != nil {
+				if err := resolved.Sync(ctx, integ.SyncOptions{Config: cfg, Protocol: lineProtocol{}, Output: driver.NewOutput(io.Discard), HTTP: fastRetry}); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/integ/integ/integ"
+	"github.com/integ/integ/integ/driver"
 )
 
 // TestReadUsesCatalogSchema: a read whose catalog gives the stream's schema
@@ -48,7 +49,7 @@ func TestReadUsesCatalogSchema(t *testing.T) {
 				t.Fatal(err)
 			}
 			var out bytes.Buffer
-			err = resolved.Sync(ctx, integ.SyncOptions{Config: cfg, Catalog: tt.catalog, Protocol: lineProtocol{}, Output: integ.NewOutput(&out), HTTP: fastRetry})
+			err = resolved.Sync(ctx, integ.SyncOptions{Config: cfg, Catalog: tt.catalog, Protocol: lineProtocol{}, Output: driver.NewOutput(&out), HTTP: fastRetry})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/integ/integ/integ"
+	"github.com/integ/integ/integ/driver"
 	"github.com/integ/integ/requests"
 )
 
@@ -17,7 +18,7 @@ import (
 // {"state":...} lines holding every stream's committed state.
 type lineProtocol struct{}
 
-func (lineProtocol) Stream(*integ.StreamPlan) integ.StreamEncoder { return lineEncoder{} }
+func (lineProtocol) Stream(*driver.Stream) driver.StreamEncoder { return lineEncoder{} }
 
 type lineEncoder struct{}
 
@@ -28,13 +29,13 @@ func (lineEncoder) Record(dst, rec []byte) []byte {
 	dst = append(dst, rec...)
 	return append(dst, "}\n"...)
 }
-func (lineEncoder) State(dst []byte, cp *integ.Checkpoint) []byte {
-	b, _ := json.Marshal(cp.All.Streams)
+func (lineEncoder) State(dst []byte, cp *driver.Checkpoint) []byte {
+	b, _ := json.Marshal(cp.All)
 	dst = append(dst, `{"state":`...)
 	dst = append(dst, b...)
 	return append(dst, "}\n"...)
 }
-func (lineEncoder) End(dst []byte, _ *integ.StreamResult) []byte { return dst }
+func (lineEncoder) End(dst []byte, _ *driver.StreamResult) []byte { return dst }
 
 // syncResult is what a test sync produced.
 type syncResult struct {
@@ -97,7 +98,7 @@ func runSync(t *testing.T, config string, state *integ.State) (*syncResult, erro
 	}
 	var out bytes.Buffer
 	err = src.Sync(testContext(t), integ.SyncOptions{
-		Config: cfg, State: state, Protocol: lineProtocol{}, Output: integ.NewOutput(&out), HTTP: fastRetry,
+		Config: cfg, State: state, Protocol: lineProtocol{}, Output: driver.NewOutput(&out), HTTP: fastRetry,
 	})
 	res := &syncResult{State: integ.NewState()}
 	sc := bufio.NewScanner(&out)

@@ -1,6 +1,7 @@
 package salesforce
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -100,28 +101,24 @@ func bulkQuery(object, key string, cfg Config) integ.RunnerFunc {
 }
 
 // awaitJob polls a query job until it is complete; a failed or aborted
-// job is an error carrying the API's reason.
+// job is an error carrying the API's reason. A job over a huge object may
+// run for hours; four are allowed.
 func awaitJob(c *integ.HttpContext, jobURL string, every time.Duration) error {
-	for {
-		st, err := c.Do(requests.New(jobURL))
-		if err != nil {
-			return fmt.Errorf("checking a Bulk API 2.0 query job: %w", err)
-		}
+	every = max(every, time.Millisecond) // Poll reads 0 as its 1 s default; a configured 0 (the tests) means at once
+	_, err := c.Poll(requests.New(jobURL), requests.PollOptions{First: every, Max: every, Timeout: 4 * time.Hour}, func(st *requests.JSONResponse) (bool, error) {
 		switch state := st.Get("state").String(); state {
 		case "JobComplete":
-			return nil
+			return true, nil
 		case "Failed", "Aborted":
-			return &integ.Error{Kind: integ.SystemFailure,
+			return false, &integ.Error{Kind: integ.SystemFailure,
 				Msg: fmt.Sprintf("stream %q: the Bulk API 2.0 query job %s is %s: %s", c.Stream(), st.Get("id").String(), strings.ToLower(state), st.Get("errorMessage").String())}
 		}
-		t := time.NewTimer(every)
-		select {
-		case <-c.Context().Done():
-			t.Stop()
-			return c.Context().Err()
-		case <-t.C:
-		}
+		return false, nil
+	})
+	if err != nil && !errors.As(err, new(*integ.Error)) && c.Context().Err() == nil {
+		return fmt.Errorf("checking a Bulk API 2.0 query job: %w", err)
 	}
+	return err
 }
 
 // since is the WHERE clause of an object's query: records changed at or

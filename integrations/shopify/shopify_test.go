@@ -230,10 +230,15 @@ func TestThrottlePacing(t *testing.T) {
 			// In parallel, Shopify may charge queries in another order than
 			// they were written, so a report may be stale now and then: the
 			// THROTTLED answer that follows is waited out (0 to 2 of these
-			// 80 queries in 15 runs, 4 on a loaded machine). Not counting
-			// the queries in flight gives 24 to 29: a storm.
+			// 80 queries in 15 runs, up to 9 on a machine at load 8, since
+			// the bucket refills in real time). Not counting the queries in
+			// flight gives 24 to 29: a storm. The limit sits between the two.
 			t.Logf("%d THROTTLED answers", s.throttled)
-			if limit := 8 * (parallel - 1) / 3; s.throttled > limit {
+			limit := 0
+			if parallel > 1 {
+				limit = 14
+			}
+			if s.throttled > limit {
 				t.Errorf("%d THROTTLED answers (at most %d): the client did not wait for the bucket", s.throttled, limit)
 			}
 		})

@@ -517,3 +517,31 @@ func TestDiscoverGolden(t *testing.T) {
 	out = bytes.ReplaceAll(out, []byte(f.url), []byte("http://api.test"))
 	golden.Check(t, filepath.Join("testdata", "discover_one_failing.jsonl"), out)
 }
+
+// A Singer sync with no catalog resolves the schemas of every stream it
+// reads. One object whose describe fails fails alone: the other 799 are
+// synced, and the tap exits non-zero naming it.
+func TestSingerNoCatalogOneDescribeFails(t *testing.T) {
+	f := newFixture(t, objects)
+	f.server.FailDescribe("Contact")
+	stdout, stderr, err := f.singerRun(false, "")
+	if err == nil || !strings.Contains(err.Error(), `"Contact"`) {
+		t.Fatalf("sync error %v, want one naming Contact\n%s", err, stderr)
+	}
+	streams := map[string]int{}
+	for _, l := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		var m struct{ Type, Stream string }
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("line %q: %v", l, err)
+		}
+		if m.Type == "RECORD" {
+			streams[m.Stream]++
+		}
+	}
+	if len(streams) != objects-1+1 || streams["Contact"] != 0 || streams["Opportunity"] != 3 { // + the static stream
+		t.Errorf("records of %d streams (Contact: %d, Opportunity: %d)", len(streams), streams["Contact"], streams["Opportunity"])
+	}
+	if !strings.Contains(stderr, "Contact") || !strings.Contains(stderr, "could not be resolved") {
+		t.Errorf("stderr does not say which stream failed:\n%.2000s", stderr)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/integ/integ/integ"
+	"github.com/integ/integ/integ/driver"
 	"github.com/integ/integ/integtest"
 	"github.com/integ/integ/internal/testsource"
 )
@@ -126,17 +127,17 @@ func TestServer(t *testing.T) {
 // record, {"stream": ..., "record": ...}, and nothing else.
 type ndjson struct{}
 
-func (ndjson) Stream(run *integ.StreamPlan) integ.StreamEncoder {
-	name, _ := json.Marshal(run.Stream.Name)
+func (ndjson) Stream(run *driver.Stream) driver.StreamEncoder {
+	name, _ := json.Marshal(run.Name)
 	return &ndjsonStream{prefix: append(append([]byte(`{"stream":`), name...), `,"record":`...)}
 }
 
 type ndjsonStream struct{ prefix []byte }
 
-func (e *ndjsonStream) Start(dst []byte) []byte                      { return dst }
-func (e *ndjsonStream) Page(dst []byte, _ time.Time) []byte          { return dst }
-func (e *ndjsonStream) State(dst []byte, _ *integ.Checkpoint) []byte { return dst }
-func (e *ndjsonStream) End(dst []byte, _ *integ.StreamResult) []byte { return dst }
+func (e *ndjsonStream) Start(dst []byte) []byte                       { return dst }
+func (e *ndjsonStream) Page(dst []byte, _ time.Time) []byte           { return dst }
+func (e *ndjsonStream) State(dst []byte, _ *driver.Checkpoint) []byte { return dst }
+func (e *ndjsonStream) End(dst []byte, _ *driver.StreamResult) []byte { return dst }
 func (e *ndjsonStream) Record(dst, rec []byte) []byte {
 	dst = append(dst, e.prefix...)
 	dst = append(dst, rec...)
@@ -158,7 +159,7 @@ func TestCustomProtocol(t *testing.T) {
 	var out bytes.Buffer
 	state := integ.NewState()
 	state.Set("events", json.RawMessage(`{"replication_key":"updated_at","replication_key_value":"2024-03-01T12:01:00Z"}`))
-	err = src.Sync(context.Background(), integ.SyncOptions{Config: cfg, State: state, Protocol: ndjson{}, Output: integ.NewOutput(&out)})
+	err = src.Sync(context.Background(), integ.SyncOptions{Config: cfg, State: state, Protocol: ndjson{}, Output: driver.NewOutput(&out)})
 	if err != nil {
 		t.Fatal(err)
 	}

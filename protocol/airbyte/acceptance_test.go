@@ -93,8 +93,8 @@ func TestSpec(t *testing.T) {
 				if p.Schema.Title == "" || p.Schema.Description == "" {
 					t.Errorf("property %q has no title or description", p.Name)
 				}
-				if p.Schema.Order == nil || *p.Schema.Order != i {
-					t.Errorf("property %q: order = %v, want %d", p.Name, p.Schema.Order, i)
+				if got := string(p.Schema.Extra["order"]); got != strconv.Itoa(i) {
+					t.Errorf("property %q: order = %q, want %d", p.Name, got, i)
 				}
 				if ap := p.Schema.AdditionalProperties; ap != nil && !*ap {
 					t.Errorf("property %q: additionalProperties false", p.Name)

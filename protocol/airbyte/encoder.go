@@ -30,7 +30,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/integ/integ/integ"
+	"github.com/integ/integ/integ/driver"
 )
 
 // ProtocolVersion is the Airbyte protocol version the spec declares: the
@@ -49,8 +49,8 @@ const noCursorState = `{"__ab_no_cursor_state_message":true}`
 // noCursorKey is the key of noCursorState, stripped from input state.
 const noCursorKey = "__ab_no_cursor_state_message"
 
-// Protocol is the Airbyte message format. It implements integ.Protocol and
-// integ.Estimator on its stream encoders. Create it with NewProtocol; one
+// Protocol is the Airbyte message format. It implements driver.Protocol and
+// driver.Estimator on its stream encoders. Create it with NewProtocol; one
 // Protocol serves one sync.
 type Protocol struct {
 	now        func() time.Time
@@ -85,9 +85,9 @@ func (p *Protocol) Failures() []StreamFailure {
 	return append([]StreamFailure(nil), p.failures...)
 }
 
-// Stream implements integ.Protocol.
-func (p *Protocol) Stream(run *integ.StreamPlan) integ.StreamEncoder {
-	name := run.Stream.Name
+// Stream implements driver.Protocol.
+func (p *Protocol) Stream(run *driver.Stream) driver.StreamEncoder {
+	name := run.Name
 	ns := p.namespaces[name]
 	e := &encoder{p: p, run: run, name: name, namespace: ns}
 	e.desc = appendDescriptor(nil, name, ns)
@@ -106,7 +106,7 @@ func (p *Protocol) Stream(run *integ.StreamPlan) integ.StreamEncoder {
 
 type encoder struct {
 	p         *Protocol
-	run       *integ.StreamPlan
+	run       *driver.Stream
 	name      string
 	namespace string
 	desc      []byte // {"name":"x"[,"namespace":"y"]}
@@ -116,7 +116,7 @@ type encoder struct {
 	pending   int64 // records written since the last STATE message
 }
 
-var _ integ.Estimator = (*encoder)(nil)
+var _ driver.Estimator = (*encoder)(nil)
 
 func (e *encoder) Start(dst []byte) []byte {
 	return e.appendStatus(dst, e.p.now(), "STARTED")
@@ -145,14 +145,14 @@ func (e *encoder) Record(dst, rec []byte) []byte {
 // written when the stream ends; its records are counted in the next state
 // that is written, so recordCount always covers exactly the records since
 // the previous STATE message.
-func (e *encoder) State(dst []byte, cp *integ.Checkpoint) []byte {
+func (e *encoder) State(dst []byte, cp *driver.Checkpoint) []byte {
 	e.pending += cp.Records
 	value := []byte(cp.Value)
 	if value == nil {
 		if !cp.Final {
 			return dst
 		}
-		if e.run.Incremental() {
+		if e.run.Incremental {
 			value = []byte("{}")
 		} else {
 			value = []byte(noCursorState)
@@ -171,7 +171,7 @@ func (e *encoder) State(dst []byte, cp *integ.Checkpoint) []byte {
 
 // End reports COMPLETE or INCOMPLETE; a failed stream's error is kept for
 // the TRACE ERROR that ends the read.
-func (e *encoder) End(dst []byte, res *integ.StreamResult) []byte {
+func (e *encoder) End(dst []byte, res *driver.StreamResult) []byte {
 	now := e.p.now()
 	if res.Err != nil {
 		e.p.mu.Lock()
@@ -185,7 +185,7 @@ func (e *encoder) End(dst []byte, res *integ.StreamResult) []byte {
 	return e.appendStatus(dst, now, "COMPLETE")
 }
 
-// Estimate implements integ.Estimator with a per-stream TRACE ESTIMATE.
+// Estimate implements driver.Estimator with a per-stream TRACE ESTIMATE.
 func (e *encoder) Estimate(dst []byte, rows int64) []byte {
 	dst = append(dst, `{"type":"TRACE","trace":{"type":"ESTIMATE","emitted_at":`...)
 	dst = strconv.AppendInt(dst, e.p.now().UnixMilli(), 10)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/integ/integ/integ"
+	"github.com/integ/integ/integ/driver"
 	"github.com/integ/integ/protocol/airbyte"
 )
 
@@ -16,20 +17,10 @@ var clock = time.Date(2024, 5, 6, 7, 8, 9, 123_000_000, time.UTC)
 
 func fixedNow() time.Time { return clock }
 
-func streamRun(t testing.TB, incremental bool) *integ.StreamPlan {
+func streamRun(t testing.TB, incremental bool) *driver.Stream {
 	t.Helper()
-	opts := []integ.StreamOption{integ.PrimaryKey("id")}
-	mode := integ.ModeFullRefresh
-	if incremental {
-		opts = append(opts, integ.Incremental("updated_at"))
-		mode = integ.ModeIncremental
-	}
-	type rec struct {
-		ID        int    `json:"id"`
-		UpdatedAt string `json:"updated_at"`
-	}
-	st := integ.NewStream(`odd "name"`, rec{}, func(*integ.HttpContext) error { return nil }, opts...)
-	return &integ.StreamPlan{Stream: st, Mode: mode, Schema: st.Schema}
+	return &driver.Stream{Name: `odd "name"`, PrimaryKey: []string{"id"}, ReplicationKey: "updated_at",
+		Incremental: incremental, Schema: json.RawMessage(`{"type":"object"}`)}
 }
 
 func TestEncoderMessages(t *testing.T) {
@@ -37,19 +28,19 @@ func TestEncoderMessages(t *testing.T) {
 		name        string
 		incremental bool
 		namespace   string
-		drive       func(e integ.StreamEncoder, dst []byte) []byte
+		drive       func(e driver.StreamEncoder, dst []byte) []byte
 		want        []string // one substring per line, in order
 	}{
-		{"full refresh with no state", false, "", func(e integ.StreamEncoder, b []byte) []byte {
+		{"full refresh with no state", false, "", func(e driver.StreamEncoder, b []byte) []byte {
 			b = e.Start(b)
 			b = e.Page(b, clock)
 			b = e.Record(b, []byte(`{"id":1}`))
 			b = e.Record(b, []byte(`{"id":2}`))
-			b = e.State(b, &integ.Checkpoint{Records: 2})              // no value: held back
-			b = e.Page(b, clock.Add(time.Second))                      // a later page
-			b = e.Record(b, []byte(`{"id":3}`))                        //
-			b = e.State(b, &integ.Checkpoint{Records: 1, Final: true}) // all 3 counted here
-			return e.End(b, &integ.StreamResult{Records: 3})
+			b = e.State(b, &driver.Checkpoint{Records: 2})              // no value: held back
+			b = e.Page(b, clock.Add(time.Second))                       // a later page
+			b = e.Record(b, []byte(`{"id":3}`))                         //
+			b = e.State(b, &driver.Checkpoint{Records: 1, Final: true}) // all 3 counted here
+			return e.End(b, &driver.StreamResult{Records: 3})
 		}, []string{
 			`"status":"STARTED"`,
 			`"status":"RUNNING"`,
@@ -59,14 +50,14 @@ func TestEncoderMessages(t *testing.T) {
 			`"stream_state":{"__ab_no_cursor_state_message":true}},"sourceStats":{"recordCount":3.0}`,
 			`"status":"COMPLETE"`,
 		}},
-		{"incremental, namespaced, estimated", true, "ns", func(e integ.StreamEncoder, b []byte) []byte {
+		{"incremental, namespaced, estimated", true, "ns", func(e driver.StreamEncoder, b []byte) []byte {
 			b = e.Start(b)
-			b = e.(integ.Estimator).Estimate(b, 42)
+			b = e.(driver.Estimator).Estimate(b, 42)
 			b = e.Page(b, clock)
 			b = e.Record(b, []byte(`{"id":1,"updated_at":"2024-01-01T00:00:00Z"}`))
-			b = e.State(b, &integ.Checkpoint{Records: 1, Value: json.RawMessage(`{"replication_key":"updated_at","replication_key_value":"2024-01-01T00:00:00Z"}`)})
-			b = e.State(b, &integ.Checkpoint{Records: 0, Final: true, Value: json.RawMessage(`{"replication_key":"updated_at","replication_key_value":"2024-01-01T00:00:00Z"}`)})
-			return e.End(b, &integ.StreamResult{Records: 1})
+			b = e.State(b, &driver.Checkpoint{Records: 1, Value: json.RawMessage(`{"replication_key":"updated_at","replication_key_value":"2024-01-01T00:00:00Z"}`)})
+			b = e.State(b, &driver.Checkpoint{Records: 0, Final: true, Value: json.RawMessage(`{"replication_key":"updated_at","replication_key_value":"2024-01-01T00:00:00Z"}`)})
+			return e.End(b, &driver.StreamResult{Records: 1})
 		}, []string{
 			`"stream_descriptor":{"name":"odd \"name\"","namespace":"ns"},"status":"STARTED"`,
 			`"estimate":{"name":"odd \"name\"","namespace":"ns","type":"STREAM","row_estimate":42}`,
@@ -76,22 +67,22 @@ func TestEncoderMessages(t *testing.T) {
 			`"recordCount":0.0`,
 			`"status":"COMPLETE"`,
 		}},
-		{"incremental first sync with nothing", true, "", func(e integ.StreamEncoder, b []byte) []byte {
+		{"incremental first sync with nothing", true, "", func(e driver.StreamEncoder, b []byte) []byte {
 			b = e.Start(b)
-			b = e.State(b, &integ.Checkpoint{Final: true})
-			return e.End(b, &integ.StreamResult{})
+			b = e.State(b, &driver.Checkpoint{Final: true})
+			return e.End(b, &driver.StreamResult{})
 		}, []string{
 			`"status":"STARTED"`,
 			`"stream_state":{}},"sourceStats":{"recordCount":0.0}`,
 			`"status":"RUNNING"`, // every stream goes through RUNNING
 			`"status":"COMPLETE"`,
 		}},
-		{"failure", false, "", func(e integ.StreamEncoder, b []byte) []byte {
+		{"failure", false, "", func(e driver.StreamEncoder, b []byte) []byte {
 			b = e.Start(b)
 			b = e.Page(b, clock)
 			b = e.Record(b, []byte(`{"id":1}`))
-			b = e.State(b, &integ.Checkpoint{Records: 1, Final: true})
-			return e.End(b, &integ.StreamResult{Records: 1, Err: errors.New("boom")})
+			b = e.State(b, &driver.Checkpoint{Records: 1, Final: true})
+			return e.End(b, &driver.StreamResult{Records: 1, Err: errors.New("boom")})
 		}, []string{
 			`"status":"STARTED"`,
 			`"status":"RUNNING"`,
@@ -147,7 +138,7 @@ func BenchmarkRecord(b *testing.B) {
 
 func TestLoggerWritesLogMessages(t *testing.T) {
 	var out strings.Builder
-	o := integ.NewOutput(&out)
+	o := driver.NewOutput(&out)
 	log := airbyte.NewLogger(o, slog.Level(-8), []string{"hunter2"}).With("stream", "users")
 	log.Debug("debug")
 	log.Info("token is hunter2", "url", "http://x/?key=hunter2")

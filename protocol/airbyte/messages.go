@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/integ/integ/integ"
+	"github.com/integ/integ/integ/driver"
 	"github.com/integ/integ/requests"
 )
 
@@ -102,7 +103,7 @@ func AppendMessage(dst []byte, m *Message) ([]byte, error) {
 }
 
 // writeMessage writes m as one line of out.
-func writeMessage(out *integ.Output, m *Message) error {
+func writeMessage(out *driver.Output, m *Message) error {
 	line, err := AppendMessage(nil, m)
 	if err != nil {
 		return err

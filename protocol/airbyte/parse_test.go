@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/integ/integ/integ"
+	"github.com/integ/integ/integ/driver"
 	"github.com/integ/integ/protocol/airbyte"
 )
 
@@ -144,7 +145,7 @@ func TestStateRoundTrip(t *testing.T) {
 	p := airbyte.NewProtocol(nil, fixedNow)
 	e := p.Stream(streamRun(t, true))
 	value := json.RawMessage(`{"replication_key":"updated_at","replication_key_value":"2024-01-01T00:00:00Z"}`)
-	line := e.State(nil, &integ.Checkpoint{Value: value, Final: true})
+	line := e.State(nil, &driver.Checkpoint{Value: value, Final: true})
 	var m struct {
 		State json.RawMessage `json:"state"`
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/integ/integ/integ"
+	"github.com/integ/integ/integ/driver"
 	"github.com/integ/integ/protocol/airbyte"
 	"github.com/integ/integ/requests"
 	"github.com/tidwall/gjson"
@@ -58,7 +59,7 @@ func TestTransformedNestedStreamGolden(t *testing.T) {
 	}
 	now := func() time.Time { return time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC) }
 	var out bytes.Buffer
-	err = src.Sync(context.Background(), integ.SyncOptions{Config: cfg, Catalog: parsed, Protocol: airbyte.NewProtocol(ns, now), Output: integ.NewOutput(&out), Now: now})
+	err = src.Sync(context.Background(), integ.SyncOptions{Config: cfg, Catalog: parsed, Protocol: airbyte.NewProtocol(ns, now), Output: driver.NewOutput(&out), Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/integ/integ/integ"
+	"github.com/integ/integ/integ/driver"
 	"github.com/integ/integ/protocol/internal/wire"
 	"github.com/integ/integ/requests"
 )
@@ -58,7 +59,7 @@ func Run(ctx context.Context, src *integ.Source, o Options) error {
 	if sess == nil {
 		sess = integ.NewSession()
 	}
-	r := &runner{src: src, o: o, out: integ.NewOutput(o.Stdout), now: now, sess: sess}
+	r := &runner{src: src, o: o, out: driver.NewOutput(o.Stdout), now: now, sess: sess}
 	r.out.SetFilter(sess.RedactOutput)
 	r.o.Sync.HTTP.Session = sess
 	if err := src.Err(); err != nil {
@@ -80,7 +81,7 @@ func Run(ctx context.Context, src *integ.Source, o Options) error {
 type runner struct {
 	src    *integ.Source
 	o      Options
-	out    *integ.Output
+	out    *driver.Output
 	now    func() time.Time
 	sess   *integ.Session
 	logger *slog.Logger

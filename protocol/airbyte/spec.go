@@ -2,6 +2,8 @@ package airbyte
 
 import (
 	"encoding/json"
+	"maps"
+	"strconv"
 
 	"github.com/integ/integ/integ"
 )
@@ -43,11 +45,47 @@ type OAuthConfigSpecification struct {
 func SpecOf(src *integ.Source) *Spec {
 	return &Spec{
 		DocumentationURL:        src.DocumentationURL,
-		ConnectionSpecification: src.ConfigSchema(),
+		ConnectionSpecification: withAirbyteKeywords(src.ConfigSchema()),
 		SupportsIncremental:     src.SupportsIncremental(),
 		ProtocolVersion:         ProtocolVersion,
 		AdvancedAuth:            advancedAuth(src.OAuthFlow()),
 	}
+}
+
+// withAirbyteKeywords copies a config schema, adding what Airbyte's UI reads
+// beside the neutral keywords: airbyte_secret on secrets (the form masks
+// them) and order (the form's field order).
+func withAirbyteKeywords(s *integ.Schema) *integ.Schema {
+	if s == nil {
+		return nil
+	}
+	c := *s
+	if s.Secret || s.Order != nil {
+		c.Extra = maps.Clone(s.Extra)
+		if c.Extra == nil {
+			c.Extra = map[string]json.RawMessage{}
+		}
+		if s.Secret {
+			c.Extra["airbyte_secret"] = json.RawMessage("true")
+		}
+		if s.Order != nil {
+			c.Extra["order"] = strconv.AppendInt(nil, int64(*s.Order), 10)
+		}
+	}
+	c.Items = withAirbyteKeywords(s.Items)
+	if s.Properties != nil {
+		c.Properties = make([]integ.Property, len(s.Properties))
+		for i, p := range s.Properties {
+			c.Properties[i] = integ.Property{Name: p.Name, Schema: withAirbyteKeywords(p.Schema)}
+		}
+	}
+	if s.OneOf != nil {
+		c.OneOf = make([]*integ.Schema, len(s.OneOf))
+		for i, alt := range s.OneOf {
+			c.OneOf[i] = withAirbyteKeywords(alt)
+		}
+	}
+	return &c
 }
 
 func advancedAuth(f *integ.OAuthFlow) *AdvancedAuth {

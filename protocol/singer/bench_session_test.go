@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/integ/integ/integ"
+	"github.com/integ/integ/integ/driver"
 	"github.com/integ/integ/requests"
 )
 
@@ -35,7 +36,7 @@ func BenchmarkSyncPagesRedacting(b *testing.B) {
 			var written int64
 			for b.Loop() {
 				cw := &countingWriter{}
-				out := integ.NewOutput(cw)
+				out := driver.NewOutput(cw)
 				out.SetFilter(sess.RedactOutput)
 				err := src.Sync(context.Background(), integ.SyncOptions{
 					Config: cfg, Protocol: NewProtocol(nil), Output: out,

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/integ/integ/integ"
+	"github.com/integ/integ/integ/driver"
 	"github.com/integ/integ/requests"
 )
 
@@ -70,7 +71,7 @@ func BenchmarkSyncPages(b *testing.B) {
 			for b.Loop() {
 				cw := &countingWriter{}
 				err := src.Sync(context.Background(), integ.SyncOptions{
-					Config: cfg, Protocol: NewProtocol(nil), Output: integ.NewOutput(cw),
+					Config: cfg, Protocol: NewProtocol(nil), Output: driver.NewOutput(cw),
 					HTTP: integ.HTTPOptions{Doer: doer},
 				})
 				if err != nil {
@@ -99,9 +100,8 @@ func BenchmarkStateMessage(b *testing.B) {
 	for _, n := range []string{"pokemon", "type", "ability", "events"} {
 		st.Set(n, json.RawMessage(`{"replication_key":"updated_at","replication_key_value":"2024-05-01T00:00:00Z"}`))
 	}
-	runs, _ := fixedSource().Plan(nil)
-	enc := NewProtocol(nil).Stream(runs[0])
-	cp := &integ.Checkpoint{Stream: "items", Value: st.Stream("events"), All: st}
+	enc := NewProtocol(nil).Stream(&driver.Stream{Name: "items", PrimaryKey: []string{"id"}, Schema: json.RawMessage(`{}`)})
+	cp := &driver.Checkpoint{Stream: "items", Value: st.Stream("events"), All: st.Streams}
 	var buf []byte
 	b.ReportAllocs()
 	for b.Loop() {

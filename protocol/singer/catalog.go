@@ -45,7 +45,7 @@ func Discover(src *integ.Source) *Catalog {
 	c := &Catalog{Streams: []CatalogEntry{}}
 	for _, st := range src.Streams {
 		method := methodFullTable
-		if st.ReplicationKey != "" {
+		if st.SyncModes()[0] == integ.ModeIncremental { // the preferred mode
 			method = methodIncremental
 		}
 		stream := map[string]any{

@@ -8,17 +8,19 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 
-	"github.com/integ/integ/integ"
+	"github.com/integ/integ/integ/driver"
 )
 
 // timeLayout is singer-python's time_extracted format: RFC 3339, UTC,
 // microseconds.
 const timeLayout = "2006-01-02T15:04:05.000000Z07:00"
 
-// Protocol is the Singer message format. It implements integ.Protocol.
+// Protocol is the Singer message format. It implements driver.Protocol.
 type Protocol struct {
 	// Metrics receives "INFO METRIC: {...}" lines, one Write a line; it must
 	// be safe for concurrent use. nil drops them.
@@ -28,9 +30,9 @@ type Protocol struct {
 // NewProtocol returns the Singer protocol writing metrics to w.
 func NewProtocol(metrics io.Writer) *Protocol { return &Protocol{Metrics: metrics} }
 
-// Stream implements integ.Protocol.
-func (p *Protocol) Stream(run *integ.StreamPlan) integ.StreamEncoder {
-	name, _ := json.Marshal(run.Stream.Name)
+// Stream implements driver.Protocol.
+func (p *Protocol) Stream(run *driver.Stream) driver.StreamEncoder {
+	name, _ := json.Marshal(run.Name)
 	e := &encoder{p: p, run: run, name: name}
 	e.prefix = append(e.prefix, `{"type":"RECORD","stream":`...)
 	e.prefix = append(e.prefix, name...)
@@ -40,7 +42,7 @@ func (p *Protocol) Stream(run *integ.StreamPlan) integ.StreamEncoder {
 
 type encoder struct {
 	p          *Protocol
-	run        *integ.StreamPlan
+	run        *driver.Stream
 	name       []byte
 	prefix     []byte // {"type":"RECORD","stream":"x","record":
 	suffix     []byte // ,"time_extracted":"..."}\n
@@ -56,32 +58,26 @@ func (e *encoder) schema(dst []byte) []byte {
 		return dst
 	}
 	e.schemaSent = true
-	st := e.run.Stream
 	msg := schemaMessage{
 		Type:          "SCHEMA",
-		Stream:        st.Name,
+		Stream:        e.run.Name,
 		Schema:        e.run.Schema,
-		KeyProperties: nonNil(st.PrimaryKey),
+		KeyProperties: nonNil(e.run.PrimaryKey),
 	}
-	if e.run.Incremental() {
-		msg.BookmarkProperties = []string{st.ReplicationKey}
+	if e.run.Incremental && e.run.ReplicationKey != "" {
+		msg.BookmarkProperties = []string{e.run.ReplicationKey}
 	}
-	b, err := json.Marshal(msg)
-	if err != nil { // only a broken explicit schema gets here: say so, stay valid
-		e.log("WARNING", fmt.Sprintf("stream %q: schema cannot be encoded (%v); sending an empty schema", st.Name, err))
-		msg.Schema = &integ.Schema{}
-		b, _ = json.Marshal(msg)
-	}
+	b, _ := json.Marshal(msg) // strings and a schema the engine encoded
 	dst = append(dst, b...)
 	return append(dst, '\n')
 }
 
 type schemaMessage struct {
-	Type               string        `json:"type"`
-	Stream             string        `json:"stream"`
-	Schema             *integ.Schema `json:"schema"`
-	KeyProperties      []string      `json:"key_properties"`
-	BookmarkProperties []string      `json:"bookmark_properties,omitempty"`
+	Type               string          `json:"type"`
+	Stream             string          `json:"stream"`
+	Schema             json.RawMessage `json:"schema"`
+	KeyProperties      []string        `json:"key_properties"`
+	BookmarkProperties []string        `json:"bookmark_properties,omitempty"`
 }
 
 func nonNil(s []string) []string {
@@ -106,7 +102,7 @@ func (e *encoder) Record(dst, rec []byte) []byte {
 	return append(dst, e.suffix...)
 }
 
-func (e *encoder) State(dst []byte, cp *integ.Checkpoint) []byte {
+func (e *encoder) State(dst []byte, cp *driver.Checkpoint) []byte {
 	if cp.Records > 0 {
 		e.metric("counter", "record_count", strconv.FormatInt(cp.Records, 10), "")
 	}
@@ -120,21 +116,21 @@ func (e *encoder) State(dst []byte, cp *integ.Checkpoint) []byte {
 }
 
 // appendStateValue writes {"bookmarks":{stream: state, ...}} in stream order.
-func appendStateValue(dst []byte, st *integ.State) []byte {
+func appendStateValue(dst []byte, streams map[string]json.RawMessage) []byte {
 	dst = append(dst, `{"bookmarks":{`...)
-	for i, name := range st.Names() {
+	for i, name := range slices.Sorted(maps.Keys(streams)) {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
 		q, _ := json.Marshal(name)
 		dst = append(dst, q...)
 		dst = append(dst, ':')
-		dst = append(dst, st.Streams[name]...)
+		dst = append(dst, streams[name]...)
 	}
 	return append(dst, "}}"...)
 }
 
-func (e *encoder) End(dst []byte, res *integ.StreamResult) []byte {
+func (e *encoder) End(dst []byte, res *driver.StreamResult) []byte {
 	status := "succeeded"
 	if res.Err != nil {
 		status = "failed"
@@ -151,10 +147,4 @@ func (e *encoder) metric(kind, name, value, extraTags string) {
 	line := fmt.Sprintf("INFO METRIC: {\"type\": %q, \"metric\": %q, \"value\": %s, \"tags\": {\"endpoint\": %s%s}}\n",
 		kind, name, value, e.name, extraTags)
 	io.WriteString(e.p.Metrics, line)
-}
-
-func (e *encoder) log(level, msg string) {
-	if e.p.Metrics != nil {
-		io.WriteString(e.p.Metrics, level+" "+msg+"\n")
-	}
 }

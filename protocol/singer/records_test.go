@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/integ/integ/integ"
+	"github.com/integ/integ/integ/driver"
 	"github.com/integ/integ/requests"
 	"github.com/tidwall/gjson"
 )
@@ -54,7 +55,7 @@ func TestTransformedNestedStreamGolden(t *testing.T) {
 	}
 	sel := &integ.Catalog{Streams: []integ.CatalogStream{{Name: "profiles", Mode: integ.ModeIncremental, Fields: []string{"email", "name", "big", "site"}}}}
 	var out, errb bytes.Buffer
-	err = src.Sync(context.Background(), integ.SyncOptions{Config: cfg, Catalog: sel, Protocol: NewProtocol(&errb), Output: integ.NewOutput(&out),
+	err = src.Sync(context.Background(), integ.SyncOptions{Config: cfg, Catalog: sel, Protocol: NewProtocol(&errb), Output: driver.NewOutput(&out),
 		Now: func() time.Time { return time.Date(2030, 5, 6, 7, 8, 9, 0, time.UTC) }})
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/integ/integ/integ"
+	"github.com/integ/integ/integ/driver"
 	"github.com/integ/integ/protocol/internal/wire"
 	"github.com/integ/integ/requests"
 )
@@ -134,7 +135,7 @@ func run(ctx context.Context, src *integ.Source, o Options, stderr io.Writer) er
 	so := o.Sync
 	so.Config, so.Catalog, so.State = cfg, catalog, state
 	so.Protocol = NewProtocol(stderr)
-	so.Output = integ.NewOutput(o.Stdout)
+	so.Output = driver.NewOutput(o.Stdout)
 	so.Output.SetFilter(sess.RedactOutput)
 	so.Logger = logger
 	return src.Sync(ctx, so)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/integ/integ/integ"
+	"github.com/integ/integ/integ/driver"
 	goldenfile "github.com/integ/integ/internal/golden"
 )
 
@@ -66,7 +67,7 @@ func syncFixed(t *testing.T, catalog *integ.Catalog, state *integ.State) (stdout
 	defer cancel()
 	err = src.Sync(ctx, integ.SyncOptions{
 		Config: cfg, Catalog: catalog, State: state,
-		Protocol: NewProtocol(&errb), Output: integ.NewOutput(&out),
+		Protocol: NewProtocol(&errb), Output: driver.NewOutput(&out),
 		Now:               func() time.Time { return time.Date(2030, 5, 6, 7, 8, 9, 123456789, time.UTC) },
 		CheckpointRecords: 1,
 	})
@@ -325,14 +326,44 @@ func FuzzParseState(f *testing.F) {
 }
 
 func BenchmarkRecord(b *testing.B) {
-	src := fixedSource()
-	runs, _ := src.Plan(nil)
-	enc := NewProtocol(nil).Stream(runs[0])
+	enc := NewProtocol(nil).Stream(&driver.Stream{Name: "items", PrimaryKey: []string{"id"}, Schema: json.RawMessage(`{}`)})
 	buf := enc.Page(nil, time.Now())
 	rec := []byte(sample[1])
 	b.ReportAllocs()
 	b.SetBytes(int64(len(rec)))
 	for b.Loop() {
 		buf = enc.Record(buf[:0], rec)
+	}
+}
+
+// A stream that prefers a full refresh is discovered FULL_TABLE, with its
+// replication key on offer; the catalog as discovered reads it whole, and
+// a catalog that picks INCREMENTAL reads from the bookmark.
+func TestDiscoverFullRefreshByDefault(t *testing.T) {
+	type rec struct {
+		ID int    `json:"id"`
+		U  string `json:"u"`
+	}
+	src := integ.NewSource("x", struct{}{}, integ.WithStreams(integ.NewStream("s", rec{}, func(*integ.HttpContext) error { return nil },
+		integ.PrimaryKey("id"), integ.Incremental("u"), integ.FullRefreshByDefault())))
+	cat := Discover(src)
+	md := cat.Streams[0].Metadata[0].Metadata
+	if md["replication-method"] != "FULL_TABLE" || md["replication-key"] != "u" || md["forced-replication-method"] != nil {
+		t.Errorf("stream metadata %v", md)
+	}
+	for _, method := range []string{"FULL_TABLE", "INCREMENTAL"} {
+		md["replication-method"] = method
+		raw, _ := json.Marshal(cat)
+		parsed, err := ParseCatalog(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plans, err := src.Plan(parsed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := plans[0].Incremental(); got != (method == "INCREMENTAL") {
+			t.Errorf("%s: incremental = %v", method, got)
+		}
 	}
 }
