@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptrace"
 	"sync"
 	"time"
 )
@@ -80,23 +81,24 @@ func NewQuota(n int, l *Limiter) *Quota {
 func (b *Quota) Cap() int { return b.cap }
 
 // acquire waits for a slot and a turn for ctx's flow, or fails when ctx
-// ends first. On success the caller holds a slot and must release it.
-func (b *Quota) acquire(ctx context.Context) error {
+// ends first. On success the caller holds a slot and must release it; the
+// turn's reservation is returned (its zero value without a rate).
+func (b *Quota) acquire(ctx context.Context) (reservation, error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return reservation{}, err
 	}
 	w := b.enqueue(FlowOf(ctx))
 	for {
 		select {
 		case s := <-w.sig:
 			if !s.pace {
-				return nil
+				return s.r, nil
 			}
 			if err := b.limiter.sleep(ctx, s.d); err != nil {
 				b.mu.Lock()
 				b.abandon(w, s)
 				b.mu.Unlock()
-				return err
+				return reservation{}, err
 			}
 			b.due(s)
 		case <-ctx.Done():
@@ -113,7 +115,7 @@ func (b *Quota) acquire(ctx context.Context) error {
 				b.abandon(w, signal{})
 			}
 			b.mu.Unlock()
-			return ctx.Err()
+			return reservation{}, ctx.Err()
 		}
 	}
 }
@@ -143,7 +145,7 @@ func (b *Quota) due(s signal) {
 	defer b.mu.Unlock()
 	b.limiter.sent(s.r, b.limiter.clock.Now())
 	b.pacing = false
-	b.grant(b.next())
+	b.grant(b.next(), s.r)
 	b.dispatch()
 }
 
@@ -172,12 +174,12 @@ func (b *Quota) release() {
 func (b *Quota) dispatch() {
 	for !b.pacing && b.used < b.cap && b.waiting > 0 {
 		if b.limiter == nil {
-			b.grant(b.next())
+			b.grant(b.next(), reservation{})
 			continue
 		}
 		d, r := b.limiter.reserve()
 		if d <= 0 {
-			b.grant(b.next())
+			b.grant(b.next(), r)
 			continue
 		}
 		// Any waiter can keep time; whoever is next when the turn is due
@@ -198,13 +200,13 @@ func (b *Quota) next() *waiter {
 	return best.queue[0]
 }
 
-// grant gives w a slot and tells it to send.
-func (b *Quota) grant(w *waiter) {
+// grant gives w a slot and tells it to send, at the turn r.
+func (b *Quota) grant(w *waiter, r reservation) {
 	b.leave(w)
 	b.used++
 	b.served++
 	w.flow.last = b.served
-	w.sig <- signal{}
+	w.sig <- signal{r: r}
 }
 
 // leave takes w out of its flow's queue.
@@ -227,8 +229,17 @@ func Share(b *Quota) Middleware {
 			return next
 		}
 		return DoerFunc(func(req *http.Request) (*http.Response, error) {
-			if err := b.acquire(req.Context()); err != nil {
+			r, err := b.acquire(req.Context())
+			if err != nil {
 				return nil, fmt.Errorf("request quota: %w", err)
+			}
+			if b.limiter != nil {
+				// The window counts the request from when it is written to
+				// the connection (a new connection, a busy machine can hold
+				// it a while after its turn): the server sees it then.
+				req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+					WroteRequest: func(httptrace.WroteRequestInfo) { b.limiter.sent(r, b.limiter.clock.Now()) },
+				}))
 			}
 			resp, err := next.Do(req)
 			if err != nil || resp == nil || resp.Body == nil {

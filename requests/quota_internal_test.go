@@ -182,17 +182,17 @@ func TestQuotaAbandon(t *testing.T) {
 	q := NewQuota(1, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := q.acquire(ctx); err == nil {
+	if _, err := q.acquire(ctx); err == nil {
 		t.Fatal("acquire with an ended context succeeded")
 	}
-	if err := q.acquire(context.Background()); err != nil {
+	if _, err := q.acquire(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	// The slot is held: a request that gives up waiting leaves the queue.
 	ctx, cancel = context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	var err error
-	wg.Go(func() { err = q.acquire(ctx) })
+	wg.Go(func() { _, err = q.acquire(ctx) })
 	for { // until it waits
 		q.mu.Lock()
 		n := q.waiting
@@ -214,7 +214,7 @@ func TestQuotaAbandon(t *testing.T) {
 		t.Fatalf("waiting %d used %d, want 0 and 1", waiting, used)
 	}
 	q.release()
-	if err := q.acquire(context.Background()); err != nil {
+	if _, err := q.acquire(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 }

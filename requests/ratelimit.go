@@ -100,8 +100,7 @@ func (l *Limiter) Wait(ctx context.Context) error {
 // reservation is what reserve changed, to undo it.
 type reservation struct {
 	seq       uint64
-	at        time.Time // the send time handed out
-	slot      int       // its index in the window
+	slot      int // its index in the window
 	tat, last time.Time
 	evicted   time.Time
 }
@@ -137,21 +136,28 @@ func (l *Limiter) reserve() (time.Duration, reservation) {
 	l.tat = later(l.tat, t).Add(l.interval)
 	l.last = t
 	l.seq++
-	r.seq, r.at = l.seq, t
+	r.seq = l.seq
 	return t.Sub(now), r
 }
 
 // sent records that the request holding r went out at at, later than
-// its reserved time (its waiter woke late): the window then counts it
-// from when it went, so the requests after it keep their distance.
+// its reserved time (its waiter woke late, its connection was slow to
+// open): the window then counts it from when it went, so the requests
+// after it keep their distance. The window's entries may then be out of
+// order; the entry reserve compares with is then later than the oldest of
+// the window, which only holds the next request back a little longer.
 func (l *Limiter) sent(r reservation, at time.Time) {
+	if r.seq == 0 {
+		return // no turn was reserved
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if !at.After(r.at) || l.window == nil || !l.window[r.slot].Equal(r.at) {
-		return
+	if l.window == nil || l.seq-r.seq >= uint64(len(l.window)) {
+		return // no window, or r's entry holds a later request now
 	}
-	l.window[r.slot] = at
-	l.last = later(l.last, at) // later send times stay in order
+	if at.After(l.window[r.slot]) {
+		l.window[r.slot] = at
+	}
 }
 
 // unreserve gives back a send time that will not be used, if no later one

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"slices"
 	"strings"
 	"sync"
@@ -355,4 +356,41 @@ func maxInWindow(at []time.Time, w time.Duration) int {
 		best = max(best, hi-lo+1)
 	}
 	return best
+}
+
+// TestQuotaCountsFromTheWrite: through Share, the window counts a request
+// from when it was written to the connection (httptrace's WroteRequest),
+// not from its turn: a request held 300 ms after its turn (a slow dial)
+// pushes the request a window after it back as far.
+func TestQuotaCountsFromTheWrite(t *testing.T) {
+	ft := newFakeTime()
+	l := requests.NewLimiter(2, 1).WithClock(ft, ft.Sleep)
+	t0 := ft.Now()
+	var sends []time.Duration
+	calls := 0
+	doer := requests.Chain(requests.DoerFunc(func(req *http.Request) (*http.Response, error) {
+		calls++
+		if calls == 2 {
+			_ = ft.Sleep(req.Context(), 300*time.Millisecond) // the connection takes a while
+		}
+		if tr := httptrace.ContextClientTrace(req.Context()); tr != nil && tr.WroteRequest != nil {
+			tr.WroteRequest(httptrace.WroteRequestInfo{})
+		}
+		sends = append(sends, ft.Now().Sub(t0))
+		return &http.Response{StatusCode: 200, Body: http.NoBody, Request: req}, nil
+	}), requests.Share(requests.NewQuota(4, l)))
+	for range 4 {
+		req, _ := http.NewRequest(http.MethodGet, "https://api.test/", nil)
+		resp, err := doer.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+	}
+	// The second goes at 0.5 s but is written at 0.8 s; the fourth, two
+	// requests later, a second and the margin after that.
+	want := []time.Duration{0, 800 * time.Millisecond, time.Second + requests.WindowMargin, 1800*time.Millisecond + requests.WindowMargin}
+	if !slices.Equal(sends, want) {
+		t.Errorf("written at %v, want %v", sends, want)
+	}
 }
