@@ -27,7 +27,7 @@ type HTTPOptions struct {
 
 type httpEnv struct {
 	doer     requests.Doer
-	budget   *requests.Quota // the run's requests in flight and their rate
+	quota    *requests.Quota // the run's requests in flight and their rate
 	maxBytes int64
 	session  *Session
 }
@@ -60,8 +60,8 @@ func (s *Source) buildHTTP(cfg *Config, o HTTPOptions) (*httpEnv, error) {
 	if rps > 0 {
 		limiter = requests.NewLimiter(rps, max(burst, 1))
 	}
-	budget := requests.NewQuota(concurrencyLimit(set.concurrent, rps, max(o.streams, set.parallel)), limiter)
-	mws = append(mws, requests.Share(budget))
+	quota := requests.NewQuota(concurrencyLimit(set.concurrent, rps, max(o.streams, set.parallel)), limiter)
+	mws = append(mws, requests.Share(quota))
 	if s.adaptive != nil {
 		mws = append(mws, requests.AdaptiveLimit(s.adaptive()))
 	}
@@ -85,7 +85,7 @@ func (s *Source) buildHTTP(cfg *Config, o HTTPOptions) (*httpEnv, error) {
 		return nil, err
 	}
 	mws = append(mws, auth...)
-	return &httpEnv{doer: requests.Chain(base, mws...), budget: budget, maxBytes: maxBytes, session: sess}, nil
+	return &httpEnv{doer: requests.Chain(base, mws...), quota: quota, maxBytes: maxBytes, session: sess}, nil
 }
 
 // rate is the run's rate limit: the user's requests_per_second, else
