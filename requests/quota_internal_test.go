@@ -193,12 +193,17 @@ func TestQuotaAbandon(t *testing.T) {
 	var wg sync.WaitGroup
 	var err error
 	wg.Go(func() { _, err = q.acquire(ctx) })
+	deadline, stop := context.WithTimeout(context.Background(), 30*time.Second)
+	defer stop()
 	for { // until it waits
 		q.mu.Lock()
 		n := q.waiting
 		q.mu.Unlock()
 		if n == 1 {
 			break
+		}
+		if deadline.Err() != nil {
+			t.Fatal("the request never queued")
 		}
 		runtime.Gosched()
 	}
