@@ -3,8 +3,10 @@ package requests
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -221,5 +223,93 @@ func TestQuotaAbandon(t *testing.T) {
 	q.release()
 	if _, err := q.acquire(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestQuotaConcurrent runs requests of three flows through Share at once,
+// on the real clock at a fast rate, a third of them giving up while they
+// wait: no more than the cap are ever in flight, every other request goes,
+// and the quota ends with nothing held, queued or pacing.
+func TestQuotaConcurrent(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	q := NewQuota(3, NewLimiter(2000, 1))
+	giveUp, stop := context.WithCancel(ctx) // flow 0's requests, after the 10th request
+	defer stop()
+	var mu sync.Mutex
+	inFlight, peak, sent := 0, 0, 0
+	d := Chain(DoerFunc(func(req *http.Request) (*http.Response, error) {
+		mu.Lock()
+		inFlight++
+		peak = max(peak, inFlight)
+		if sent++; sent == 10 {
+			stop()
+		}
+		mu.Unlock()
+		runtime.Gosched()
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+		return &http.Response{StatusCode: 200, Body: http.NoBody, Request: req}, nil
+	}), Share(q))
+	var wg sync.WaitGroup
+	var failed atomic.Int32
+	for i := range 90 {
+		wg.Go(func() {
+			rctx := WithFlow(ctx, fmt.Sprint(i%3))
+			if i%3 == 0 {
+				rctx = WithFlow(giveUp, "0") // gives up while it waits
+			}
+			req, _ := http.NewRequestWithContext(rctx, http.MethodGet, "https://api.test/", nil)
+			resp, err := d.Do(req)
+			if err != nil {
+				if i%3 != 0 {
+					t.Errorf("request %d: %v", i, err)
+				}
+				failed.Add(1)
+				return
+			}
+			_ = resp.Body.Close()
+		})
+	}
+	wg.Wait()
+	if peak > 3 {
+		t.Errorf("%d requests in flight at once, want at most 3", peak)
+	}
+	if want := 90 - int(failed.Load()); sent != want || failed.Load() > 30 || failed.Load() == 0 {
+		t.Errorf("%d sent, %d gave up", sent, failed.Load())
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.used != 0 || q.waiting != 0 || q.pacing {
+		t.Errorf("the quota ends with %d held, %d waiting, pacing %v", q.used, q.waiting, q.pacing)
+	}
+}
+
+// TestQuotaPacerGivesUp: a request that gives up while it paces hands its
+// turn back: the next request paces for the same turn, not one later.
+func TestQuotaPacerGivesUp(t *testing.T) {
+	s := newQuotaSim(t, 10, 40)
+	s.add("a", 2) // the first goes at once, the second paces
+	if len(s.turns) != 1 || s.pending == nil {
+		t.Fatalf("turns %v, pacing %v", s.turns, s.pending != nil)
+	}
+	first := *s.pending
+	s.pending = nil
+	var pacer *waiter
+	for _, w := range s.queued {
+		pacer = w
+	}
+	s.q.mu.Lock()
+	s.q.abandon(pacer, first)
+	s.q.mu.Unlock()
+	s.queued = nil
+	s.add("b", 1)
+	if s.pending == nil || s.pending.d != first.d {
+		t.Fatalf("the next request paces %v, want %v", s.pending, first.d)
+	}
+	s.step()
+	if fmt.Sprint(s.turns) != "[a b]" || s.at[1].Sub(s.at[0]) != first.d {
+		t.Errorf("turns %v at %v", s.turns, s.at)
 	}
 }
