@@ -21,7 +21,7 @@ build: ## one static binary per integration at bin/tap-<name>
 	@CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/demoapi ./cmd/demoapi
 	@echo "built: $(TAPS:%=$(BIN)/%)"
 
-test: fmt-check vet lint docs-check unit fuzz docker-smoke ## every check: gofmt, vet, the bare-go lint, current docs pages, race tests, short fuzzing, the image smoke test (when podman or docker is present)
+test: fmt-check vet lint docs-check unit fuzz docker-smoke ## every check: gofmt, vet, the project lint (integ-lint), current docs pages, race tests, short fuzzing, the image smoke test (when podman or docker is present)
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -30,8 +30,8 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
-lint: ## report bare go statements outside internal/conc
-	$(GO) run ./cmd/barego ./...
+lint: ## project analyzers: bare go statements outside internal/conc, discarded *requests.Request results
+	$(GO) run ./cmd/integ-lint ./...
 
 unit:
 	$(GO) test -race -count=1 ./...

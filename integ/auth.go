@@ -3,6 +3,8 @@ package integ
 import (
 	"errors"
 	"net/http"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/integ/integ/requests"
@@ -102,7 +104,7 @@ func (s *Session) authMiddleware(src *Source, cfg *Config, o HTTPOptions) ([]req
 					s.AddSecret(t.RefreshToken)
 				})
 			}
-			mws = append(mws, requests.Authorize(&sessionAuth{a: a, s: s}))
+			mws = append(mws, requests.Authorize(s.scopeAuth(&sessionAuth{a: a, s: s}, cfg)))
 		}
 	}
 	s.mu.Lock()
@@ -114,16 +116,28 @@ func (s *Session) authMiddleware(src *Source, cfg *Config, o HTTPOptions) ([]req
 // sessionAuth turns an authenticator's failures into plain-worded *Error
 // values with a Kind; the session's secrets never reach their text.
 type sessionAuth struct {
-	a requests.Authenticator
-	s *Session
+	a    requests.Authenticator
+	s    *Session
+	seen atomic.Pointer[string] // the Authorization value last registered
 }
 
 func (a *sessionAuth) Authorize(req *http.Request) error {
-	err := a.a.Authorize(req)
-	if err == nil {
-		return nil
+	if err := a.a.Authorize(req); err != nil {
+		return a.s.authError(err)
 	}
-	return a.s.authError(err)
+	// A credential the authenticator derives from the config (Basic's
+	// base64 of user:password) is a secret too: a server may quote the
+	// header back in an error body.
+	if v := req.Header.Get("Authorization"); v != "" {
+		if last := a.seen.Load(); last == nil || *last != v {
+			a.s.AddSecret(v)
+			if _, cred, ok := strings.Cut(v, " "); ok {
+				a.s.AddSecret(cred)
+			}
+			a.seen.Store(&v)
+		}
+	}
+	return nil
 }
 
 func (a *sessionAuth) Invalidate(req *http.Request) bool {

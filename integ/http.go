@@ -54,6 +54,13 @@ func (s *Source) buildHTTP(cfg *Config, o HTTPOptions) (*httpEnv, error) {
 	var mws []requests.Middleware
 	mws = append(mws, requests.Retry(retry))
 	rps, burst := s.rate(set, o)
+	// A class with a rate of its own waits for its turn outside the run's
+	// budget and spends it inside, as it goes (WithEndpointLimit).
+	endpoints, err := s.endpointLimiter(cfg)
+	if err != nil {
+		return nil, err
+	}
+	mws = append(mws, endpoints.Gate())
 	// One budget for every stream and partition: a request waits for a
 	// slot and its turn under the rate, turns going round the streams.
 	var limiter *requests.Limiter
@@ -65,6 +72,7 @@ func (s *Source) buildHTTP(cfg *Config, o HTTPOptions) (*httpEnv, error) {
 	if s.adaptive != nil {
 		mws = append(mws, requests.AdaptiveLimit(s.adaptive()))
 	}
+	mws = append(mws, endpoints.Commit())
 	timeout := o.Timeout
 	if timeout == 0 {
 		timeout = 5 * time.Minute

@@ -280,7 +280,7 @@ func TestEmitCSVSync(t *testing.T) {
 	run := func(c *HttpContext) error {
 		req := requests.New(srv.URL + "/export.csv")
 		if b := c.Bookmark(); b.Exists() {
-			req.Query("since", b.String())
+			req = req.Query("since", b.String())
 		}
 		return c.EmitCSV(req)
 	}

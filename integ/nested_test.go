@@ -105,7 +105,7 @@ func nestedSource(t *testing.T, srv *httptest.Server, key, schema string, opts .
 	run := func(c *HttpContext) error {
 		req := requests.New(srv.URL + "/profiles")
 		if b := c.Bookmark(); b.Exists() && b.Type == 3 {
-			req.Query("since", b.String())
+			req = req.Query("since", b.String())
 		}
 		return c.EmitBatch(req, nil, "data")
 	}

@@ -33,7 +33,7 @@ func ExamplePartitionBy() {
 	issues := integ.NewStream("issues", issue{}, func(c *integ.HttpContext) error {
 		req := requests.New("https://api.github.com/repos/"+c.Partition()+"/issues").Query("state", "all").Query("per_page", "100")
 		if b := c.Bookmark(); b.Exists() { // this repository's own bookmark
-			req.Query("since", b.String())
+			req = req.Query("since", b.String())
 		}
 		return c.EmitPages(req, requests.LinkHeader())
 	},

@@ -232,7 +232,7 @@ func ghSource(t testing.TB, issueOpts []integ.StreamOption, opts ...integ.Source
 		}
 		req := requests.New(base+"/repos/"+c.Partition()+"/issues").Query("state", "all").Query("per_page", "3")
 		if b := c.Bookmark(); b.Exists() {
-			req.Query("since", b.String())
+			req = req.Query("since", b.String())
 		}
 		return c.EmitPages(req, requests.LinkHeader())
 	}, append([]integ.StreamOption{
@@ -257,7 +257,7 @@ func ghSource(t testing.TB, issueOpts []integ.StreamOption, opts ...integ.Source
 		pr := c.Parent()
 		req := requests.New(base+"/repos/"+pr.Get("base.repo.full_name").String()+"/pulls/"+c.Partition()+"/comments").Query("per_page", "2")
 		if b := c.Bookmark(); b.Exists() {
-			req.Query("since", b.String())
+			req = req.Query("since", b.String())
 		}
 		return c.EmitPages(req, requests.LinkHeader())
 	}, integ.ChildOf("pulls"), integ.PrimaryKey("id"), integ.Incremental("updated_at"), integ.NotSelectedByDefault(),

@@ -35,6 +35,7 @@ type Session struct {
 	authMWs   []requests.Middleware
 	authErr   error
 	tokenDoer requests.Doer
+	hosts     *requests.Hosts // where credentials may go (auth_hosts.go)
 }
 
 // ConfigPersister saves config changes: the protocol writes a CONTROL

@@ -3,9 +3,11 @@ package integ
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -294,5 +296,42 @@ func TestRedactOutputFindsEverySecretShape(t *testing.T) {
 		if strings.Contains(out, sec) || strings.Count(out, "REDACTED") != 3 {
 			t.Errorf("%q: %s", sec, out)
 		}
+	}
+}
+
+// A server that quotes the Authorization header back (Basic credentials
+// as base64) in its error: the header is redacted like the password.
+func TestDerivedCredentialsAreRedacted(t *testing.T) {
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprintf(w, `{"error":"credentials not accepted","received":%q}`, r.Header.Get("Authorization"))
+	}))
+	defer api.Close()
+	type config struct {
+		User     string `json:"user"`
+		Password Secret `json:"password"`
+	}
+	src := NewSource("t", config{},
+		WithAuth(func(c config, _ *Session) (requests.Authenticator, error) {
+			return requests.Basic(c.User, c.Password.Reveal()), nil
+		}),
+		WithStreams(NewStream("items", struct {
+			ID int `json:"id"`
+		}{}, func(c *HttpContext) error { return c.EmitObject(requests.New(api.URL)) })))
+	cfg, err := src.ParseConfig(json.RawMessage(`{"user":"ada","password":"pa55word"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess := NewSession()
+	sess.SetConfig(cfg)
+	var logs bytes.Buffer
+	err = src.Sync(context.Background(), SyncOptions{Config: cfg, Protocol: &lineProtocol{}, Output: driver.NewOutput(io.Discard),
+		Logger: slog.New(slog.NewTextHandler(&logs, nil)), HTTP: HTTPOptions{Session: sess}})
+	encoded := base64.StdEncoding.EncodeToString([]byte("ada:pa55word"))
+	if err == nil || !strings.Contains(err.Error(), "credentials not accepted") {
+		t.Fatalf("err = %v", err)
+	}
+	if msg := sess.Redact(err.Error() + logs.String()); strings.Contains(msg, encoded) || strings.Contains(msg, "pa55word") {
+		t.Errorf("the credentials show: %s", msg)
 	}
 }

@@ -37,6 +37,8 @@ type Source struct {
 	adaptive     func() *requests.Adaptive
 	err          error
 
+	endpointLimits []endpointLimitFunc // see WithEndpointLimit
+
 	partitionParallel int // see WithPartitionParallelism
 }
 

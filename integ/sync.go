@@ -188,5 +188,6 @@ func safeRun(r Runner, c *HttpContext) (err error) {
 			err = &Error{Kind: SystemFailure, Msg: fmt.Sprintf("stream %q: the integration failed unexpectedly", c.Stream()), Err: fmt.Errorf("panic: %v", p)}
 		}
 	}()
+	defer c.scope()()
 	return r.Run(c)
 }

@@ -103,7 +103,7 @@ func eventsRunner(c *HttpContext) error {
 	for page := 0; ; page++ {
 		req := requests.New(cfg.BaseURL+"/events").Query("page", strconv.Itoa(page))
 		if b := c.Bookmark(); b.Exists() {
-			req.Query("since", b.String())
+			req = req.Query("since", b.String())
 		}
 		if err := c.EmitBatch(req, &resp, "data"); err != nil {
 			return err

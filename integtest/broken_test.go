@@ -52,6 +52,25 @@ func failures(t *testing.T, fn func(tb testing.TB)) []string {
 	return f.errs
 }
 
+// wantReported fails t unless the kit reported a failure holding want,
+// and printed secret in none.
+func wantReported(t *testing.T, got []string, want, secret string) {
+	t.Helper()
+	found := false
+	for _, g := range got {
+		if !found && strings.Contains(g, want) {
+			found = true
+			t.Logf("reported: %.400s", g)
+		}
+	}
+	if !found {
+		t.Errorf("want a failure with %q, got %d:\n%s", want, len(got), strings.Join(got, "\n"))
+	}
+	if strings.Contains(strings.Join(got, "\n"), secret) {
+		t.Error("the kit's own report prints the secret")
+	}
+}
+
 type item struct {
 	ID   int    `json:"id"`
 	Name string `json:"name"`
@@ -217,19 +236,7 @@ func TestConformanceReportsBrokenSources(t *testing.T) {
 				}
 				return
 			}
-			found := false
-			for _, g := range got {
-				if !found && strings.Contains(g, tt.want) {
-					found = true
-					t.Logf("reported: %.400s", g)
-				}
-			}
-			if !found {
-				t.Errorf("want a failure with %q, got %d:\n%s", tt.want, len(got), strings.Join(got, "\n"))
-			}
-			if strings.Contains(strings.Join(got, "\n"), "k3y-N0T-for-printing") {
-				t.Error("the kit's own report prints the secret")
-			}
+			wantReported(t, got, tt.want, "k3y-N0T-for-printing")
 			if d := time.Since(start); d > 15*time.Second {
 				t.Errorf("took %v", d)
 			}

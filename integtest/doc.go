@@ -13,6 +13,18 @@
 //		})
 //	}
 //
+//	func TestFailures(t *testing.T) { // 401, 403, 429, 5xx, broken JSON, secrets
+//		integtest.Failures(t, mysource.Source(), fixture(), func(srv *integtest.Server) any {
+//			return map[string]any{"base_url": srv.URL, "api_key": "test-key-1234"}
+//		})
+//	}
+//
+//	func TestBadCredentials(t *testing.T) { // the vendor's own refusal
+//		srv := integtest.NewServer(t, fixture())
+//		cfg := map[string]any{"base_url": srv.URL, "api_key": "wrong-key-0000"}
+//		integtest.BadCredentials(t, mysource.Source(), cfg, []string{"refused the credentials", "Invalid API key"})
+//	}
+//
 //	func TestIssues(t *testing.T) {
 //		srv := integtest.NewServer(t, fixture())
 //		cfg := map[string]any{"base_url": srv.URL, "api_key": "test-key-1234"}
@@ -36,7 +48,15 @@
 // no record lost when resuming from any checkpoint, and no secret in any
 // output. [Sync] runs one sync and returns a [Result] to assert on:
 // Records, States, FinalState, Logs, Failure, Stdout, Stderr and ExitCode.
-// [Run] runs any other command line (check, discover, --about).
+// [Failures] serves the fixture behind a fault injector and checks what
+// every connector must survive: a 401 or a 403 is a config error in plain
+// words and is not retried, a 429's Retry-After is waited, a burst of 5xx is retried,
+// a cut-off JSON body fails naming the stream, and no secret is printed,
+// even one the server quotes back. [BadCredentials] checks the vendor's own
+// refusal of a wrong secret. [Check] and [Discover] run those commands
+// with a config; [Run] runs any other command line (--about, ...).
+// [Waits] records the retry layer's waits instead of sleeping, and
+// [Faults], embedded in a fixture, lets a test answer chosen requests.
 //
 // Every run fails the test when it exits non-zero (unless
 // [WithExpectedFailure]), does not end within its deadline

@@ -2,6 +2,7 @@ package integtest
 
 import (
 	"encoding/json"
+	"net/http"
 	"time"
 
 	"github.com/integ/integ/integ"
@@ -38,6 +39,8 @@ type options struct {
 	logLevel           string
 	now                func() time.Time
 	http               *integ.HTTPOptions
+	faultsOn           func(*http.Request) bool
+	label              string // names the run in failure messages
 }
 
 func newOptions(opts []Option) options {
@@ -106,3 +109,11 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.now = 
 // WithHTTP replaces the HTTP tuning (default: 3 attempts with no sleeping
 // between them, so retry tests run fast).
 func WithHTTP(h integ.HTTPOptions) Option { return func(o *options) { o.http = &h } }
+
+// Protocols returns both protocols, Singer first: a test that must hold
+// in each ranges over it.
+//
+//	for _, p := range integtest.Protocols() {
+//		t.Run(string(p), func(t *testing.T) { ... integtest.WithProtocol(p) ... })
+//	}
+func Protocols() []Protocol { return []Protocol{Singer, Airbyte} }

@@ -26,6 +26,7 @@ type Result struct {
 	failure     string
 	failureType string
 	secrets     []string // masked in the kit's own failure messages
+	label       string   // what a suite did to the run, for failure messages
 }
 
 // Record is one record in output order.
@@ -52,6 +53,9 @@ func (r *Result) String() string {
 		}
 		args[i] = a
 	}
+	if r.label != "" {
+		return "tap " + strings.Join(args, " ") + " (" + r.label + ")"
+	}
 	return "tap " + strings.Join(args, " ")
 }
 
@@ -64,6 +68,20 @@ func (r *Result) Records(stream string) []json.RawMessage {
 		}
 	}
 	return out
+}
+
+// Counts returns how many records each stream has (streams with none are
+// absent), for comparing a sync with what a fixture serves:
+//
+//	if got, want := res.Counts(), map[string]int{"orders": 5, "customers": 4}; !maps.Equal(got, want) {
+//		t.Errorf("records %v, want %v", got, want)
+//	}
+func (r *Result) Counts() map[string]int {
+	n := map[string]int{}
+	for _, rec := range r.records {
+		n[rec.Stream]++
+	}
+	return n
 }
 
 // AllRecords returns every record in output order.

@@ -38,7 +38,7 @@ func Run(t testing.TB, src *integ.Source, args []string, opts ...Option) *Result
 func run(t testing.TB, src *integ.Source, args []string, o options) *Result {
 	t.Helper()
 	args = append(append(append([]string{}, args...), "--log-level", o.logLevel), o.args...)
-	r := &Result{Protocol: protocolOf(args), Args: args, secrets: o.secrets}
+	r := &Result{Protocol: protocolOf(args), Args: args, secrets: o.secrets, label: o.label}
 
 	tuning := integ.SyncOptions{
 		HTTP: integ.HTTPOptions{Retry: requests.RetryOptions{
@@ -108,7 +108,7 @@ func (r *Result) checkSecrets(t testing.TB, secrets []string) {
 			b    []byte
 		}{{"stdout", withoutControl(r.Stdout)}, {"stderr", r.Stderr}} {
 			if i := bytes.Index(out.b, []byte(s)); i >= 0 {
-				t.Errorf("%s: a secret appears in %s: %q", r, out.name, around(out.b, i, len(s)))
+				t.Errorf("%s: a secret appears in %s: %q", r, out.name, r.quote([]byte(around(out.b, i, len(s)))))
 			}
 		}
 	}

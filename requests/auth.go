@@ -65,11 +65,20 @@ func Authorize(a Authenticator) Middleware {
 	}
 }
 
+// authorized returns a clone of req with credentials, its context noting
+// what they are so that a redirect elsewhere drops them.
 func authorized(a Authenticator, req *http.Request) (*http.Request, error) {
-	out := req.Clone(req.Context())
+	c := &credentials{from: req.URL}
+	if s, ok := a.(*scoped); ok {
+		c.hosts = s.hosts
+	} else if s, ok := a.(*scopedHooks); ok {
+		c.hosts = s.hosts
+	}
+	out := req.Clone(withCredentials(req.Context(), c))
 	if err := a.Authorize(out); err != nil {
 		return nil, err
 	}
+	c.record(req, out)
 	return out, nil
 }
 

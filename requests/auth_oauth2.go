@@ -56,9 +56,11 @@ type OAuth2Options struct {
 // first use, renewed Margin before it expires and after a 401. Concurrent
 // requests needing a token trigger one call to the token endpoint.
 type OAuth2 struct {
-	o     OAuth2Options
-	grant string
-	hooks []func(*Token)
+	o      OAuth2Options
+	grant  string
+	hooks  []func(*Token)
+	header string // where the token goes: "Authorization" unless TokenHeader says
+	prefix string // before the token: "Bearer " unless TokenHeader says
 
 	mu      sync.Mutex // held while fetching: waiters reuse the result
 	tok     *Token
@@ -68,17 +70,28 @@ type OAuth2 struct {
 
 // OAuth2RefreshToken is the refresh-token grant (a user authorised the
 // connector once; its refresh token buys access tokens).
-func OAuth2RefreshToken(o OAuth2Options) *OAuth2 {
-	return newOAuth2("refresh_token", o)
+func OAuth2RefreshToken(o OAuth2Options, opts ...OAuth2Option) *OAuth2 {
+	return newOAuth2("refresh_token", o, opts)
 }
 
 // OAuth2ClientCredentials is the client-credentials grant (machine to
 // machine: the client id and secret buy access tokens).
-func OAuth2ClientCredentials(o OAuth2Options) *OAuth2 {
-	return newOAuth2("client_credentials", o)
+func OAuth2ClientCredentials(o OAuth2Options, opts ...OAuth2Option) *OAuth2 {
+	return newOAuth2("client_credentials", o, opts)
 }
 
-func newOAuth2(grant string, o OAuth2Options) *OAuth2 {
+// OAuth2Option tunes how an OAuth2 authenticator sends its token.
+type OAuth2Option func(*OAuth2)
+
+// TokenHeader sends the access token in header after prefix instead of
+// "Authorization: Bearer <token>": TokenHeader("Authorization",
+// "Zoho-oauthtoken ") for Zoho, TokenHeader("X-Shopify-Access-Token", "")
+// for Shopify. The 401 renewal reads the token back from the same header.
+func TokenHeader(header, prefix string) OAuth2Option {
+	return func(a *OAuth2) { a.header, a.prefix = header, prefix }
+}
+
+func newOAuth2(grant string, o OAuth2Options, opts []OAuth2Option) *OAuth2 {
 	if o.Doer == nil {
 		o.Doer = DefaultClient()
 	}
@@ -88,7 +101,10 @@ func newOAuth2(grant string, o OAuth2Options) *OAuth2 {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	a := &OAuth2{o: o, grant: grant, refresh: o.RefreshToken}
+	a := &OAuth2{o: o, grant: grant, refresh: o.RefreshToken, header: "Authorization", prefix: "Bearer "}
+	for _, opt := range opts {
+		opt(a)
+	}
 	if o.OnToken != nil {
 		a.hooks = append(a.hooks, o.OnToken)
 	}
@@ -99,21 +115,22 @@ func newOAuth2(grant string, o OAuth2Options) *OAuth2 {
 // before the first request.
 func (a *OAuth2) AddTokenHook(fn func(*Token)) { a.hooks = append(a.hooks, fn) }
 
-// Authorize sets "Authorization: Bearer <access token>", fetching one first
-// if there is none or it is about to expire.
+// Authorize sets "Authorization: Bearer <access token>" (or the header and
+// prefix TokenHeader chose), fetching a token first if there is none or it
+// is about to expire.
 func (a *OAuth2) Authorize(req *http.Request) error {
 	tok, err := a.Token(req.Context())
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	req.Header.Set(a.header, a.prefix+tok.AccessToken)
 	return nil
 }
 
 // Invalidate drops the access token req carried, unless a newer one has
 // replaced it already (another request saw the 401 first).
 func (a *OAuth2) Invalidate(req *http.Request) bool {
-	sent := strings.TrimPrefix(req.Header.Get("Authorization"), "Bearer ")
+	sent := strings.TrimPrefix(req.Header.Get(a.header), a.prefix)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.tok != nil && a.tok.AccessToken == sent {

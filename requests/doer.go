@@ -33,7 +33,9 @@ func Chain(d Doer, mw ...Middleware) Doer {
 
 // DefaultClient returns an *http.Client tuned for API extraction. It has
 // no overall Timeout because response bodies can be large and slow to
-// stream; bound each attempt with the Timeout middleware instead.
+// stream; bound each attempt with the Timeout middleware instead. A
+// redirect to another origin loses the credentials Authorize added
+// (StripCredentialsOnRedirect).
 func DefaultClient() *http.Client {
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	return &http.Client{
@@ -48,6 +50,7 @@ func DefaultClient() *http.Client {
 			MaxIdleConnsPerHost:   16, // a few parallel streams against one API
 			IdleConnTimeout:       90 * time.Second,
 		},
+		CheckRedirect: StripCredentialsOnRedirect,
 	}
 }
 

@@ -164,9 +164,9 @@ func (p *offsetPaginator) Next(prev *Request, _ *JSONResponse, count int) (*Requ
 		}
 		off = n
 	}
-	n := prev.Clone().SetQuery(p.offsetParam, strconv.Itoa(off+count))
+	n := prev.SetQuery(p.offsetParam, strconv.Itoa(off+count))
 	if p.limitParam != "" && p.size > 0 {
-		n.SetQuery(p.limitParam, strconv.Itoa(p.size))
+		n = n.SetQuery(p.limitParam, strconv.Itoa(p.size))
 	}
 	return n, nil
 }
@@ -200,9 +200,9 @@ func (p *pagePaginator) Next(prev *Request, _ *JSONResponse, count int) (*Reques
 		}
 		page = n
 	}
-	n := prev.Clone().SetQuery(p.pageParam, strconv.Itoa(page+1))
+	n := prev.SetQuery(p.pageParam, strconv.Itoa(page+1))
 	if p.sizeParam != "" && p.size > 0 {
-		n.SetQuery(p.sizeParam, strconv.Itoa(p.size))
+		n = n.SetQuery(p.sizeParam, strconv.Itoa(p.size))
 	}
 	return n, nil
 }
@@ -228,7 +228,7 @@ func (p *cursorPaginator) Next(prev *Request, resp *JSONResponse, count int) (*R
 		p.end(prev.Fingerprint())
 		return nil, nil
 	}
-	n := prev.Clone().SetQuery(p.param, tok)
+	n := prev.SetQuery(p.param, tok)
 	if p.advance(prev.Fingerprint(), prev.QueryValue(p.param), n.Fingerprint(), tok) {
 		shown := shorten(tok)
 		if isSecretParam(p.param) {
@@ -263,7 +263,7 @@ func (p *lastRecordPaginator) Next(prev *Request, resp *JSONResponse, count int)
 		p.end(prev.Fingerprint())
 		return nil, nil
 	}
-	n := prev.Clone().SetQuery(p.param, tok)
+	n := prev.SetQuery(p.param, tok)
 	if p.advance(prev.Fingerprint(), prev.QueryValue(p.param), n.Fingerprint(), tok) {
 		return nil, fmt.Errorf("%w: %s=%s (from the page's last record) was already requested", ErrPaginationLoop, p.param, shorten(tok))
 	}
@@ -296,7 +296,7 @@ func (p *bodyCursorPaginator) Next(prev *Request, resp *JSONResponse, count int)
 		p.end(prev.Fingerprint())
 		return nil, nil
 	}
-	n := prev.Clone().SetBodyField(p.field, []byte(tok))
+	n := prev.SetBodyField(p.field, []byte(tok))
 	if p.advance(prev.Fingerprint(), "", n.Fingerprint(), tok) {
 		return nil, fmt.Errorf("%w: body %s=%s was already requested", ErrPaginationLoop, p.field, shorten(tok))
 	}

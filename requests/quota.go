@@ -246,7 +246,7 @@ func Share(b *Quota) Middleware {
 				b.release()
 				return resp, err
 			}
-			resp.Body = &slotBody{ReadCloser: resp.Body, release: b.release}
+			resp.Body = holdSlot(req.Context(), resp.Body, b.release)
 			return resp, nil
 		})
 	}

@@ -3,7 +3,6 @@ package requests
 import (
 	"context"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"sync"
@@ -198,7 +197,8 @@ func RateLimit(l *Limiter) Middleware {
 
 // Slots bounds how many requests are in flight at once across a whole run:
 // every stream, partition and page shares it. A request holds its slot from
-// before it is sent until its response body is read to the end or closed.
+// before it is sent until its response body is read to the end or closed,
+// or its context ends.
 // A nil *Slots never waits.
 type Slots struct{ ch chan struct{} }
 
@@ -237,29 +237,8 @@ func LimitConcurrency(s *Slots) Middleware {
 				s.release()
 				return resp, err
 			}
-			resp.Body = &slotBody{ReadCloser: resp.Body, release: s.release}
+			resp.Body = holdSlot(req.Context(), resp.Body, s.release)
 			return resp, nil
 		})
 	}
-}
-
-// slotBody releases its request's slot once, at EOF or Close.
-type slotBody struct {
-	io.ReadCloser
-	release func()
-	once    sync.Once
-}
-
-func (b *slotBody) Read(p []byte) (int, error) {
-	n, err := b.ReadCloser.Read(p)
-	if err != nil {
-		b.once.Do(b.release)
-	}
-	return n, err
-}
-
-func (b *slotBody) Close() error {
-	err := b.ReadCloser.Close()
-	b.once.Do(b.release)
-	return err
 }

@@ -1,4 +1,4 @@
-// Package requests is the HTTP layer of integ: an immutable-ish request
+// Package requests is the HTTP layer of integ: an immutable request
 // builder, composable Doer middleware (timeouts, auth, retries, rate
 // limiting), bounded JSON response reading with gjson access, secret
 // redaction for logs and errors, and pagination helpers.
@@ -15,6 +15,12 @@
 //	)
 //	resp, err := requests.Do(ctx, doer, requests.New(url).Query("limit", "100"), 0)
 //
+// A Request is immutable: New(url).Query(k, v).Header(k, v) makes a new
+// request at each step and never changes the one it started from, so a
+// base request can be kept and shared by streams, pages and concurrent
+// partitions. Assign the result, req = req.Query(k, v): a builder call used
+// as a statement does nothing, and make lint (cmd/integ-lint) reports it.
+//
 // The package depends on nothing else in this module.
 package requests
 
@@ -29,15 +35,26 @@ import (
 	"unicode/utf8"
 )
 
-// Request describes an HTTP request before it is built. The chainable
-// setters mutate and return the receiver; use Clone to branch.
+// Request describes an HTTP request before it is built. A Request is
+// immutable: every builder method (Query, SetQuery, Header, Method, Body,
+// JSONBody, SetBodyField, Resolve) returns a new *Request and leaves its
+// receiver as it was, so a base request can be kept and shared, by streams
+// and by partitions running concurrently, and derived from freely:
+//
+//	base := requests.New(url).Header("Accept", "application/json")
+//	page := base.Query("page", "2") // base is unchanged
+//
+// Derived requests share what they did not change (query parameters,
+// headers and body are never written in place), so deriving one costs a
+// copy of the part that changes. A call whose result is dropped does
+// nothing; the requestresult analyzer (make lint) reports it.
 type Request struct {
 	method string
-	base   string // URL without query string or fragment
-	query  []queryParam
-	header http.Header
-	body   []byte
-	err    error // deferred error (bad JSON body), reported by Build
+	base   string       // URL without query string or fragment
+	query  []queryParam // shared with derived requests: append only through withQuery
+	header []headerField
+	body   []byte // shared with derived requests: replaced, never written to
+	err    error  // deferred error (bad JSON body), reported by Build
 }
 
 // queryParam keeps the original encoding of parameters that came in the
@@ -47,12 +64,17 @@ type queryParam struct {
 	raw        string // original "k=v" segment; empty for added params
 }
 
+// headerField is one header, its key in canonical form; keys are unique.
+// A slice rather than an http.Header so a derived request copies a few
+// words instead of a map.
+type headerField struct{ key, value string }
+
 // New returns a GET request for rawURL. A query string already present in
 // rawURL is kept byte for byte (signed or opaque "next" links must go back
 // exactly as the API handed them out); Query appends to it. A fragment is
 // dropped.
 func New(rawURL string) *Request {
-	r := &Request{method: http.MethodGet, header: http.Header{}}
+	r := &Request{method: http.MethodGet}
 	base, rawQuery, _ := strings.Cut(rawURL, "?")
 	if i := strings.IndexByte(base, '#'); i >= 0 {
 		base, rawQuery = base[:i], ""
@@ -61,6 +83,10 @@ func New(rawURL string) *Request {
 		rawQuery = rawQuery[:i]
 	}
 	r.base = base
+	if rawQuery == "" {
+		return r
+	}
+	r.query = make([]queryParam, 0, strings.Count(rawQuery, "&")+1)
 	for seg := range strings.SplitSeq(rawQuery, "&") {
 		if seg == "" {
 			continue
@@ -76,16 +102,27 @@ func New(rawURL string) *Request {
 	return r
 }
 
-// Query appends a query parameter, keeping earlier values of k.
-func (r *Request) Query(k, v string) *Request {
-	r.query = append(r.query, queryParam{key: k, value: v})
-	return r
+// derive returns a shallow copy of r for a builder method to change.
+func (r *Request) derive() *Request {
+	c := *r
+	return &c
 }
 
-// SetQuery replaces every value of k (including ones from the raw URL).
-// The parameter keeps the position of its first occurrence.
+// Query returns a copy of r with the query parameter k=v appended, keeping
+// earlier values of k.
+func (r *Request) Query(k, v string) *Request {
+	c := r.derive()
+	// The full slice expression makes append copy: the backing array may be
+	// shared with r and its other derivations.
+	c.query = append(r.query[:len(r.query):len(r.query)], queryParam{key: k, value: v})
+	return c
+}
+
+// SetQuery returns a copy of r in which k has the single value v, replacing
+// every value of k (including ones from the raw URL). The parameter keeps
+// the position of its first occurrence.
 func (r *Request) SetQuery(k, v string) *Request {
-	kept := r.query[:0]
+	kept := make([]queryParam, 0, len(r.query)+1)
 	found := false
 	for _, p := range r.query {
 		switch {
@@ -99,8 +136,9 @@ func (r *Request) SetQuery(k, v string) *Request {
 	if !found {
 		kept = append(kept, queryParam{key: k, value: v})
 	}
-	r.query = kept
-	return r
+	c := r.derive()
+	c.query = kept
+	return c
 }
 
 // QueryValue returns the first value of query parameter k, or "".
@@ -113,58 +151,82 @@ func (r *Request) QueryValue(k string) string {
 	return ""
 }
 
-// Header sets a request header, replacing earlier values.
+// Header returns a copy of r with header k set to v, replacing earlier
+// values.
 func (r *Request) Header(k, v string) *Request {
-	if r.header == nil {
-		r.header = http.Header{}
+	k = http.CanonicalHeaderKey(k)
+	h := make([]headerField, 0, len(r.header)+1)
+	for _, f := range r.header {
+		if f.key != k {
+			h = append(h, f)
+		}
 	}
-	r.header.Set(k, v)
-	return r
+	c := r.derive()
+	c.header = append(h, headerField{key: k, value: v})
+	return c
 }
 
-// Method sets the HTTP method.
+// HeaderValue returns the value of header k, or "".
+func (r *Request) HeaderValue(k string) string {
+	k = http.CanonicalHeaderKey(k)
+	for _, f := range r.header {
+		if f.key == k {
+			return f.value
+		}
+	}
+	return ""
+}
+
+// Method returns a copy of r with the HTTP method m.
 func (r *Request) Method(m string) *Request {
-	r.method = m
-	return r
+	c := r.derive()
+	c.method = m
+	return c
 }
 
-// Body sets the request body. The bytes are not copied.
+// Body returns a copy of r with the body b. The bytes are not copied: do
+// not change them while a request using them may be sent.
 func (r *Request) Body(b []byte) *Request {
-	r.body = b
-	return r
+	c := r.derive()
+	c.body = b
+	return c
 }
 
-// JSONBody marshals v as the body and sets Content-Type. A marshal error
-// is kept and returned by Build, so chains stay unbroken.
+// JSONBody returns a copy of r with v marshalled as the body and
+// Content-Type set. A marshal error is kept and returned by Build, so
+// chains stay unbroken.
 func (r *Request) JSONBody(v any) *Request {
 	b, err := json.Marshal(v)
 	if err != nil {
-		r.err = fmt.Errorf("requests: marshal JSON body: %w", err)
-		return r
+		c := r.derive()
+		c.err = fmt.Errorf("requests: marshal JSON body: %w", err)
+		return c
 	}
-	r.body = b
-	return r.Header("Content-Type", "application/json")
+	c := r.Header("Content-Type", "application/json")
+	c.body = b
+	return c
 }
 
-// Clone returns a deep copy of r.
+// Clone returns a copy of r with a copy of its body. Builder methods never
+// change their receiver, so branching needs no Clone; it is for a body
+// whose bytes the caller is about to change.
 func (r *Request) Clone() *Request {
-	c := *r
-	c.query = append([]queryParam(nil), r.query...)
-	c.header = r.header.Clone()
+	c := r.derive()
 	if r.body != nil {
 		c.body = bytes.Clone(r.body)
 	}
-	return &c
+	return c
 }
 
-// SetBodyField sets the top-level field of the JSON object body to the
-// raw JSON value (a POST search's "after" cursor), keeping the other
-// fields and their order. An empty body becomes an object. A body that is
-// not a JSON object is an error, reported by Build.
+// SetBodyField returns a copy of r with the top-level field of the JSON
+// object body set to the raw JSON value (a POST search's "after" cursor),
+// keeping the other fields and their order. An empty body becomes an
+// object. A body that is not a JSON object is an error, reported by Build.
 func (r *Request) SetBodyField(field string, value json.RawMessage) *Request {
 	if !json.Valid(value) || !utf8.ValidString(field) {
-		r.err = fmt.Errorf("requests: body field %q: value is not JSON, or the name is not UTF-8", field)
-		return r
+		c := r.derive()
+		c.err = fmt.Errorf("requests: body field %q: value is not JSON, or the name is not UTF-8", field)
+		return c
 	}
 	body := bytes.TrimSpace(r.body)
 	if len(body) == 0 {
@@ -172,8 +234,9 @@ func (r *Request) SetBodyField(field string, value json.RawMessage) *Request {
 	}
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(body, &obj); err != nil || obj == nil {
-		r.err = fmt.Errorf("requests: body field %q: the body is not a JSON object", field)
-		return r
+		c := r.derive()
+		c.err = fmt.Errorf("requests: body field %q: the body is not a JSON object", field)
+		return c
 	}
 	key, _ := json.Marshal(field)
 	var out bytes.Buffer
@@ -209,11 +272,14 @@ func (r *Request) SetBodyField(field string, value json.RawMessage) *Request {
 		out.Write(value)
 	}
 	out.WriteByte('}')
-	r.body = out.Bytes()
-	if r.header.Get("Content-Type") == "" {
-		r.Header("Content-Type", "application/json")
+	var c *Request
+	if r.HeaderValue("Content-Type") == "" {
+		c = r.Header("Content-Type", "application/json")
+	} else {
+		c = r.derive()
 	}
-	return r
+	c.body = out.Bytes()
+	return c
 }
 
 // Fingerprint identifies what r fetches: method, URL and body. Two
@@ -231,7 +297,14 @@ func (r *Request) URL() string {
 	if len(r.query) == 0 {
 		return r.base
 	}
+	// One allocation for the usual URL: its size unescaped, plus room for a
+	// few escapes.
+	n := len(r.base) + 16
+	for _, p := range r.query {
+		n += 2 + len(p.raw) + len(p.key) + len(p.value)
+	}
 	var sb strings.Builder
+	sb.Grow(n)
 	sb.WriteString(r.base)
 	for i, p := range r.query {
 		if i == 0 {
@@ -270,7 +343,7 @@ func (r *Request) Resolve(ref string) *Request {
 		return n
 	}
 	n := New(base.ResolveReference(u).String())
-	n.header = r.header.Clone()
+	n.header = r.header // never written in place: sharing is safe
 	return n
 }
 
@@ -291,8 +364,13 @@ func (r *Request) Build(ctx context.Context) (*http.Request, error) {
 	if err != nil {
 		return nil, fmt.Errorf("requests: build %s %s: %w", r.method, RedactURL(r.URL()), stripURLError(err))
 	}
-	for k, vs := range r.header {
-		req.Header[k] = append([]string(nil), vs...)
+	if len(r.header) > 0 {
+		// One backing array for every value: a header each, no append room.
+		vals := make([]string, len(r.header))
+		for i, f := range r.header {
+			vals[i] = f.value
+			req.Header[f.key] = vals[i : i+1 : i+1]
+		}
 	}
 	return req, nil
 }

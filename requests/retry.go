@@ -53,6 +53,13 @@ type RetryOptions struct {
 	// Classifiers are asked, in order, about every non-2xx response
 	// before the default rules: an API's 403 can be a rate limit.
 	Classifiers []RetryClassifier
+	// SuccessClassifiers are asked, in order, about every 2xx response
+	// whose whole body Retry read ahead (never a streamed or oversized
+	// one), with that body: GraphQL APIs answer errors, throttling
+	// included, with 200 (see GraphQLErrors). A RetryAdvice.Status makes
+	// the response stand for that status from then on. None: a 2xx body
+	// is never looked at.
+	SuccessClassifiers []RetryClassifier
 	// LongWait is the wait from which Retry logs when it will resume and
 	// when it does; default 30s.
 	LongWait time.Duration
@@ -90,6 +97,7 @@ func (o RetryOptions) Merge(over RetryOptions) RetryOptions {
 		o.Logf = over.Logf
 	}
 	o.Classifiers = append(slices.Clone(over.Classifiers), o.Classifiers...)
+	o.SuccessClassifiers = append(slices.Clone(over.SuccessClassifiers), o.SuccessClassifiers...)
 	return o
 }
 

@@ -37,11 +37,19 @@ type RetryAdvice struct {
 	RateLimited bool
 	// Reason says why, for logs and errors ("GitHub rate limit").
 	Reason string
+	// Status, when set, is the status the response stands for: a GraphQL
+	// error carried in a 200 becomes a 429, 403 or 400. Retry's own rules
+	// then apply to it (with AdviceDefault, a 5xx is retried), and a
+	// response handed on with it makes ReadJSON fail with a *StatusError
+	// holding the body, so the server's message reaches the user.
+	Status int
 }
 
 // RetryClassifier looks at a non-2xx response (and up to 64 KiB of its
 // body) to say whether it is worth resending: an API's 403 can be a rate
-// limit. now is Retry's clock.
+// limit. As one of RetryOptions.SuccessClassifiers it looks at a 2xx
+// response and its whole body instead. It must not keep body. now is
+// Retry's clock.
 type RetryClassifier func(resp *http.Response, body []byte, now time.Time) RetryAdvice
 
 // RateLimitError is returned by Retry when the server's rate limit is
@@ -82,19 +90,34 @@ func (e *RateLimitError) Error() string {
 func (e *RateLimitError) Unwrap() error { return e.Err }
 
 // classify asks the classifiers in order; the first opinion wins. It reads
-// up to errorBodyLimit of the body and puts it back in front of the rest.
+// up to errorBodyLimit of a non-2xx body and puts it back in front of the
+// rest; a 2xx body is the one Retry read ahead, whole. An advice's Status
+// is applied to resp.
 func (o *RetryOptions) classify(resp *http.Response) RetryAdvice {
-	if len(o.Classifiers) == 0 || resp.StatusCode >= 200 && resp.StatusCode <= 299 {
-		return RetryAdvice{}
+	var body []byte
+	classifiers := o.Classifiers
+	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		bb, ok := resp.Body.(*bufferedBody)
+		if len(o.SuccessClassifiers) == 0 || !ok || bb.rest != nil || bb.bp == nil {
+			return RetryAdvice{}
+		}
+		body, classifiers = *bb.bp, o.SuccessClassifiers
+	} else {
+		if len(classifiers) == 0 {
+			return RetryAdvice{}
+		}
+		body, _ = io.ReadAll(io.LimitReader(resp.Body, errorBodyLimit))
+		resp.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(bytes.NewReader(body), resp.Body), resp.Body}
 	}
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, errorBodyLimit))
-	resp.Body = struct {
-		io.Reader
-		io.Closer
-	}{io.MultiReader(bytes.NewReader(body), resp.Body), resp.Body}
 	now := o.Clock.Now()
-	for _, c := range o.Classifiers {
-		if a := c(resp, body, now); a.Action != AdviceDefault {
+	for _, c := range classifiers {
+		if a := c(resp, body, now); a.Action != AdviceDefault || a.Status != 0 {
+			if a.Status != 0 {
+				resp.StatusCode, resp.Status = a.Status, fmt.Sprintf("%d %s", a.Status, http.StatusText(a.Status))
+			}
 			return a
 		}
 	}

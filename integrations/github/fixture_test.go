@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"crypto"
+
+	"github.com/integ/integ/integtest"
 )
 
 // fixture answers like GitHub's REST API (version 2022-11-28) as its
@@ -25,13 +27,13 @@ import (
 // for disabled issues, 409 for an empty repository's commits, and rate-limit
 // headers on every answer.
 type fixture struct {
-	mu      sync.Mutex
-	token   string // the personal access token it accepts
-	app     *appFixture
-	org     string
-	repos   []*fakeRepo
-	fault   func(r *http.Request) (status int, header http.Header, body string, ok bool)
-	baseURL string // set by the test once the server runs
+	integtest.Faults // a test answers chosen requests itself
+	mu               sync.Mutex
+	token            string // the personal access token it accepts
+	app              *appFixture
+	org              string
+	repos            []*fakeRepo
+	baseURL          string // set by the test once the server runs
 }
 
 type fakeRepo struct {
@@ -99,12 +101,6 @@ func (f *fixture) setStatus(repo, endpoint string, status int) {
 	}
 }
 
-func (f *fixture) setFault(fn func(r *http.Request) (int, http.Header, string, bool)) {
-	f.mu.Lock()
-	f.fault = fn
-	f.mu.Unlock()
-}
-
 func ghError(w http.ResponseWriter, status int, msg, doc string) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
@@ -112,25 +108,15 @@ func ghError(w http.ResponseWriter, status int, msg, doc string) {
 }
 
 func (f *fixture) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	fault := f.fault
-	f.mu.Unlock()
 	h := w.Header()
 	h.Set("X-GitHub-Media-Type", "github.v3; format=json")
 	h.Set("X-RateLimit-Limit", "5000")
 	h.Set("X-RateLimit-Remaining", "4999")
 	h.Set("X-RateLimit-Reset", strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10))
 	h.Set("X-RateLimit-Resource", "core")
-	if fault != nil {
-		if status, hdr, body, ok := fault(r); ok {
-			for k, v := range hdr {
-				h[k] = v
-			}
-			w.Header().Set("Content-Type", "application/json; charset=utf-8")
-			w.WriteHeader(status)
-			fmt.Fprint(w, body)
-			return
-		}
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	if f.Answer(w, r) {
+		return
 	}
 	if r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/app/installations/") {
 		f.app.serveToken(w, r)

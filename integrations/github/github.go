@@ -210,7 +210,7 @@ func issues(c *integ.HttpContext, cfg *Config, repo string) (*requests.Request, 
 	req := cfg.get(repoPath(repo)+"/issues").
 		Query("state", "all").Query("sort", "updated").Query("direction", "asc").Query("per_page", "100")
 	if s := since(c, cfg); s != "" {
-		req.Query("since", s)
+		req = req.Query("since", s)
 	}
 	return req, requests.LinkHeader()
 }
@@ -225,7 +225,7 @@ func issueComments(c *integ.HttpContext, cfg *Config, repo string) (*requests.Re
 	req := cfg.get(repoPath(repo)+"/issues/comments").
 		Query("sort", "updated").Query("direction", "asc").Query("per_page", "100")
 	if s := since(c, cfg); s != "" {
-		req.Query("since", s)
+		req = req.Query("since", s)
 	}
 	return req, requests.LinkHeader()
 }
@@ -233,7 +233,7 @@ func issueComments(c *integ.HttpContext, cfg *Config, repo string) (*requests.Re
 func commits(c *integ.HttpContext, cfg *Config, repo string) (*requests.Request, requests.Paginator) {
 	req := cfg.get(repoPath(repo)+"/commits").Query("per_page", "100")
 	if s := since(c, cfg); s != "" {
-		req.Query("since", s)
+		req = req.Query("since", s)
 	}
 	return req, requests.LinkHeader()
 }

@@ -1,7 +1,6 @@
 package github
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -10,7 +9,6 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -19,7 +17,6 @@ import (
 
 	"github.com/integ/integ/integ"
 	"github.com/integ/integ/integtest"
-	"github.com/integ/integ/requests"
 	"github.com/tidwall/gjson"
 )
 
@@ -94,7 +91,7 @@ func byRepo(recs []json.RawMessage) map[string]int {
 }
 
 func TestFullSync(t *testing.T) {
-	for _, p := range []integtest.Protocol{integtest.Singer, integtest.Airbyte} {
+	for _, p := range integtest.Protocols() {
 		t.Run(string(p), func(t *testing.T) {
 			f := acme()
 			srv := serve(t, f)
@@ -244,7 +241,7 @@ func sinceOf(srv *integtest.Server, endpoint string) map[string]string {
 // stop paging at the bookmark.
 func TestIncremental(t *testing.T) {
 	streams := []string{"issues", "pull_requests", "issue_comments", "commits"}
-	for _, p := range []integtest.Protocol{integtest.Singer, integtest.Airbyte} {
+	for _, p := range integtest.Protocols() {
 		t.Run(string(p), func(t *testing.T) {
 			f := newFixture("acme")
 			f.addRepo("acme/api", 330, 0) // 110 pull requests: two pages
@@ -322,31 +319,7 @@ func TestIncremental(t *testing.T) {
 func TestBadCredentials(t *testing.T) {
 	srv := serve(t, acme())
 	cfg := config(srv, map[string]any{"credentials": map[string]any{"auth_type": "token", "personal_access_token": "ghp_revokedtoken0000"}})
-	for _, p := range []integtest.Protocol{integtest.Singer, integtest.Airbyte} {
-		res := integtest.Sync(t, Source(), cfg, integtest.WithProtocol(p), integtest.WithExpectedFailure())
-		msg := res.Failure()
-		if res.ExitCode != 1 || !strings.Contains(msg, "refused the credentials") || !strings.Contains(msg, "Bad credentials") || !strings.Contains(msg, "token") {
-			t.Errorf("%s: exit %d, failure %q", p, res.ExitCode, msg)
-		}
-		if p == integtest.Airbyte && res.FailureType() != "config_error" {
-			t.Errorf("airbyte failure type %q", res.FailureType())
-		}
-		if len(res.AllRecords()) != 0 {
-			t.Errorf("%s: records despite refused credentials", p)
-		}
-	}
-	path := t.TempDir() + "/config.json"
-	b, _ := json.Marshal(cfg)
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	res := integtest.Run(t, Source(), []string{"check", "--config", path})
-	status := res.MessagesOf("CONNECTION_STATUS")
-	if len(status) != 1 || gjson.GetBytes(status[0], "connectionStatus.status").String() != "FAILED" ||
-		!strings.Contains(gjson.GetBytes(status[0], "connectionStatus.message").String(), "the API refused the credentials") ||
-		!strings.Contains(gjson.GetBytes(status[0], "connectionStatus.message").String(), "401 Unauthorized: Bad credentials") {
-		t.Errorf("check: %s", status)
-	}
+	integtest.BadCredentials(t, Source(), cfg, []string{"the API refused the credentials", "401 Unauthorized: Bad credentials", "token"})
 }
 
 // No permission on one repository's pull requests fails that stream alone;
@@ -360,10 +333,8 @@ func TestForbiddenStream(t *testing.T) {
 	if msg := res.Failure(); !strings.Contains(msg, "pull_requests") || !strings.Contains(msg, "403") || !strings.Contains(msg, "acme/web") {
 		t.Errorf("failure %q", msg)
 	}
-	for s, n := range map[string]int{"repositories": 2, "issues": 5 + 3, "issue_comments": 7 + 4, "commits": 7 + 4, "releases": 3} {
-		if got := len(res.Records(s)); got != n {
-			t.Errorf("%s: %d records, want %d", s, got, n)
-		}
+	if got, want := res.Counts(), map[string]int{"repositories": 2, "pull_requests": 2, "issues": 5 + 3, "issue_comments": 7 + 4, "commits": 7 + 4, "releases": 3}; !maps.Equal(got, want) {
+		t.Errorf("records %v, want %v", got, want)
 	}
 	var statuses []string
 	for _, m := range res.MessagesOf("TRACE") {
@@ -380,7 +351,7 @@ func TestForbiddenStream(t *testing.T) {
 // commits) or gone (404), is skipped with a warning; everything else is
 // synced and the sync succeeds.
 func TestSkippedRepository(t *testing.T) {
-	for _, p := range []integtest.Protocol{integtest.Singer, integtest.Airbyte} {
+	for _, p := range integtest.Protocols() {
 		t.Run(string(p), func(t *testing.T) {
 			f := acme()
 			f.setStatus("acme/api", "issues", http.StatusGone)
@@ -426,7 +397,7 @@ func TestRateLimitsAndRetries(t *testing.T) {
 	reset := time.Now().Add(40 * time.Minute).Unix()
 	var mu sync.Mutex
 	failed := map[string]int{}
-	f.setFault(func(r *http.Request) (int, http.Header, string, bool) {
+	f.SetFault(func(r *http.Request, _ int) (int, http.Header, string, bool) {
 		mu.Lock()
 		defer mu.Unlock()
 		key := r.URL.Path
@@ -453,21 +424,12 @@ func TestRateLimitsAndRetries(t *testing.T) {
 		return 0, nil, "", false
 	})
 	srv := serve(t, f)
-	var waits []time.Duration
-	httpOpts := integ.HTTPOptions{Retry: requests.RetryOptions{MaxAttempts: 3, Sleep: func(_ context.Context, d time.Duration) error {
-		mu.Lock()
-		waits = append(waits, d)
-		mu.Unlock()
-		return nil
-	}}}
-	res := integtest.Sync(t, Source(), config(srv, nil), integtest.WithStreams(allStreams...), integtest.WithHTTP(httpOpts))
-	for s, n := range map[string]int{"repositories": 2, "issues": 8, "pull_requests": 3, "issue_comments": 11, "commits": 11, "releases": 3} {
-		if got := len(res.Records(s)); got != n {
-			t.Errorf("%s: %d records, want %d", s, got, n)
-		}
+	var w integtest.Waits
+	res := integtest.Sync(t, Source(), config(srv, nil), integtest.WithStreams(allStreams...), integtest.WithWaits(&w, 3))
+	if got, want := res.Counts(), map[string]int{"repositories": 2, "issues": 8, "pull_requests": 3, "issue_comments": 11, "commits": 11, "releases": 3}; !maps.Equal(got, want) {
+		t.Errorf("records %v, want %v", got, want)
 	}
-	mu.Lock()
-	defer mu.Unlock()
+	waits := w.All()
 	var resets, after, minute int
 	for _, d := range waits {
 		switch {
@@ -633,7 +595,7 @@ func TestGitHubApp(t *testing.T) {
 	// The token is revoked after the repositories are listed: renewed once.
 	srv.Reset()
 	f.app.issued, f.app.requests = nil, 0
-	f.setFault(func(r *http.Request) (int, http.Header, string, bool) {
+	f.SetFault(func(r *http.Request, _ int) (int, http.Header, string, bool) {
 		if strings.HasSuffix(r.URL.Path, "/issues") {
 			f.app.mu.Lock()
 			f.app.issued = slices.DeleteFunc(f.app.issued, func(s string) bool { return s == tokens[0] })
@@ -645,7 +607,7 @@ func TestGitHubApp(t *testing.T) {
 	if n := len(res.Records("issues")); n != 8 || f.app.requests != 2 {
 		t.Errorf("after a revoked token: %d issues, %d token requests", n, f.app.requests)
 	}
-	f.setFault(nil)
+	f.SetFault(nil)
 
 	res = integtest.Sync(t, Source(), appConfig(srv, "999"), integtest.WithProtocol(integtest.Airbyte), integtest.WithExpectedFailure(), integtest.WithSecrets(tokens...))
 	if msg := res.Failure(); res.FailureType() != "config_error" || !strings.Contains(msg, "GitHub refused a token for app 999, installation 42 (401 Unauthorized)") {

@@ -2,10 +2,7 @@ package hubspot
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,53 +13,28 @@ import (
 	"github.com/integ/integ/requests"
 )
 
-// writeConfig writes cfg where a command line can read it.
-func writeConfig(t *testing.T, cfg any) string {
-	b, err := json.Marshal(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(t.TempDir(), "config.json")
-	if err := os.WriteFile(p, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 // A refused token is a config error in plain words, in check and in a
-// sync, and the sync stops at the first refusal.
+// sync; with the injected 401s of TestFailures, the sync stops at the
+// first refusal.
 func TestBadCredentials(t *testing.T) {
 	srv := serve(t, newFixture(3))
 	cfg := tokenConfig(srv)
 	cfg["credentials"] = map[string]any{"auth_type": "private_app", "access_token": "pat-na1-00000000-wrong-token-000000000000"}
+	integtest.BadCredentials(t, Source(), cfg, []string{"refused the credentials", "check the token"}, integtest.WithStreams("owners", "deals"))
+	for _, r := range srv.Requests() {
+		if strings.Contains(r.Path, "/objects/") {
+			t.Errorf("a request after the credentials were refused: %s", r)
+		}
+	}
+}
 
-	check := integtest.Run(t, Source(), []string{"check", "--config", writeConfig(t, cfg)})
-	var status struct {
-		ConnectionStatus struct{ Status, Message string } `json:"connectionStatus"`
-	}
-	if m := check.MessagesOf("CONNECTION_STATUS"); len(m) != 1 || json.Unmarshal(m[0], &status) != nil {
-		t.Fatalf("check: %s", check.Stdout)
-	}
-	if msg := status.ConnectionStatus.Message; status.ConnectionStatus.Status != "FAILED" ||
-		!strings.Contains(msg, "refused the credentials") || !strings.Contains(msg, "check the token") {
-		t.Errorf("check: %+v", status.ConnectionStatus)
-	}
-
-	for _, p := range []integtest.Protocol{integtest.Singer, integtest.Airbyte} {
-		srv.Reset()
-		res := integtest.Sync(t, Source(), cfg, integtest.WithProtocol(p), integtest.WithStreams("owners", "deals"), integtest.WithExpectedFailure())
-		msg := res.Failure()
-		if !strings.Contains(msg, "refused the credentials") || !strings.Contains(msg, "check the token") {
-			t.Errorf("%s: failure %q", p, msg)
-		}
-		if p == integtest.Airbyte && res.FailureType() != "config_error" {
-			t.Errorf("failure type %q", res.FailureType())
-		}
-		for _, r := range srv.Requests() {
-			if strings.Contains(r.Path, "/objects/") {
-				t.Errorf("%s: a request after the credentials were refused: %s", p, r)
-			}
-		}
+// TestFailures runs integtest's failure suite over both ways HubSpot is
+// read: search requests (incremental) and list pages (full refresh).
+func TestFailures(t *testing.T) {
+	for _, mode := range []integ.SyncMode{integ.ModeIncremental, integ.ModeFullRefresh} {
+		f := newFixture(3)
+		f.bodies = map[string][]byte{}
+		integtest.Failures(t, Source(), f, func(srv *integtest.Server) any { return tokenConfig(srv) }, integtest.WithMode(mode))
 	}
 }
 
@@ -88,14 +60,14 @@ func TestMissingScope(t *testing.T) {
 	// read is refused.
 	t.Run("read", func(t *testing.T) {
 		f := newFixture(3)
-		f.fault = func(r *http.Request, _ int) (int, http.Header, string, bool) {
+		f.Fault = func(r *http.Request, _ int) (int, http.Header, string, bool) {
 			if strings.HasPrefix(r.URL.Path, "/crm/v3/objects/deals") {
 				return http.StatusForbidden, nil, bodyMissingScopes, true
 			}
 			return 0, nil, "", false
 		}
 		srv := serve(t, f)
-		for _, p := range []integtest.Protocol{integtest.Singer, integtest.Airbyte} {
+		for _, p := range integtest.Protocols() {
 			res := integtest.Sync(t, Source(), tokenConfig(srv), integtest.WithProtocol(p), integtest.WithExpectedFailure(),
 				integtest.WithStreams("contacts", "companies", "deals", "tickets", "owners"))
 			check(t, res)
@@ -106,14 +78,14 @@ func TestMissingScope(t *testing.T) {
 	})
 	t.Run("check", func(t *testing.T) {
 		f := newFixture(3)
-		f.fault = func(r *http.Request, _ int) (int, http.Header, string, bool) {
+		f.Fault = func(r *http.Request, _ int) (int, http.Header, string, bool) {
 			if r.URL.Path == "/crm/v3/owners" {
 				return http.StatusForbidden, nil, bodyMissingScopes, true
 			}
 			return 0, nil, "", false
 		}
 		srv := serve(t, f)
-		res := integtest.Run(t, Source(), []string{"check", "--config", writeConfig(t, tokenConfig(srv))})
+		res := integtest.Check(t, Source(), tokenConfig(srv))
 		if m := res.MessagesOf("CONNECTION_STATUS"); len(m) != 1 || !strings.Contains(string(m[0]), `"SUCCEEDED"`) {
 			t.Errorf("check with a valid token lacking one scope: %s", res.Stdout)
 		}
@@ -125,19 +97,8 @@ func TestMissingScope(t *testing.T) {
 		f := newFixture(3)
 		f.denied["deals"] = true
 		srv := serve(t, f)
-		disc := integtest.Run(t, Source(), []string{"discover", "--config", writeConfig(t, tokenConfig(srv))})
-		var names []string
-		for _, m := range disc.MessagesOf("CATALOG") {
-			var c struct {
-				Catalog struct {
-					Streams []struct{ Name string } `json:"streams"`
-				} `json:"catalog"`
-			}
-			_ = json.Unmarshal(m, &c)
-			for _, s := range c.Catalog.Streams {
-				names = append(names, s.Name)
-			}
-		}
+		disc := integtest.Discover(t, Source(), tokenConfig(srv), integtest.WithProtocol(integtest.Airbyte))
+		names := disc.CatalogStreams()
 		if strings.Join(names, ",") != "owners,contacts,companies,tickets" {
 			t.Errorf("discovered %v", names)
 		}
@@ -147,35 +108,14 @@ func TestMissingScope(t *testing.T) {
 	})
 }
 
-// sleeps records the retry layer's waits instead of sleeping.
-type sleeps struct {
-	mu sync.Mutex
-	d  []time.Duration
-}
-
-func (s *sleeps) sleep(_ context.Context, d time.Duration) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.d = append(s.d, d)
-	return nil
-}
-
-func (s *sleeps) all() []time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]time.Duration(nil), s.d...)
-}
-
 // fastHTTP retries up to 5 times and records the waits.
-func fastHTTP(s *sleeps) integtest.Option {
-	return integtest.WithHTTP(integ.HTTPOptions{Retry: requests.RetryOptions{MaxAttempts: 5, Sleep: s.sleep}})
-}
+func fastHTTP(w *integtest.Waits) integtest.Option { return integtest.WithWaits(w, 5) }
 
 // A 429 is waited out as HubSpot's body says, and the sync goes on.
 func TestRateLimited(t *testing.T) {
 	f := newFixture(4)
 	seen := map[string]int{}
-	f.fault = func(r *http.Request, _ int) (int, http.Header, string, bool) {
+	f.Fault = func(r *http.Request, _ int) (int, http.Header, string, bool) {
 		key := r.Method + " " + r.URL.Path
 		if !strings.Contains(key, "/objects/deals") || seen[key] >= 2 {
 			return 0, nil, "", false
@@ -192,13 +132,13 @@ func TestRateLimited(t *testing.T) {
 		wait time.Duration
 	}{{integ.ModeFullRefresh, 10 * time.Second}, {integ.ModeIncremental, time.Second}} {
 		clear(seen)
-		var s sleeps
+		var s integtest.Waits
 		res := integtest.Sync(t, Source(), tokenConfig(srv), integtest.WithStreams("deals"), integtest.WithMode(c.mode), fastHTTP(&s))
 		if n := len(res.Records("deals")); n != 4 {
 			t.Errorf("%s: %d deals", c.mode, n)
 		}
 		var waits []time.Duration
-		for _, d := range s.all() {
+		for _, d := range s.All() {
 			if d >= time.Second { // the limiter's own pauses are shorter
 				waits = append(waits, d)
 			}
@@ -212,14 +152,14 @@ func TestRateLimited(t *testing.T) {
 // The daily limit is not waited for: the sync stops, saying why.
 func TestDailyLimit(t *testing.T) {
 	f := newFixture(4)
-	f.fault = func(r *http.Request, _ int) (int, http.Header, string, bool) {
+	f.Fault = func(r *http.Request, _ int) (int, http.Header, string, bool) {
 		if strings.Contains(r.URL.Path, "/objects/") {
 			return http.StatusTooManyRequests, nil, bodyDaily, true
 		}
 		return 0, nil, "", false
 	}
 	srv := serve(t, f)
-	var s sleeps
+	var s integtest.Waits
 	res := integtest.Sync(t, Source(), tokenConfig(srv), integtest.WithProtocol(integtest.Airbyte), integtest.WithStreams("deals", "tickets"),
 		fastHTTP(&s), integtest.WithExpectedFailure())
 	if msg := res.Failure(); !strings.Contains(msg, "daily request limit") {
@@ -236,36 +176,11 @@ func TestDailyLimit(t *testing.T) {
 	}
 }
 
-// A burst of 5xx answers is retried.
-func TestServerErrorBurst(t *testing.T) {
-	f := newFixture(5)
-	seen := map[string]int{}
-	f.fault = func(r *http.Request, _ int) (int, http.Header, string, bool) {
-		key := r.Method + " " + r.URL.String()
-		if seen[key] >= 3 {
-			return 0, nil, "", false
-		}
-		seen[key]++
-		return []int{http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout}[seen[key]-1],
-			nil, `{"status":"error","message":"internal error","correlationId":"4c5a2b1e-0000-4000-8000-00000000000c"}`, true
-	}
-	srv := serve(t, f)
-	var s sleeps
-	for _, mode := range []integ.SyncMode{integ.ModeFullRefresh, integ.ModeIncremental} {
-		res := integtest.Sync(t, Source(), tokenConfig(srv), integtest.WithMode(mode), fastHTTP(&s))
-		for _, st := range crmStreams {
-			if n := len(res.Records(st)); n != 5 {
-				t.Errorf("%s %s: %d records", mode, st, n)
-			}
-		}
-	}
-}
-
 // fakeClock is a clock that sleeping moves forward.
 type fakeClock struct {
 	mu  sync.Mutex
 	now time.Time
-	s   sleeps
+	s   integtest.Waits
 }
 
 func (c *fakeClock) Now() time.Time {
@@ -278,7 +193,7 @@ func (c *fakeClock) sleep(ctx context.Context, d time.Duration) error {
 	c.mu.Lock()
 	c.now = c.now.Add(d)
 	c.mu.Unlock()
-	return c.s.sleep(ctx, d)
+	return c.s.Sleep(ctx, d)
 }
 
 // Searches are paced at search_requests_per_second; other requests are not
@@ -296,13 +211,13 @@ func TestSearchPace(t *testing.T) {
 		t.Fatalf("deals %d owners %d", len(res.Records("deals")), len(res.Records("owners")))
 	}
 	var total time.Duration
-	for _, d := range clock.s.all() {
+	for _, d := range clock.s.All() {
 		total += d
 	}
 	// 3 searches at 2 per second, the first at once: a second of waiting
 	// (and the limiter's margin: no second may see a third search); the
 	// owners' two GETs and the properties GET add none.
 	if want := time.Second + requests.WindowMargin; total != want {
-		t.Errorf("searches waited %s (%v), want %s", total, clock.s.all(), want)
+		t.Errorf("searches waited %s (%v), want %s", total, clock.s.All(), want)
 	}
 }

@@ -54,24 +54,20 @@ type fixtureObject struct {
 	records  []*fixtureRecord // by id
 }
 
-// fault lets a test answer a request itself: ok true means answered.
-type fault func(r *http.Request, n int) (status int, header http.Header, body string, ok bool)
-
 // fixture answers like HubSpot's CRM API v3, as documented: list, search,
 // properties, owners, the OAuth token endpoint, and its error bodies. It is
 // strict: parameters or bodies HubSpot would refuse get HubSpot's 400.
 type fixture struct {
-	mu      sync.Mutex
-	n       int
-	objects map[string]*fixtureObject
-	owners  int
-	denied  map[string]bool   // objects answering 403 MISSING_SCOPES
-	access  map[string]bool   // accepted bearer tokens
-	rotate  string            // a new refresh token the token endpoint hands out
-	tokens  []url.Values      // token requests' forms
-	fault   fault             // answers first when set
-	window  int               // search results one query reaches
-	bodies  map[string][]byte // search bodies, by arrival
+	integtest.Faults // answers first when set
+	mu               sync.Mutex
+	objects          map[string]*fixtureObject
+	owners           int
+	denied           map[string]bool   // objects answering 403 MISSING_SCOPES
+	access           map[string]bool   // accepted bearer tokens
+	rotate           string            // a new refresh token the token endpoint hands out
+	tokens           []url.Values      // token requests' forms
+	window           int               // search results one query reaches
+	bodies           map[string][]byte // search bodies, by arrival
 }
 
 // newFixture serves n records of each object (ids 1..n, modified a minute
@@ -120,15 +116,9 @@ func (f *fixture) touch(object string, t time.Time, ids ...int) {
 func (f *fixture) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.n++
-	if f.fault != nil {
-		if status, h, body, ok := f.fault(r, f.n); ok {
-			for k, v := range h {
-				w.Header()[k] = v
-			}
-			answer(w, status, body)
-			return
-		}
+	w.Header().Set("Content-Type", "application/json;charset=utf-8")
+	if f.Answer(w, r) {
+		return
 	}
 	if r.URL.Path == "/oauth/v1/token" {
 		f.token(w, r)
@@ -236,15 +226,25 @@ func limit(s string, max int) (int, bool) {
 	return n, err == nil && n >= 1 && n <= max
 }
 
+// object is the object a request names, or nil when HubSpot refuses it
+// (unknown, or its scope denied), answered.
+func (f *fixture) object(w http.ResponseWriter, object string) *fixtureObject {
+	o := f.objects[object]
+	switch {
+	case o == nil:
+		badRequest(w, "Unable to infer object type from: "+object)
+		return nil
+	case f.denied[object]:
+		answer(w, http.StatusForbidden, bodyMissingScopes)
+		return nil
+	}
+	return o
+}
+
 // list is GET /crm/v3/objects/{object}?limit=&after=&properties=&archived=.
 func (f *fixture) list(w http.ResponseWriter, r *http.Request, object string) {
-	o := f.objects[object]
+	o := f.object(w, object)
 	if o == nil {
-		badRequest(w, "Unable to infer object type from: "+object)
-		return
-	}
-	if f.denied[object] {
-		answer(w, http.StatusForbidden, bodyMissingScopes)
 		return
 	}
 	q := r.URL.Query()
@@ -281,13 +281,8 @@ func (f *fixture) list(w http.ResponseWriter, r *http.Request, object string) {
 
 // search is POST /crm/v3/objects/{object}/search.
 func (f *fixture) search(w http.ResponseWriter, r *http.Request, object string) {
-	o := f.objects[object]
+	o := f.object(w, object)
 	if o == nil {
-		badRequest(w, "Unable to infer object type from: "+object)
-		return
-	}
-	if f.denied[object] {
-		answer(w, http.StatusForbidden, bodyMissingScopes)
 		return
 	}
 	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {

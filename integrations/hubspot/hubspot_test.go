@@ -38,7 +38,7 @@ func ids(recs []json.RawMessage) []string {
 // Full refresh lists every object with limit, the selected properties
 // and archived=false, following paging.next.after; Bearer auth.
 func TestFullRefreshRequests(t *testing.T) {
-	for _, p := range []integtest.Protocol{integtest.Singer, integtest.Airbyte} {
+	for _, p := range integtest.Protocols() {
 		t.Run(string(p), func(t *testing.T) {
 			srv := serve(t, newFixture(5))
 			res := integtest.Sync(t, Source(), tokenConfig(srv), integtest.WithProtocol(p), integtest.WithMode(integ.ModeFullRefresh))
@@ -110,7 +110,7 @@ func searchBodies(f *fixture, object string) []string {
 // An incremental read searches, with exactly the body HubSpot documents,
 // and resumes from its bookmark.
 func TestIncremental(t *testing.T) {
-	for _, p := range []integtest.Protocol{integtest.Singer, integtest.Airbyte} {
+	for _, p := range integtest.Protocols() {
 		t.Run(string(p), func(t *testing.T) {
 			f := newFixture(5)
 			srv := serve(t, f)

@@ -70,7 +70,7 @@ func (o object) read(c *integ.HttpContext) error {
 	first := requests.New(apiURL(cfg, "/crm/v3/objects/"+url.PathEscape(o.name))).
 		Query("limit", itoa(cfg.PageSize))
 	if len(props) > 0 {
-		first.Query("properties", joined)
+		first = first.Query("properties", joined)
 	}
 	return c.EmitPages(first.Query("archived", "false"), pages(), "results")
 }

@@ -101,29 +101,18 @@ func TestRateLimitClassifier(t *testing.T) {
 
 func TestConfig(t *testing.T) {
 	src := Source()
-	cfg, err := src.ParseConfig(json.RawMessage(`{"credentials":{"auth_type":"private_app","access_token":"pat-na1-x"}}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c Config
-	if err := cfg.Decode(&c); err != nil {
-		t.Fatal(err)
-	}
+	c := integtest.DecodeConfig[Config](t, src, `{"credentials":{"auth_type":"private_app","access_token":"pat-na1-x"}}`)
 	if c.BaseURL != DefaultBaseURL || c.PageSize != 100 || c.SearchRate != 4 || c.Credentials.PrivateApp == nil {
 		t.Errorf("defaults: %+v", c)
 	}
-	for _, bad := range []string{
+	integtest.RefusesConfigs(t, src,
 		`{}`,
 		`{"credentials":{"auth_type":"api_key","api_key":"x"}}`,
 		`{"credentials":{"auth_type":"oauth2.0","client_id":"x"}}`,
 		`{"credentials":{"auth_type":"private_app","access_token":"pat-na1-x"},"page_size":101}`,
 		`{"credentials":{"auth_type":"private_app","access_token":"pat-na1-x"},"base_url":"api.hubapi.com"}`,
 		`{"credentials":{"auth_type":"private_app","access_token":"pat-na1-x"},"start_date":"yesterday"}`,
-	} {
-		if _, err := src.ParseConfig(json.RawMessage(bad)); err == nil {
-			t.Errorf("%s accepted", bad)
-		}
-	}
+	)
 }
 
 // An account with many properties: a full refresh reads through the

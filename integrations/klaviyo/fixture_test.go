@@ -65,8 +65,6 @@ type fixture struct {
 	forbidden map[string]bool          // endpoints answering 403 (a key without the scope)
 	// rate, when set, gives the steady window's headers of the n-th answer.
 	rate func(n int) (limit, left, reset int)
-	// fault, when it returns ok, answers the n-th request (from 1) instead.
-	fault func(r *http.Request, n int) (status int, header http.Header, body string, ok bool)
 }
 
 // newFixture returns an account with np profiles (updated three at a time
@@ -178,16 +176,6 @@ func (f *fixture) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.n++
 	n := f.n
 	f.mu.Unlock()
-	if f.fault != nil {
-		if status, h, body, ok := f.fault(r, n); ok {
-			for k, v := range h {
-				w.Header()[k] = v
-			}
-			w.WriteHeader(status)
-			fmt.Fprint(w, body)
-			return
-		}
-	}
 	if r.Header.Get("Authorization") != "Klaviyo-API-Key "+testKey {
 		apiError(w, http.StatusUnauthorized, "not_authenticated", "Authentication credentials were not provided.", "Missing or invalid private key.")
 		return

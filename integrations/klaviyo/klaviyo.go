@@ -233,7 +233,7 @@ func sortedBy(field string) reader {
 			if err != nil {
 				return integ.ConfigErrorf("stream %q: %s, %q, is not an RFC 3339 time (%w): fix it, or reset the stream", c.Stream(), where, from, err)
 			}
-			req.Query("filter", "greater-than("+field+","+since+")")
+			req = req.Query("filter", "greater-than("+field+","+since+")")
 		}
 		return emit(c, req)
 	}

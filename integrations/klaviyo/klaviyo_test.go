@@ -2,16 +2,14 @@ package klaviyo
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,8 +19,6 @@ import (
 	"github.com/integ/integ/requests"
 	"github.com/tidwall/gjson"
 )
-
-var protocols = []integtest.Protocol{integtest.Singer, integtest.Airbyte}
 
 // config points the source at srv, with page_size records a page.
 func config(srv *integtest.Server, pageSize int, extra ...any) map[string]any {
@@ -52,7 +48,7 @@ func TestConformance(t *testing.T) {
 // Every record is the resource's attributes beside its id and type, without
 // its links; events keep the ids of their profile and metric.
 func TestRecords(t *testing.T) {
-	for _, p := range protocols {
+	for _, p := range integtest.Protocols() {
 		t.Run(string(p), func(t *testing.T) { testRecords(t, p) })
 	}
 }
@@ -129,7 +125,7 @@ func canonicalQuery(r integtest.Request) string {
 // An incremental sync resumes from the bookmark: it asks for the records
 // updated after the second before it, sorted, and gets the changed ones.
 func TestIncremental(t *testing.T) {
-	for _, p := range protocols {
+	for _, p := range integtest.Protocols() {
 		t.Run(string(p), func(t *testing.T) {
 			f := newFixture(6, 4, 1)
 			srv := integtest.NewServer(t, f)
@@ -233,49 +229,14 @@ func FuzzSecondBefore(f *testing.F) {
 	})
 }
 
-func writeConfig(t *testing.T, v any) string {
-	t.Helper()
-	b, _ := json.Marshal(v)
-	p := filepath.Join(t.TempDir(), "config.json")
-	if err := os.WriteFile(p, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 // A refused key is a config error in plain words, in check and in a sync,
 // and the sync stops at the first refusal instead of trying every stream.
 func TestBadCredentials(t *testing.T) {
 	srv := integtest.NewServer(t, newFixture(3, 3, 3))
-	const wrong = "pk_wrong_0d9f8e7c6b5a"
-	cfg := config(srv, 100, "api_key", wrong)
-
-	check := integtest.Run(t, Source(), []string{"check", "--config", writeConfig(t, cfg)}, integtest.WithSecrets(wrong))
-	var status struct {
-		ConnectionStatus struct{ Status, Message string } `json:"connectionStatus"`
-	}
-	if st := check.MessagesOf("CONNECTION_STATUS"); len(st) == 1 {
-		json.Unmarshal(st[0], &status)
-	}
-	if s := status.ConnectionStatus; s.Status != "FAILED" || !strings.Contains(s.Message, "refused the credentials") ||
-		!strings.Contains(s.Message, "Missing or invalid private key") {
-		t.Errorf("check: %+v", s)
-	}
-
-	for _, p := range protocols {
-		srv.Reset()
-		res := integtest.Sync(t, Source(), cfg, integtest.WithProtocol(p), integtest.WithExpectedFailure(), integtest.WithSecrets(wrong))
-		msg := res.Failure()
-		if res.ExitCode == 0 || !strings.Contains(msg, "refused the credentials") || !strings.Contains(msg, "401") ||
-			!strings.Contains(msg, "Missing or invalid private key") || !strings.Contains(msg, "check the token or key") {
-			t.Errorf("%s: exit %d, failure %q", p, res.ExitCode, msg)
-		}
-		if p == integtest.Airbyte && res.FailureType() != "config_error" {
-			t.Errorf("failure type %q, want config_error", res.FailureType())
-		}
-		if n := len(srv.Requests()); n != 1 {
-			t.Errorf("%s: %d requests after the key was refused, want 1", p, n)
-		}
+	cfg := config(srv, 100, "api_key", "pk_wrong_0d9f8e7c6b5a")
+	integtest.BadCredentials(t, Source(), cfg, []string{"refused the credentials", "401", "Missing or invalid private key", "check the token or key"})
+	if n := len(srv.Requests()); n != 3 {
+		t.Errorf("%d requests in two syncs and a check, want one each: %v", n, srv.Requests())
 	}
 
 	// The key must look like a private key: a public (site) key is refused
@@ -288,16 +249,14 @@ func TestBadCredentials(t *testing.T) {
 // A key without one stream's scope: that stream is reported with the API's
 // words, the others are synced.
 func TestNoPermissionOnOneStream(t *testing.T) {
-	for _, p := range protocols {
+	for _, p := range integtest.Protocols() {
 		t.Run(string(p), func(t *testing.T) {
 			f := newFixture(3, 3, 3)
 			f.forbidden["campaigns"] = true
 			srv := integtest.NewServer(t, f)
 			res := integtest.Sync(t, Source(), config(srv, 100), integtest.WithProtocol(p), integtest.WithExpectedFailure())
-			for stream, n := range map[string]int{"profiles": 3, "events": 3, "lists": 3, "metrics": 3, "campaigns": 0} {
-				if got := len(res.Records(stream)); got != n {
-					t.Errorf("%s: %d records, want %d", stream, got, n)
-				}
+			if got, want := res.Counts(), map[string]int{"profiles": 3, "events": 3, "lists": 3, "metrics": 3}; !maps.Equal(got, want) {
+				t.Errorf("records %v, want %v", got, want)
 			}
 			msg := res.Failure()
 			if !strings.Contains(msg, `"campaigns"`) || !strings.Contains(msg, "403") || !strings.Contains(msg, "campaigns:read scope") {
@@ -310,99 +269,16 @@ func TestNoPermissionOnOneStream(t *testing.T) {
 	}
 }
 
-// sleeps records the waits the retry layer asks for, without waiting.
-type sleeps struct {
-	mu sync.Mutex
-	d  []time.Duration
-}
-
-func (s *sleeps) sleep(_ context.Context, d time.Duration) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.d = append(s.d, d)
-	return nil
-}
-
-// A 429 is waited out as its Retry-After says, and the sync goes on.
-func TestRateLimited(t *testing.T) {
-	for _, p := range protocols {
-		t.Run(string(p), func(t *testing.T) {
-			f := newFixture(5, 3, 3)
-			var once sync.Once
-			f.fault = func(r *http.Request, n int) (int, http.Header, string, bool) {
-				throttled := false
-				if r.URL.Query().Has("page[cursor]") && r.URL.Path == "/api/profiles" {
-					once.Do(func() { throttled = true })
-				}
-				if !throttled {
-					return 0, nil, "", false
-				}
-				return http.StatusTooManyRequests, http.Header{"Retry-After": {"7"}, "Content-Type": {"application/vnd.api+json"}},
-					`{"errors":[{"id":"1","status":429,"code":"throttled","title":"Request was throttled.","detail":"Request was throttled. Expected available in 7 seconds."}]}`, true
-			}
-			srv := integtest.NewServer(t, f)
-			var s sleeps
-			res := integtest.Sync(t, Source(), config(srv, 2), integtest.WithProtocol(p),
-				integtest.WithHTTP(integ.HTTPOptions{Retry: requests.RetryOptions{MaxAttempts: 3, Sleep: s.sleep}}))
-			if n := len(res.Records("profiles")); n != 5 {
-				t.Errorf("%d profiles, want 5", n)
-			}
-			if !slices.Contains(s.d, 7*time.Second) {
-				t.Errorf("waits %v, want the 7s Retry-After", s.d)
-			}
-		})
-	}
-}
-
-// A burst of server errors is retried; the sync ends with every record.
-func TestServerErrorsRetried(t *testing.T) {
-	for _, p := range protocols {
-		t.Run(string(p), func(t *testing.T) {
-			f := newFixture(5, 3, 12)
-			statuses := []int{http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout}
-			f.fault = func(r *http.Request, n int) (int, http.Header, string, bool) {
-				if n >= 3 && n < 3+len(statuses) { // the burst hits the third request, and its retries
-					return statuses[n-3], nil, `{"errors":[{"status":500,"code":"error","title":"A server error occurred.","detail":"A server error occurred."}]}`, true
-				}
-				return 0, nil, "", false
-			}
-			srv := integtest.NewServer(t, f)
-			var s sleeps
-			res := integtest.Sync(t, Source(), config(srv, 2), integtest.WithProtocol(p),
-				integtest.WithHTTP(integ.HTTPOptions{Retry: requests.RetryOptions{MaxAttempts: 5, Sleep: s.sleep}}))
-			for stream, n := range map[string]int{"profiles": 5, "events": 3, "lists": 12, "campaigns": 6, "metrics": 3} {
-				if got := len(res.Records(stream)); got != n {
-					t.Errorf("%s: %d records, want %d", stream, got, n)
-				}
-			}
-			if len(s.d) != len(statuses) {
-				t.Errorf("%d waits, want %d", len(s.d), len(statuses))
-			}
-		})
-	}
-}
-
 func TestConfig(t *testing.T) {
 	src := Source()
-	for _, bad := range []string{
+	integtest.RefusesConfigs(t, src,
 		`{}`,
 		`{"api_key":"pk_x1234567","base_url":"ftp://a.klaviyo.com"}`,
 		`{"api_key":"pk_x1234567","page_size":101}`,
 		`{"api_key":"pk_x1234567","page_size":0}`,
 		`{"api_key":"pk_x1234567","start_date":"March 2024"}`,
-	} {
-		if _, err := src.ParseConfig(json.RawMessage(bad)); err == nil {
-			t.Errorf("%s accepted", bad)
-		}
-	}
-	cfg, err := src.ParseConfig(json.RawMessage(`{"api_key":"pk_x1234567"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c Config
-	if err := cfg.Decode(&c); err != nil {
-		t.Fatal(err)
-	}
+	)
+	c := integtest.DecodeConfig[Config](t, src, `{"api_key":"pk_x1234567"}`)
 	if c.BaseURL != DefaultBaseURL || c.PageSize != 100 || c.StartDate != "" {
 		t.Errorf("defaults %+v", c)
 	}
@@ -414,7 +290,7 @@ func b64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s
 // schemas) is the one in testdata: a change to it is seen in review.
 func TestDiscoverGolden(t *testing.T) {
 	srv := integtest.NewServer(t, newFixture(1, 1, 1))
-	res := integtest.Run(t, Source(), []string{"discover", "--config", writeConfig(t, config(srv, 100))})
+	res := integtest.Discover(t, Source(), config(srv, 100), integtest.WithProtocol(integtest.Airbyte))
 	cat := res.MessagesOf("CATALOG")
 	if len(cat) != 1 {
 		t.Fatalf("%d CATALOG messages", len(cat))
@@ -448,14 +324,14 @@ func TestPacing(t *testing.T) {
 		f := newFixture(0, 0, 12)
 		f.rate = func(int) (int, int, int) { return 150, tc.left, 30 }
 		srv := integtest.NewServer(t, f)
-		var s sleeps
-		src := source(requests.AdaptiveOptions{Sleep: s.sleep, Clock: fixedClock(t0)})
+		var w integtest.Waits
+		src := source(requests.AdaptiveOptions{Sleep: w.Sleep, Clock: fixedClock(t0)})
 		res := integtest.Sync(t, src, config(srv, 100), integtest.WithStreams("lists"))
 		if n := len(res.Records("lists")); n != 12 {
 			t.Errorf("%d lists", n)
 		}
-		if !slices.Equal(s.d, tc.want) {
-			t.Errorf("%d left: waits %v, want %v", tc.left, s.d, tc.want)
+		if !slices.Equal(w.All(), tc.want) {
+			t.Errorf("%d left: waits %v, want %v", tc.left, w.All(), tc.want)
 		}
 	}
 }
@@ -526,7 +402,7 @@ func TestBadBookmark(t *testing.T) {
 // lists stream's order, following each list's links.next; a list deleted
 // during the sync (404) is skipped with a warning and the sync succeeds.
 func TestListMembers(t *testing.T) {
-	for _, p := range protocols {
+	for _, p := range integtest.Protocols() {
 		t.Run(string(p), func(t *testing.T) {
 			f := newFixture(25, 0, 4)
 			delete(f.members, "Y6nL02") // deleted after the lists were read

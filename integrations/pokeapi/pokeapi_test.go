@@ -1,11 +1,9 @@
 package pokeapi
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/integ/integ/integtest"
@@ -71,23 +69,9 @@ func TestListRequests(t *testing.T) {
 	}
 }
 
-func TestRetriesAndFaults(t *testing.T) {
-	// Every third request fails with a 503 the first time: retried.
-	var mu sync.Mutex
-	seen := map[string]bool{}
-	flaky := integtest.NewServer(t, pokeserver.New(pokeserver.WithCount(500), pokeserver.WithFaults(func(r *http.Request, n int) (int, string, bool) {
-		mu.Lock()
-		defer mu.Unlock()
-		if n%3 == 0 && !seen[r.URL.String()] {
-			seen[r.URL.String()] = true
-			return http.StatusServiceUnavailable, `{"detail":"busy"}`, true
-		}
-		return 0, "", false
-	})))
-	if res := integtest.Sync(t, Source(), config(flaky, 50)); len(res.Records("pokemon")) != 500 {
-		t.Fatalf("flaky server: %d records", len(res.Records("pokemon")))
-	}
-
+// A maintenance page and a wrong base_url are clear errors (429s, 5xx
+// bursts and cut-off bodies are TestFailures').
+func TestFaults(t *testing.T) {
 	html := integtest.NewServer(t, pokeserver.New(pokeserver.WithFaults(func(r *http.Request, n int) (int, string, bool) {
 		return http.StatusOK, "<html><body>maintenance</body></html>", true
 	})))
@@ -106,17 +90,8 @@ func TestRetriesAndFaults(t *testing.T) {
 
 func TestConfigSchema(t *testing.T) {
 	src := Source()
-	for _, bad := range []string{`{"base_url":"ftp://x"}`, `{"base_url":"nope"}`, `{"page_size":0}`, `{"page_size":"ten"}`} {
-		if _, err := src.ParseConfig(json.RawMessage(bad)); err == nil {
-			t.Errorf("%s accepted", bad)
-		}
-	}
-	cfg, err := src.ParseConfig(json.RawMessage(`{}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c Config
-	cfg.Decode(&c)
+	integtest.RefusesConfigs(t, src, `{"base_url":"ftp://x"}`, `{"base_url":"nope"}`, `{"page_size":0}`, `{"page_size":"ten"}`)
+	c := integtest.DecodeConfig[Config](t, src, `{}`)
 	if c.BaseURL != "https://pokeapi.co/api/v2" || c.PageSize != 100 {
 		t.Errorf("defaults: %+v", c)
 	}

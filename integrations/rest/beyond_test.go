@@ -117,7 +117,7 @@ func TestJSONLinesAndRecordFilter(t *testing.T) {
 	}))
 	cfg := `{"base_url": "` + srv.URL + `", "streams": [{"name": "tickets", "path": "/export", "format": "jsonl", "primary_key": ["id"],
 		"record_filter": "state==\"open\"", "schema": {"type": "object", "properties": {"id": {"type": "integer"}, "state": {"type": "string"}}}}]}`
-	for _, p := range protocols {
+	for _, p := range integtest.Protocols() {
 		res := integtest.Sync(t, Source(), cfg, integtest.WithProtocol(p), every(cfg))
 		if got, want := idsOf(res.Records("tickets"), "id"), []string{"1", "3", "5"}; !slices.Equal(got, want) {
 			t.Errorf("%s: records %v, want %v", p, got, want)

@@ -1,23 +1,11 @@
 package rest
 
 import (
-	"os"
-	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/integ/integ/integtest"
 )
-
-func writeConfig(t *testing.T, cfg string) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "config.json")
-	if err := os.WriteFile(p, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
 
 // TestServerRefusalsSayTheServerRefused: a request the server refuses (a
 // missing revision header, a bad Accept) is reported as the server's
@@ -31,18 +19,21 @@ func TestServerRefusalsSayTheServerRefused(t *testing.T) {
 	tests := []struct {
 		name   string
 		config string
-		args   []string
+		cmd    string
 		want   []string
 	}{
-		{"discover, Airbyte", noRevision, []string{"discover"},
+		{"discover, Airbyte", noRevision, "discover",
 			[]string{`the server refused the request that reads records to infer the schema: GET ` + klaviyo.URL + `/api/profiles?`, `answered 400 Bad Request: Missing or invalid revision header`}},
-		{"check, Airbyte", badAccept, []string{"check"},
+		{"check, Airbyte", badAccept, "check",
 			[]string{`406 Not Acceptable: Unsupported 'Accept' header: text/html`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			args := append(slices.Clone(tt.args), "--config", writeConfig(t, tt.config))
-			res := integtest.Run(t, Source(), args, integtest.WithExpectedFailure())
+			run := integtest.Check
+			if tt.cmd == "discover" {
+				run = integtest.Discover
+			}
+			res := run(t, Source(), tt.config, integtest.WithProtocol(integtest.Airbyte), integtest.WithExpectedFailure())
 			out := res.Failure() + "\n" + strings.Join(res.Logs(), "\n")
 			for _, m := range res.MessagesOf("CONNECTION_STATUS") {
 				out += "\n" + string(m)
@@ -73,7 +64,7 @@ func TestServerRefusalsSayTheServerRefused(t *testing.T) {
 func TestDiscoverReportsTheFailingStream(t *testing.T) {
 	srv := integtest.NewServer(t, newGitHubAPI(3))
 	cfg := strings.Replace(githubConfig(t, srv), `"path": "/repos/acme/app/pulls"`, `"path": "/repos/acme/nope/pulls"`, 1)
-	res := integtest.Run(t, Source(), []string{"discover", "--config", writeConfig(t, cfg)}, integtest.WithExpectedFailure())
+	res := integtest.Discover(t, Source(), cfg, integtest.WithProtocol(integtest.Airbyte), integtest.WithExpectedFailure())
 	cats := res.MessagesOf("CATALOG")
 	if len(cats) != 1 {
 		t.Fatalf("%d catalogs, want 1:\n%s", len(cats), strings.Join(res.Logs(), "\n"))

@@ -255,7 +255,7 @@ func httpMiddleware(cfg *integ.Config) (requests.Middleware, error) {
 	for _, k := range c.Headers.sortedKeys() {
 		mws = append(mws, requests.Header(k, c.Headers[k]))
 	}
-	if auth := authMiddleware(c.Auth); auth != nil {
+	if auth := authMiddleware(c.Auth, c.BaseURL); auth != nil {
 		mws = append(mws, auth)
 	}
 	return func(next requests.Doer) requests.Doer { return requests.Chain(next, mws...) }, nil
@@ -308,23 +308,33 @@ func checkHTTP(c *Config) error {
 	return nil
 }
 
-// authMiddleware applies a checked auth block (nil for none).
-func authMiddleware(a *Auth) requests.Middleware {
+// authMiddleware applies a checked auth block (nil for none), to requests
+// to base's host only: a child stream's templated URL or a next link to
+// another host does not get the credentials.
+func authMiddleware(a *Auth, base string) requests.Middleware {
 	if a == nil {
 		return nil
 	}
+	var auth requests.Authenticator
 	switch a.Type {
 	case AuthBearer:
-		return requests.Authorize(requests.Bearer(a.Token.Reveal()))
+		auth = requests.Bearer(a.Token.Reveal())
 	case AuthBasic:
-		return requests.Authorize(requests.Basic(a.Username, a.Password.Reveal()))
+		auth = requests.Basic(a.Username, a.Password.Reveal())
 	case AuthAPIKey:
 		if a.In == "query" {
-			return requests.Authorize(requests.APIKeyInQuery(a.Name, a.Value.Reveal()))
+			auth = requests.APIKeyInQuery(a.Name, a.Value.Reveal())
+		} else {
+			auth = requests.APIKeyHeader(a.Name, "", a.Value.Reveal())
 		}
-		return requests.Header(a.Name, a.Value.Reveal())
+	default:
+		return nil
 	}
-	return nil
+	hosts := requests.NewHosts()
+	if hosts.Add(base) != nil {
+		hosts.AdoptFirst()
+	}
+	return requests.Authorize(requests.ScopeTo(auth, hosts))
 }
 
 // checkHeader refuses header names and values net/http would refuse at the

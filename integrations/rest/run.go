@@ -41,7 +41,7 @@ func (d *stream) firstRequest(env *tmplEnv) (*requests.Request, error) {
 	}
 	req := requests.New(u)
 	if d.method != "GET" {
-		req.Method(d.method)
+		req = req.Method(d.method)
 	}
 	for _, k := range sortedMapKeys(d.params) {
 		v, ok, err := d.params[k].render(env)
@@ -49,7 +49,7 @@ func (d *stream) firstRequest(env *tmplEnv) (*requests.Request, error) {
 			return nil, integ.ConfigErrorf("stream %q: params.%s: %w", d.cfg.Name, k, err)
 		}
 		if ok {
-			req.SetQuery(k, v)
+			req = req.SetQuery(k, v)
 		}
 	}
 	if d.method == "POST" {
@@ -65,7 +65,7 @@ func (d *stream) firstRequest(env *tmplEnv) (*requests.Request, error) {
 		if err != nil {
 			return nil, fmt.Errorf("stream %q: body: %w", d.cfg.Name, err)
 		}
-		req.Header("Content-Type", "application/json").Body(raw)
+		req = req.Header("Content-Type", "application/json").Body(raw)
 	}
 	p := d.pager
 	if p == nil {
@@ -73,20 +73,20 @@ func (d *stream) firstRequest(env *tmplEnv) (*requests.Request, error) {
 	}
 	switch p.Type {
 	case PagePage:
-		req.SetQuery(orDefault(p.PageParam, "page"), strconv.Itoa(p.start()))
+		req = req.SetQuery(orDefault(p.PageParam, "page"), strconv.Itoa(p.start()))
 		if p.SizeParam != "" {
-			req.SetQuery(p.SizeParam, strconv.Itoa(p.Size))
+			req = req.SetQuery(p.SizeParam, strconv.Itoa(p.Size))
 		}
 	case PageOffset:
-		req.SetQuery(orDefault(p.OffsetParam, "offset"), "0")
+		req = req.SetQuery(orDefault(p.OffsetParam, "offset"), "0")
 		if p.Size > 0 {
-			req.SetQuery(orDefault(p.LimitParam, "limit"), strconv.Itoa(p.Size))
+			req = req.SetQuery(orDefault(p.LimitParam, "limit"), strconv.Itoa(p.Size))
 		}
 	case PageBodyCursor:
 		// the page size is the body's business (HubSpot's "limit")
 	default:
 		if p.SizeParam != "" {
-			req.SetQuery(p.SizeParam, strconv.Itoa(p.Size))
+			req = req.SetQuery(p.SizeParam, strconv.Itoa(p.Size))
 		}
 	}
 	return req, nil

@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"maps"
 	"os"
 	"slices"
 	"strconv"
@@ -21,8 +22,6 @@ func readFile(t *testing.T, path string) string {
 	return string(b)
 }
 
-var protocols = []integtest.Protocol{integtest.Singer, integtest.Airbyte}
-
 func stripeConfig(t *testing.T, srv *integtest.Server) string {
 	return strings.ReplaceAll(exampleConfig(t, "stripe", srv.URL, "https://api.stripe.com"), "sk_live_YOUR_SECRET_KEY", stripeKey)
 }
@@ -39,7 +38,7 @@ func klaviyoConfig(t *testing.T, srv *integtest.Server) string {
 // starting_after is the last record's id, created[gte] is Unix seconds
 // (start_date on the first sync, the bookmark after).
 func TestStripe(t *testing.T) {
-	for _, p := range protocols {
+	for _, p := range integtest.Protocols() {
 		t.Run(string(p), func(t *testing.T) {
 			api := newStripeAPI(205)
 			srv := integtest.NewServer(t, api)
@@ -88,16 +87,14 @@ func TestStripe(t *testing.T) {
 // issues of every repository of an organization as a child stream with a
 // bookmark per repository.
 func TestGitHub(t *testing.T) {
-	for _, p := range protocols {
+	for _, p := range integtest.Protocols() {
 		t.Run(string(p), func(t *testing.T) {
 			api := newGitHubAPI(6)
 			srv := integtest.NewServer(t, api)
 			cfg := githubConfig(t, srv)
 			first := integtest.Sync(t, Source(), cfg, integtest.WithProtocol(p), every(cfg))
-			for s, n := range map[string]int{"issues": 6, "pulls": 6, "commits": 6, "repositories": 3, "org_issues": 18} {
-				if got := len(first.Records(s)); got != n {
-					t.Errorf("%s: %d records, want %d", s, got, n)
-				}
+			if got, want := first.Counts(), map[string]int{"issues": 6, "pulls": 6, "commits": 6, "repositories": 3, "org_issues": 18}; !maps.Equal(got, want) {
+				t.Errorf("records %v, want %v", got, want)
 			}
 			if got := queries(srv, "/repos/acme/app/commits"); !slices.Contains(got, "page=2&per_page=100&since=2024-01-01T00:00:00Z") {
 				t.Errorf("commits requests = %q: no second page", got)
@@ -138,7 +135,7 @@ func TestGitHub(t *testing.T) {
 // links.next paging, filter=greater-than(updated,...) from the bookmark of
 // a nested replication key (attributes.updated).
 func TestKlaviyo(t *testing.T) {
-	for _, p := range protocols {
+	for _, p := range integtest.Protocols() {
 		t.Run(string(p), func(t *testing.T) {
 			api := newKlaviyoAPI(7)
 			srv := integtest.NewServer(t, api)

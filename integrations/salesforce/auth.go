@@ -21,6 +21,13 @@ const (
 // response carries the org's instance_url: it is kept in the session,
 // where apiRoot finds it.
 func authenticate(cfg Config, s *integ.Session) (requests.Authenticator, error) {
+	// The token goes to the org's instance (or the proxy the config names)
+	// and nowhere else.
+	if cfg.InstanceURL != "" {
+		if err := s.AllowHost(cfg.InstanceURL); err != nil {
+			return nil, fmt.Errorf("instance_url: %w", err)
+		}
+	}
 	a := requests.OAuth2RefreshToken(requests.OAuth2Options{
 		TokenURL:     strings.TrimRight(cfg.LoginURL, "/") + "/services/oauth2/token",
 		ClientID:     cfg.ClientID,
@@ -30,6 +37,11 @@ func authenticate(cfg Config, s *integ.Session) (requests.Authenticator, error) 
 		OnToken: func(t *requests.Token) {
 			if u, ok := t.Extra["instance_url"].(string); ok && u != "" {
 				s.Set(instanceKey, strings.TrimRight(u, "/"))
+				if cfg.InstanceURL == "" {
+					if err := s.AllowHost(u); err != nil {
+						s.Logger().Warn("the token response's instance_url is not a URL: " + err.Error())
+					}
+				}
 			}
 		},
 		// Orgs with refresh token rotation spend the old token.

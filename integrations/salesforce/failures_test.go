@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -19,19 +18,6 @@ import (
 // accountCatalog is an Airbyte configured catalog of Account alone, for
 // runs whose discover would fail.
 var accountCatalog = json.RawMessage(`{"streams":[{"stream":{"name":"Account","json_schema":{"type":"object","properties":{"Id":{"type":"string"},"SystemModstamp":{"type":"string"}}},"supported_sync_modes":["full_refresh"]},"sync_mode":"full_refresh","destination_sync_mode":"overwrite"}]}`)
-
-func writeConfig(t *testing.T, cfg map[string]any) string {
-	t.Helper()
-	b, err := json.Marshal(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(t.TempDir(), "config.json")
-	if err := os.WriteFile(p, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
 
 // Credentials the token endpoint refuses are a config error saying what to
 // do, in check and in read; nothing reaches the API.
@@ -47,18 +33,11 @@ func TestBadCredentials(t *testing.T) {
 			o := newOrg()
 			_, instance, cfg := o.servers(t)
 			cfg[c.key] = c.value
-			chk := integtest.Run(t, Source(), []string{"check", "--config", writeConfig(t, cfg)},
-				integtest.WithProtocol(integtest.Airbyte), integtest.WithExpectedFailure())
-			var status struct {
-				ConnectionStatus struct{ Status, Message string } `json:"connectionStatus"`
-			}
-			if msgs := chk.MessagesOf("CONNECTION_STATUS"); len(msgs) == 1 {
-				json.Unmarshal(msgs[0], &status)
-			}
-			if status.ConnectionStatus.Status != "FAILED" || !strings.Contains(status.ConnectionStatus.Message, c.want) ||
-				!strings.HasPrefix(status.ConnectionStatus.Message, "Salesforce refused the configured credentials") ||
-				!strings.Contains(status.ConnectionStatus.Message, "authorise the connected app again") {
-				t.Errorf("check: %+v\n%s", status, chk.Stdout)
+			chk := integtest.Check(t, Source(), cfg, integtest.WithExpectedFailure())
+			if status, msg := chk.ConnectionStatus(); status != "FAILED" || !strings.Contains(msg, c.want) ||
+				!strings.HasPrefix(msg, "Salesforce refused the configured credentials") ||
+				!strings.Contains(msg, "authorise the connected app again") {
+				t.Errorf("check: %s", chk.Stdout)
 			}
 			res := integtest.Sync(t, Source(), cfg, integtest.WithProtocol(integtest.Airbyte), integtest.WithCatalog(accountCatalog),
 				integtest.WithExpectedFailure())
@@ -79,49 +58,13 @@ func TestNoPermissionOnOneObject(t *testing.T) {
 		o.object("Opportunity").forbidden = true
 		_, _, cfg := o.servers(t)
 		res := integtest.Sync(t, Source(), cfg, allStreams, integtest.WithProtocol(p), integtest.WithExpectedFailure())
-		if n := count(res); n["Account"] != 5 || n["Contact"] != 3 || n["AccountHistory"] != 2 || n["Document__c"] != 2 || n["Opportunity"] != 0 {
+		if n := res.Counts(); n["Account"] != 5 || n["Contact"] != 3 || n["AccountHistory"] != 2 || n["Document__c"] != 2 || n["Opportunity"] != 0 {
 			t.Errorf("records %v", n)
 		}
 		if msg := res.Failure() + strings.Join(res.Logs(), "\n"); !strings.Contains(msg, `"Opportunity"`) || !strings.Contains(msg, "sObject type 'Opportunity' is not supported") {
 			t.Errorf("the failure does not name the object and the API's reason: %q", res.Failure())
 		}
 	})
-}
-
-// A 429 or a burst of 5xx answers is retried; the sync goes on.
-func TestRetries(t *testing.T) {
-	cases := []struct {
-		name   string
-		status int
-		body   string
-	}{
-		{"rate limited", http.StatusTooManyRequests, `[{"errorCode":"REQUEST_LIMIT_EXCEEDED","message":"ConcurrentPerOrgLongTxn Limit exceeded."}]`},
-		{"server errors", http.StatusServiceUnavailable, `[{"errorCode":"SERVER_UNAVAILABLE","message":"Server unavailable"}]`},
-	}
-	for _, c := range cases {
-		both(t, func(t *testing.T, p integtest.Protocol) {
-			t.Run(c.name, func(t *testing.T) {
-				o := newOrg()
-				var mu sync.Mutex
-				seen := map[string]int{}
-				o.fault = func(r *http.Request, n int) (int, string, bool) {
-					mu.Lock()
-					defer mu.Unlock()
-					k := r.Method + r.URL.String()
-					if seen[k]++; seen[k] <= 2 && !strings.HasSuffix(r.URL.Path, "/describe") { // twice per request: a burst
-						return c.status, c.body, true
-					}
-					return 0, "", false
-				}
-				_, _, cfg := o.servers(t)
-				cfg["bulk_objects"] = []string{"Contact"}
-				res := integtest.Sync(t, Source(), cfg, integtest.WithStreams("Account", "Contact"), integtest.WithProtocol(p))
-				if n := count(res); n["Account"] != 5 || n["Contact"] != 3 {
-					t.Errorf("records %v", n)
-				}
-			})
-		})
-	}
 }
 
 // The org's 24-hour allowance: REQUEST_LIMIT_EXCEEDED stops the sync at
@@ -131,13 +74,13 @@ func TestDailyLimit(t *testing.T) {
 	t.Run("REQUEST_LIMIT_EXCEEDED", func(t *testing.T) {
 		o := newOrg()
 		var queries atomic.Int32
-		o.fault = func(r *http.Request, n int) (int, string, bool) {
+		o.SetFault(func(r *http.Request, n int) (int, http.Header, string, bool) {
 			if strings.HasSuffix(r.URL.Path, "/query") {
 				queries.Add(1)
-				return http.StatusForbidden, `[{"errorCode":"REQUEST_LIMIT_EXCEEDED","message":"TotalRequests Limit exceeded."}]`, true
+				return http.StatusForbidden, nil, `[{"errorCode":"REQUEST_LIMIT_EXCEEDED","message":"TotalRequests Limit exceeded."}]`, true
 			}
-			return 0, "", false
-		}
+			return 0, nil, "", false
+		})
 		_, _, cfg := o.servers(t)
 		res := integtest.Sync(t, Source(), cfg, allStreams, integtest.WithProtocol(integtest.Airbyte), integtest.WithExpectedFailure())
 		if queries.Load() != 1 || !strings.Contains(res.Failure(), "24-hour API request allowance is used up") {
@@ -188,7 +131,11 @@ func TestRotatedRefreshTokenIsSaved(t *testing.T) {
 	o := newOrg()
 	o.rotate = "5Aep861rotated-refresh-token-4321"
 	_, _, cfg := o.servers(t)
-	path := writeConfig(t, cfg)
+	b, _ := json.Marshal(cfg)
+	path := filepath.Join(t.TempDir(), "config.json")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	integtest.Run(t, Source(), []string{"--config", path, "--discover"}, integtest.WithSecrets(accessToken, o.rotate, clientSecret))
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -285,17 +232,8 @@ func TestObjectWithoutAKnownKey(t *testing.T) {
 	o.objects = append(o.objects, &object{name: "LoginGeo", queryable: true, records: 1,
 		fields: []field{{"Id", "id", "Login Geo ID", false}, {"LoginTime", "datetime", "Login Time", false}}})
 	_, _, cfg := o.servers(t)
-	res := integtest.Run(t, Source(), []string{"discover", "--config", writeConfig(t, cfg)}, integtest.WithProtocol(integtest.Airbyte))
-	var names []string
-	for _, m := range res.MessagesOf("CATALOG") {
-		var c struct {
-			Catalog struct{ Streams []struct{ Name string } }
-		}
-		json.Unmarshal(m, &c)
-		for _, s := range c.Catalog.Streams {
-			names = append(names, s.Name)
-		}
-	}
+	res := integtest.Discover(t, Source(), cfg, integtest.WithProtocol(integtest.Airbyte))
+	names := res.CatalogStreams()
 	traces := res.MessagesOf("TRACE")
 	if len(names) != 6 || slices.Contains(names, "LoginGeo") || len(traces) != 1 ||
 		!strings.Contains(string(traces[0]), `stream \"LoginGeo\": replication key \"SystemModstamp\" is not a property of its schema`) {

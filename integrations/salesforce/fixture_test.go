@@ -110,9 +110,8 @@ type org struct {
 	limitUsed, limitMax int
 	// rotate, when set, is the new refresh token the token endpoint hands
 	// out with each access token (refresh token rotation).
-	rotate string
-	// fault, when set, may answer a request instead (status, body).
-	fault func(r *http.Request, n int) (int, string, bool)
+	rotate           string
+	integtest.Faults // a test answers chosen API requests itself
 
 	mu      sync.Mutex
 	n       int
@@ -190,17 +189,9 @@ func (o *org) token(w http.ResponseWriter, r *http.Request) {
 }
 
 func (o *org) api(w http.ResponseWriter, r *http.Request) {
-	o.mu.Lock()
-	o.n++
-	n := o.n
-	o.mu.Unlock()
-	if o.fault != nil {
-		if status, body, ok := o.fault(r, n); ok {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(status)
-			_, _ = w.Write([]byte(body))
-			return
-		}
+	w.Header().Set("Content-Type", "application/json")
+	if o.Answer(w, r) {
+		return
 	}
 	if r.Header.Get("Authorization") != "Bearer "+accessToken {
 		writeError(w, http.StatusUnauthorized, "INVALID_SESSION_ID", "Session expired or invalid")

@@ -80,7 +80,7 @@ func bulkQuery(object, key string, cfg Config) integ.RunnerFunc {
 		for {
 			req := requests.New(jobURL+"/results").Query("maxRecords", strconv.Itoa(pageSize(cfg)))
 			if locator != "" {
-				req.Query("locator", locator)
+				req = req.Query("locator", locator)
 			}
 			next := ""
 			err := c.EmitCSV(req, integ.CSVEmptyAsNull(), integ.CSVResponseHeader(func(h http.Header) {

@@ -3,13 +3,14 @@ package salesforce
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/integ/integ/integ"
 	"net/http"
 	"net/url"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/integ/integ/integ"
 
 	"github.com/integ/integ/integtest"
 )
@@ -28,17 +29,9 @@ func TestConformance(t *testing.T) {
 
 // both runs f once per protocol.
 func both(t *testing.T, f func(t *testing.T, p integtest.Protocol)) {
-	for _, p := range []integtest.Protocol{integtest.Singer, integtest.Airbyte} {
+	for _, p := range integtest.Protocols() {
 		t.Run(string(p), func(t *testing.T) { f(t, p) })
 	}
-}
-
-func count(res *integtest.Result) map[string]int {
-	n := map[string]int{}
-	for _, r := range res.AllRecords() {
-		n[r.Stream]++
-	}
-	return n
 }
 
 // The requests are exactly those the vendor documents: a refresh-token
@@ -51,7 +44,7 @@ func TestRequests(t *testing.T) {
 	cfg["bulk_page_size"] = 2
 	cfg["start_date"] = "2024-03-01T12:01:00Z"
 	res := integtest.Sync(t, Source(), cfg, integtest.WithStreams("Account", "Contact"), integtest.WithSecrets(accessToken))
-	if n := count(res); n["Account"] != 4 || n["Contact"] != 2 {
+	if n := res.Counts(); n["Account"] != 4 || n["Contact"] != 2 {
 		t.Errorf("records %v, want 4 Account and 2 Contact since start_date", n)
 	}
 
@@ -128,14 +121,14 @@ func TestIncremental(t *testing.T) {
 		cfg["bulk_objects"] = []string{"Contact"}
 		streams := integtest.WithStreams("Account", "Contact", "AccountHistory", "AccountShare")
 		first := integtest.Sync(t, Source(), cfg, streams, integtest.WithProtocol(p), integtest.WithMode(integ.ModeIncremental))
-		if n := count(first); n["Account"] != 5 || n["Contact"] != 3 || n["AccountHistory"] != 2 || n["AccountShare"] != 2 {
+		if n := first.Counts(); n["Account"] != 5 || n["Contact"] != 3 || n["AccountHistory"] != 2 || n["AccountShare"] != 2 {
 			t.Fatalf("first sync %v", n)
 		}
 		o.objects[0].records = 7 // two new accounts
 		instance.Reset()
 		next := integtest.Sync(t, Source(), cfg, streams, integtest.WithProtocol(p), integtest.WithMode(integ.ModeIncremental),
 			integtest.WithState(first.FinalState()))
-		if n := count(next); n["Account"] != 3 || n["Contact"] != 1 || n["AccountHistory"] != 1 || n["AccountShare"] != 1 {
+		if n := next.Counts(); n["Account"] != 3 || n["Contact"] != 1 || n["AccountHistory"] != 1 || n["AccountShare"] != 1 {
 			t.Errorf("second sync %v, want the last record of each object again and the 2 new accounts", n)
 		}
 		wantWhere := map[string]string{
@@ -213,12 +206,12 @@ func TestBulkJobFailed(t *testing.T) {
 	o := newOrg()
 	_, _, cfg := o.servers(t)
 	cfg["bulk_objects"] = []string{"Account"}
-	o.fault = func(r *http.Request, n int) (int, string, bool) {
+	o.SetFault(func(r *http.Request, n int) (int, http.Header, string, bool) {
 		if r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/jobs/query/") {
-			return http.StatusOK, `{"id":"750R0000000zlh1IAA","state":"Failed","errorMessage":"INVALID_FIELD: No such column 'Foo'"}`, true
+			return http.StatusOK, nil, `{"id":"750R0000000zlh1IAA","state":"Failed","errorMessage":"INVALID_FIELD: No such column 'Foo'"}`, true
 		}
-		return 0, "", false
-	}
+		return 0, nil, "", false
+	})
 	res := integtest.Sync(t, Source(), cfg, integtest.WithStreams("Account"), integtest.WithExpectedFailure())
 	if msg := res.Failure(); !strings.Contains(msg, "job 750R0000000zlh1IAA is failed: INVALID_FIELD: No such column 'Foo'") {
 		t.Errorf("failure %q", msg)
@@ -233,7 +226,7 @@ func TestIncludeDeleted(t *testing.T) {
 	cfg["include_deleted"] = true
 	cfg["bulk_objects"] = []string{"Contact"}
 	res := integtest.Sync(t, Source(), cfg, integtest.WithStreams("Account", "Contact"), integtest.WithProtocol(integtest.Airbyte))
-	if n := count(res); n["Account"] != 5 || n["Contact"] != 3 {
+	if n := res.Counts(); n["Account"] != 5 || n["Contact"] != 3 {
 		t.Errorf("records %v", n)
 	}
 	var restAll, bulkAll bool

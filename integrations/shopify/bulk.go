@@ -9,6 +9,7 @@ import (
 
 	"github.com/integ/integ/integ"
 	"github.com/integ/integ/requests"
+	"github.com/tidwall/gjson"
 )
 
 // ErrBulkOperation marks a bulk operation Shopify refused to start or
@@ -57,31 +58,35 @@ func (r resource) bulk(c *integ.HttpContext, cfg Config) error {
 		return fmt.Errorf("bulkOperationRunQuery answered without a bulk operation id")
 	}
 	c.Logger().Info("bulk operation started; waiting for Shopify to prepare the file", "id", id)
-	poll := time.Duration(cfg.BulkPoll * float64(time.Second))
-	for {
-		op, err := c.Do(graphQL(cfg.endpoint(), bulkGet, map[string]any{"id": id}))
-		if err != nil {
-			return fmt.Errorf("polling bulk operation %s: %w", id, err)
-		}
-		node := op.Get("data.node")
-		switch status := node.Get("status").String(); status {
-		case "COMPLETED":
-			url := strings.Clone(node.Get("url").String())
-			c.Logger().Info("bulk operation completed", "objects", node.Get("objectCount").String())
-			if url == "" { // no record matched
-				return nil
+	every := time.Duration(cfg.BulkPoll * float64(time.Second))
+	// A bulk operation over a large shop may run for hours; four are allowed.
+	var node gjson.Result
+	_, err = c.Poll(graphQL(cfg.endpoint(), bulkGet, map[string]any{"id": id}), requests.PollOptions{First: every, Max: every, Timeout: 4 * time.Hour},
+		func(op *requests.JSONResponse) (bool, error) {
+			node = op.Get("data.node")
+			switch status := node.Get("status").String(); status {
+			case "COMPLETED":
+				node = gjson.Parse(strings.Clone(node.Raw)) // outlives the response's buffer
+				return true, nil
+			case "CREATED", "RUNNING":
+				return false, nil
+			case "":
+				return false, fmt.Errorf("polling bulk operation %s: node(id:) returned no bulk operation", id)
+			default: // FAILED, CANCELED, CANCELING, EXPIRED
+				return false, &integ.Error{Kind: integ.TransientFailure, Err: ErrBulkOperation,
+					Msg: fmt.Sprintf("stream %q: bulk operation %s ended %s (error code %s); run the sync again, or set bulk_operations to false to read with paged queries", c.Stream(), id, status, node.Get("errorCode").String())}
 			}
-			return c.EmitJSONLines(requests.New(url))
-		case "CREATED", "RUNNING":
-		case "":
-			return fmt.Errorf("polling bulk operation %s: node(id:) returned no bulk operation", id)
-		default: // FAILED, CANCELED, CANCELING, EXPIRED
-			return &integ.Error{Kind: integ.TransientFailure, Err: ErrBulkOperation,
-				Msg: fmt.Sprintf("stream %q: bulk operation %s ended %s (error code %s); run the sync again, or set bulk_operations to false to read with paged queries", c.Stream(), id, status, node.Get("errorCode").String())}
-		}
-		op.Release()
-		if err := sleepContext(c.Context(), poll); err != nil {
+		})
+	if err != nil {
+		if errors.As(err, new(*integ.Error)) {
 			return err
 		}
+		return fmt.Errorf("polling bulk operation %s: %w", id, err)
 	}
+	url := node.Get("url").String()
+	c.Logger().Info("bulk operation completed", "objects", node.Get("objectCount").String())
+	if url == "" { // no record matched
+		return nil
+	}
+	return c.EmitJSONLines(requests.New(url))
 }

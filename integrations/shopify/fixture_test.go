@@ -433,12 +433,16 @@ func (s *shop) download(w http.ResponseWriter, r *http.Request) {
 // start serves s and returns the server and a config pointing at it.
 func start(t testing.TB, s *shop, extra ...string) (*integtest.Server, string) {
 	srv := integtest.NewServer(t, s)
+	return srv, shopConfig(t, s, srv, extra...)
+}
+
+// shopConfig points a config at srv, serving s, and starts s's file host.
+func shopConfig(t testing.TB, s *shop, srv *integtest.Server, extra ...string) string {
 	// Bulk files come from another host (cloud storage in production).
 	s.base = integtest.NewServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.download(w, r)
 	})).URL
-	cfg := fmt.Sprintf(`{"shop":"test-shop","credentials":{"auth_method":"access_token","access_token":%q},"base_url":%q,"page_size":2%s}`, testToken, srv.URL, strings.Join(extra, ""))
-	return srv, cfg
+	return fmt.Sprintf(`{"shop":"test-shop","credentials":{"auth_method":"access_token","access_token":%q},"base_url":%q,"page_size":2%s}`, testToken, srv.URL, strings.Join(extra, ""))
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/integ/integ/integ"
@@ -75,59 +74,33 @@ func Source() *integ.Source {
 		integ.WithMiddleware(func(*integ.Config) (requests.Middleware, error) {
 			return newBucket(nil, nil).middleware, nil
 		}),
+		// GraphQL errors come with HTTP 200: THROTTLED waits until the
+		// bucket holds the query's cost, then retries; ACCESS_DENIED fails
+		// the stream as a 403 (the others go on); others fail with the
+		// server's message.
+		integ.WithRetry(requests.RetryOptions{SuccessClassifiers: []requests.RetryClassifier{
+			requests.GraphQLErrors(requests.GraphQLOptions{Wait: throttleWait}),
+		}}),
 		integ.WithCheck(check),
 	)
 }
 
-// auth sends the access token to the shop's API only: a bulk operation's
-// download URL is a signed link to cloud storage, which must not see it.
+// auth sends the access token, as X-Shopify-Access-Token, to the shop's
+// API only: a bulk operation's download URL is a signed link to cloud
+// storage, which must not see it (integ drops credentials on any host the
+// session does not allow). A client-credentials token is fetched and renewed
+// (a minute before its 24 hours end, and after a 401) by OAuth2.
 func auth(c Config, s *integ.Session) (requests.Authenticator, error) {
-	u, err := url.Parse(c.endpoint())
-	if err != nil || u.Host == "" {
+	if err := s.AllowHost(c.endpoint()); err != nil {
 		return nil, fmt.Errorf("base_url %q with shop %q does not make a URL with a host", c.BaseURL, c.Shop)
 	}
 	if cc := c.Credentials.Client; cc != nil {
-		return &grantedToken{host: u.Host, OAuth2: requests.OAuth2ClientCredentials(requests.OAuth2Options{
+		return requests.OAuth2ClientCredentials(requests.OAuth2Options{
 			TokenURL: c.base() + "/admin/oauth/access_token",
 			ClientID: cc.ClientID, ClientSecret: cc.ClientSecret.Reveal(), Doer: s.TokenDoer(),
-		})}, nil
+		}, requests.TokenHeader("X-Shopify-Access-Token", "")), nil
 	}
-	token := c.Credentials.Token.AccessToken.Reveal()
-	return requests.AuthenticatorFunc(func(req *http.Request) error {
-		if req.URL.Host == u.Host {
-			req.Header.Set("X-Shopify-Access-Token", token)
-		}
-		return nil
-	}), nil
-}
-
-// grantedToken puts a client-credentials token where Shopify reads it,
-// X-Shopify-Access-Token, rather than in Authorization. The embedded
-// OAuth2 fetches and renews it (a minute before its 24 hours end, and
-// after a 401) and hands it to the session to be redacted.
-type grantedToken struct {
-	*requests.OAuth2
-	host string
-}
-
-// Authorize sets X-Shopify-Access-Token on requests to the shop.
-func (g *grantedToken) Authorize(req *http.Request) error {
-	if req.URL.Host != g.host {
-		return nil
-	}
-	tok, err := g.Token(req.Context())
-	if err != nil {
-		return err
-	}
-	req.Header.Set("X-Shopify-Access-Token", tok.AccessToken)
-	return nil
-}
-
-// Invalidate drops the token req carried (the 401 renewal).
-func (g *grantedToken) Invalidate(req *http.Request) bool {
-	sent := *req
-	sent.Header = http.Header{"Authorization": {"Bearer " + req.Header.Get("X-Shopify-Access-Token")}}
-	return g.OAuth2.Invalidate(&sent)
+	return requests.APIKeyHeader("X-Shopify-Access-Token", "", c.Credentials.Token.AccessToken.Reveal()), nil
 }
 
 // check asks for the shop's name: one cheap query that needs the token to

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptrace"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,11 +29,8 @@ const maxGraphQLBody = 64 << 20
 // THROTTLED answers stay exceptional. Until the first answer says how full the bucket is, one
 // query goes alone.
 //
-// The middleware also turns GraphQL errors, which come with HTTP 200, into
-// the statuses the rest of the stack understands: THROTTLED becomes 429
-// with Retry-After computed from throttleStatus (the retry layer waits and
-// resends), ACCESS_DENIED 403 (the stream is reported, the others go on),
-// INTERNAL_SERVER_ERROR 500 (retried), and any other 400.
+// GraphQL errors, which come with HTTP 200, are the retry layer's
+// (requests.GraphQLErrors, with throttleWait).
 type bucket struct {
 	now   func() time.Time
 	sleep func(ctx context.Context, d time.Duration) error
@@ -198,26 +194,14 @@ func (b *bucket) middleware(next requests.Doer) requests.Doer {
 			return nil, fmt.Errorf("the GraphQL response is larger than %d MiB: lower page_size", maxGraphQLBody>>20)
 		}
 		resp.Body = io.NopCloser(bytes.NewReader(body))
-		wait := b.answer(taken, gjson.GetBytes(body, "extensions.cost"))
-		errs := gjson.GetBytes(body, "errors")
-		if !errs.IsArray() || len(errs.Array()) == 0 {
-			return resp, nil
-		}
-		status := http.StatusBadRequest
-		errs.ForEach(func(_, e gjson.Result) bool {
-			switch e.Get("extensions.code").String() {
-			case "THROTTLED":
-				status = http.StatusTooManyRequests
-				resp.Header.Set("Retry-After", strconv.FormatFloat(max(wait.Seconds(), 0.001), 'f', 3, 64))
-				return false
-			case "ACCESS_DENIED":
-				status = http.StatusForbidden
-			case "INTERNAL_SERVER_ERROR":
-				status = http.StatusInternalServerError
-			}
-			return true
-		})
-		resp.StatusCode, resp.Status = status, fmt.Sprintf("%d %s", status, http.StatusText(status))
+		b.answer(taken, gjson.GetBytes(body, "extensions.cost"))
 		return resp, nil
 	})
+}
+
+// throttleWait is how long a THROTTLED query waits: until the bucket, as
+// the answer reports it, holds what the query asked for (a fresh bucket's
+// answer computes it), and at least 1 ms.
+func throttleWait(body []byte) time.Duration {
+	return max(newBucket(nil, nil).answer(ticket{}, gjson.GetBytes(body, "extensions.cost")), time.Millisecond)
 }

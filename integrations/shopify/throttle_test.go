@@ -149,29 +149,29 @@ func serveOnce(body string) requests.Doer {
 	})
 }
 
+// TestGraphQLErrorsBecomeStatuses: the source's retry layer reads GraphQL
+// errors in a 200 as statuses, a THROTTLED one waiting as long as
+// throttleStatus says the bucket needs to hold the query's cost.
 func TestGraphQLErrorsBecomeStatuses(t *testing.T) {
+	gql := requests.GraphQLErrors(requests.GraphQLOptions{Wait: throttleWait})
 	cases := []struct {
-		body, retryAfter string
-		status           int
+		body   string
+		wait   time.Duration
+		status int
 	}{
-		{`{"data":{"shop":{"name":"x"}},"extensions":{"cost":{"requestedQueryCost":1,"throttleStatus":{"maximumAvailable":1000,"currentlyAvailable":999,"restoreRate":50}}}}`, "", 200},
-		{`{"errors":[{"message":"Throttled","extensions":{"code":"THROTTLED"}}],"extensions":{"cost":{"requestedQueryCost":752,"actualQueryCost":null,"throttleStatus":{"maximumAvailable":1000.0,"currentlyAvailable":666,"restoreRate":50.0}}}}`, "1.720", 429},
-		{`{"errors":[{"message":"Access denied for orders field.","extensions":{"code":"ACCESS_DENIED"}}],"data":null}`, "", 403},
-		{`{"errors":[{"message":"Internal error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`, "", 500},
-		{`{"errors":[{"message":"Field 'x' doesn't exist on type 'Order'","extensions":{"code":"undefinedField"}}]}`, "", 400},
-		{`{"errors":[]}`, "", 200},
-		{`not json`, "", 200},
+		{`{"data":{"shop":{"name":"x"}},"extensions":{"cost":{"requestedQueryCost":1,"throttleStatus":{"maximumAvailable":1000,"currentlyAvailable":999,"restoreRate":50}}}}`, 0, 0},
+		{`{"errors":[{"message":"Throttled","extensions":{"code":"THROTTLED"}}],"extensions":{"cost":{"requestedQueryCost":752,"actualQueryCost":null,"throttleStatus":{"maximumAvailable":1000.0,"currentlyAvailable":666,"restoreRate":50.0}}}}`, 1720 * time.Millisecond, 429},
+		{`{"errors":[{"message":"Throttled","extensions":{"code":"THROTTLED"}}]}`, time.Millisecond, 429},
+		{`{"errors":[{"message":"Access denied for orders field.","extensions":{"code":"ACCESS_DENIED"}}],"data":null}`, 0, 403},
+		{`{"errors":[{"message":"Internal error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`, 0, 500},
+		{`{"errors":[{"message":"Field 'x' doesn't exist on type 'Order'","extensions":{"code":"undefinedField"}}]}`, 0, 400},
+		{`{"errors":[]}`, 0, 0},
+		{`not json`, 0, 0},
 	}
 	for _, c := range cases {
-		b := newBucket(nil, func(context.Context, time.Duration) error { return nil })
-		req, _ := http.NewRequest(http.MethodPost, "https://s.myshopify.com/admin/api/2026-01/graphql.json", nil)
-		resp, err := b.middleware(serveOnce(c.body)).Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != c.status || resp.Header.Get("Retry-After") != c.retryAfter || string(body) != c.body {
-			t.Errorf("%s: %d Retry-After %q, body %s; want %d %q", c.body, resp.StatusCode, resp.Header.Get("Retry-After"), body, c.status, c.retryAfter)
+		a := gql(&http.Response{StatusCode: 200}, []byte(c.body), time.Now())
+		if a.Status != c.status || a.Wait.Round(time.Millisecond) != c.wait {
+			t.Errorf("%s: status %d, wait %s; want %d, %s", c.body, a.Status, a.Wait, c.status, c.wait)
 		}
 	}
 }

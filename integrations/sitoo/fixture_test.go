@@ -9,7 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
+
+	"github.com/integ/integ/integtest"
 )
 
 const (
@@ -28,10 +29,7 @@ type fixture struct {
 	products, orders, users, warehouses []map[string]any
 	items                               map[string][]map[string]any // by warehouse id
 
-	mu sync.Mutex
-	n  int
-	// fault, when set, may answer a request instead (n counts requests from 1).
-	fault func(r *http.Request, n int) (status int, header http.Header, body string, ok bool)
+	integtest.Faults // a test answers chosen requests itself
 }
 
 func newFixture(products, orders int) *fixture {
@@ -75,29 +73,13 @@ func newFixture(products, orders int) *fixture {
 var itemsPath = regexp.MustCompile(`^/warehouses/([0-9]+)/warehouseitems\.json$`)
 
 func (f *fixture) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	f.n++
-	n := f.n
-	var status int
-	var header http.Header
-	var body string
-	faulty := false
-	if f.fault != nil { // called one request at a time
-		status, header, body, faulty = f.fault(r, n)
+	if f.Answer(w, r) {
+		return
 	}
-	f.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	fail := func(status int, text string) {
 		w.WriteHeader(status)
 		fmt.Fprintf(w, `{"statuscode":%d,"errortext":%q}`, status, text)
-	}
-	if faulty {
-		for k, v := range header {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(status)
-		fmt.Fprint(w, body)
-		return
 	}
 	if r.Header.Get("Authorization") != "Basic "+base64.StdEncoding.EncodeToString([]byte(apiID+":"+password)) {
 		fail(http.StatusUnauthorized, "Unauthorized. Authorization failed.")

@@ -289,7 +289,7 @@ func products(c *integ.HttpContext) error {
 	}
 	first := page(c, base+"/products.json", cfg.PageSize)
 	if b := c.Bookmark(); b.Exists() {
-		first.Query("datelastmodified", strconv.FormatInt(b.Int()-1, 10))
+		first = first.Query("datelastmodified", strconv.FormatInt(b.Int()-1, 10))
 	}
 	return c.EmitPages(first, pages(cfg.PageSize), "items")
 }
@@ -302,7 +302,7 @@ func orders(c *integ.HttpContext) error {
 	}
 	first := page(c, base+"/orders.json", cfg.PageSize).Query("sort", "orderid")
 	if b := c.Bookmark(); b.Exists() {
-		first.Query("orderidfrom", b.String())
+		first = first.Query("orderidfrom", b.String())
 	}
 	return c.EmitPages(first, pages(cfg.PageSize), "items")
 }
@@ -316,7 +316,7 @@ func warehouseItems(c *integ.HttpContext) error {
 	id := url.PathEscape(c.Parent().Get("warehouseid").String())
 	first := page(c, base+"/warehouses/"+id+"/warehouseitems.json", cfg.PageSize, "warehouseid")
 	if b := c.Bookmark(); b.Exists() {
-		first.Query("datelastmodifiedfrom", b.String())
+		first = first.Query("datelastmodifiedfrom", b.String())
 	}
 	return c.EmitPages(first, pages(cfg.PageSize), "items")
 }
@@ -334,7 +334,7 @@ func page(c *integ.HttpContext, u string, size int, added ...string) *requests.R
 		}
 	}
 	if len(fields) > 0 {
-		r.Query("fields", strings.Join(fields, ","))
+		r = r.Query("fields", strings.Join(fields, ","))
 	}
 	return r
 }

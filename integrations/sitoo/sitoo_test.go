@@ -4,8 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -28,22 +26,13 @@ func TestConformance(t *testing.T) {
 
 func TestConfigSchema(t *testing.T) {
 	src := Source()
-	for _, bad := range []string{
+	integtest.RefusesConfigs(t, src,
 		`{"account_id":"90316","api_id":"a","password":"b","page_size":101}`,
 		`{"account_id":"acme","api_id":"a","password":"b"}`,
 		`{"account_id":"90316","api_id":"a"}`,
 		`{"account_id":"90316","api_id":"a","password":"b","base_url":"ftp://x"}`,
-	} {
-		if _, err := src.ParseConfig(json.RawMessage(bad)); err == nil {
-			t.Errorf("%s accepted", bad)
-		}
-	}
-	cfg, err := src.ParseConfig(json.RawMessage(`{"account_id":"90316","api_id":"a","password":"b"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c Config
-	cfg.Decode(&c)
+	)
+	c := integtest.DecodeConfig[Config](t, src, `{"account_id":"90316","api_id":"a","password":"b"}`)
 	if c.BaseURL != "https://api.mysitoo.com/v2" || c.SiteID != 1 || c.PageSize != 100 {
 		t.Errorf("defaults: %+v", c)
 	}
@@ -114,7 +103,7 @@ func TestFieldsFollowSelection(t *testing.T) {
 }
 
 func TestIncremental(t *testing.T) {
-	for _, proto := range []integtest.Protocol{integtest.Singer, integtest.Airbyte} {
+	for _, proto := range integtest.Protocols() {
 		t.Run(string(proto), func(t *testing.T) {
 			f := newFixture(5, 4)
 			srv := integtest.NewServer(t, f)
@@ -188,33 +177,18 @@ func TestIncremental(t *testing.T) {
 	}
 }
 
+// Sitoo's own refusal is shown, with what to do.
 func TestBadCredentials(t *testing.T) {
 	srv := integtest.NewServer(t, newFixture(3, 3))
 	cfg := config(srv, 100)
 	cfg["password"] = "wrong-password-5678"
-	for _, proto := range []integtest.Protocol{integtest.Singer, integtest.Airbyte} {
-		res := integtest.Sync(t, Source(), cfg, integtest.WithProtocol(proto), integtest.WithExpectedFailure())
-		msg := res.Failure()
-		if !strings.Contains(msg, "refused the credentials") || !strings.Contains(msg, "answered 401 Unauthorized: Unauthorized. Authorization failed.; check") {
-			t.Errorf("%s: %q", proto, msg)
-		}
-		if proto == integtest.Airbyte && res.FailureType() != "config_error" {
-			t.Errorf("failure type %s", res.FailureType())
-		}
-		if len(res.AllRecords()) != 0 {
-			t.Errorf("%d records", len(res.AllRecords()))
-		}
-	}
-	res := integtest.Run(t, Source(), []string{"check", "--config", writeConfig(t, cfg)}, integtest.WithExpectedFailure())
-	if out := string(res.Stdout); !strings.Contains(out, "FAILED") || !strings.Contains(out, "the API refused the credentials") || !strings.Contains(out, "Authorization failed") {
-		t.Errorf("check: %s", out)
-	}
+	integtest.BadCredentials(t, Source(), cfg, []string{"refused the credentials", "answered 401 Unauthorized: Unauthorized. Authorization failed.; check"})
 }
 
 // A 403 on users fails that stream; the others sync.
 func TestNoPermissionOnOneStream(t *testing.T) {
 	f := newFixture(3, 3)
-	f.fault = func(r *http.Request, n int) (int, http.Header, string, bool) {
+	f.Fault = func(r *http.Request, n int) (int, http.Header, string, bool) {
 		if strings.HasSuffix(r.URL.Path, "/users.json") {
 			return http.StatusForbidden, nil, `{"statuscode":403,"errortext":"Forbidden. The API user may not read users."}`, true
 		}
@@ -242,54 +216,4 @@ func TestMissingWarehouseIsSkipped(t *testing.T) {
 	if !strings.Contains(strings.Join(res.Logs(), "\n"), "404") {
 		t.Errorf("the skip is not logged: %v", res.Logs())
 	}
-}
-
-// A 429 is waited out and a burst of 5xx retried: nothing is lost.
-func TestThrottlingAndServerErrors(t *testing.T) {
-	for name, fault := range map[string]func(r *http.Request, n int) (int, http.Header, string, bool){
-		"429 with Retry-After": func(r *http.Request, n int) (int, http.Header, string, bool) {
-			if n%3 == 1 {
-				return http.StatusTooManyRequests, http.Header{"Retry-After": {"0"}}, `{"statuscode":429,"errortext":"Too Many Requests."}`, true
-			}
-			return 0, nil, "", false
-		},
-		"503 burst": func(r *http.Request, n int) (int, http.Header, string, bool) {
-			if n >= 3 && n <= 4 {
-				return http.StatusServiceUnavailable, nil, `{"statuscode":503,"errortext":"Service Unavailable"}`, true
-			}
-			return 0, nil, "", false
-		},
-		"500 then 502": func(r *http.Request, n int) (int, http.Header, string, bool) {
-			switch n {
-			case 1:
-				return http.StatusInternalServerError, nil, `{"statuscode":500,"errortext":"Internal Server Error."}`, true
-			case 2:
-				return http.StatusBadGateway, nil, `<html>bad gateway</html>`, true
-			}
-			return 0, nil, "", false
-		},
-	} {
-		t.Run(name, func(t *testing.T) {
-			f := newFixture(7, 5)
-			f.fault = fault
-			srv := integtest.NewServer(t, f)
-			res := integtest.Sync(t, Source(), config(srv, 3))
-			if len(res.Records("products")) != 7 || len(res.Records("orders")) != 5 || len(res.Records("warehouse_items")) != 7 {
-				t.Errorf("%d products, %d orders, %d items", len(res.Records("products")), len(res.Records("orders")), len(res.Records("warehouse_items")))
-			}
-		})
-	}
-}
-
-func writeConfig(t *testing.T, cfg map[string]any) string {
-	t.Helper()
-	b, err := json.Marshal(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(t.TempDir(), "config.json")
-	if err := os.WriteFile(p, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
 }

@@ -9,8 +9,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/integ/integ/integtest"
 )
 
 const (
@@ -37,9 +38,7 @@ type set struct {
 type fixture struct {
 	sets map[string]*set
 
-	mu    sync.Mutex
-	n     int
-	fault func(r *http.Request, n int) (status int, header http.Header, body string, ok bool)
+	integtest.Faults // a test answers chosen requests itself
 }
 
 func ts(day, hour int) string {
@@ -95,31 +94,15 @@ var (
 )
 
 func (f *fixture) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	f.n++
-	n := f.n
-	var status int
-	var header http.Header
-	var body string
-	faulty := false
-	if f.fault != nil { // called one request at a time
-		status, header, body, faulty = f.fault(r, n)
+	if f.Answer(w, r) {
+		return
 	}
-	f.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json; odata.metadata=minimal; odata.streaming=true")
 	w.Header().Set("OData-Version", "4.0")
 	fail := func(status int, code, msg string) {
 		w.WriteHeader(status)
 		b, _ := json.Marshal(map[string]any{"error": map[string]any{"code": code, "message": msg}})
 		w.Write(b)
-	}
-	if faulty {
-		for k, v := range header {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(status)
-		fmt.Fprint(w, body)
-		return
 	}
 	if r.Header.Get("Authorization") != "Basic "+base64.StdEncoding.EncodeToString([]byte(user+":"+password)) {
 		fail(http.StatusUnauthorized, "Unauthorized", "Authorization has been denied for this request.")

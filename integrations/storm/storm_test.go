@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -30,21 +28,12 @@ func TestConformance(t *testing.T) {
 
 func TestConfigSchema(t *testing.T) {
 	src := Source()
-	for _, bad := range []string{
+	integtest.RefusesConfigs(t, src,
 		`{"username":"a"}`,
 		`{"username":"a","password":"b","page_size":0}`,
 		`{"username":"a","password":"b","base_url":"query.storm.io"}`,
-	} {
-		if _, err := src.ParseConfig(json.RawMessage(bad)); err == nil {
-			t.Errorf("%s accepted", bad)
-		}
-	}
-	cfg, err := src.ParseConfig(json.RawMessage(`{"username":"a","password":"b"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c Config
-	cfg.Decode(&c)
+	)
+	c := integtest.DecodeConfig[Config](t, src, `{"username":"a","password":"b"}`)
 	if c.BaseURL != "https://query.storm.io/Query/2.0" || c.PageSize != 500 {
 		t.Errorf("defaults: %+v", c)
 	}
@@ -136,7 +125,7 @@ func TestSelectFollowsCatalog(t *testing.T) {
 
 // discovered is a stream's discovered schema.
 func discovered(t *testing.T, stream string) string {
-	res := integtest.Run(t, Source(), []string{"--discover", "--config", writeConfig(t, map[string]any{"username": "u", "password": "p-secret"})})
+	res := integtest.Discover(t, Source(), map[string]any{"username": "u", "password": "p-secret"})
 	for _, s := range gjson.GetBytes(res.Stdout, "streams").Array() {
 		if s.Get("stream").String() == stream {
 			return s.Get("schema").Raw
@@ -147,7 +136,7 @@ func discovered(t *testing.T, stream string) string {
 }
 
 func TestIncremental(t *testing.T) {
-	for _, proto := range []integtest.Protocol{integtest.Singer, integtest.Airbyte} {
+	for _, proto := range integtest.Protocols() {
 		t.Run(string(proto), func(t *testing.T) {
 			f := newFixture(5, 4, 3)
 			srv := integtest.NewServer(t, f)
@@ -207,45 +196,25 @@ func TestBadBookmark(t *testing.T) {
 	}
 }
 
+// Storm's own refusal is shown, with what to do.
 func TestBadCredentials(t *testing.T) {
 	srv := integtest.NewServer(t, newFixture(2, 2, 2))
 	cfg := config(srv, 10)
 	cfg["password"] = "wrong-secret-0000"
-	for _, proto := range []integtest.Protocol{integtest.Singer, integtest.Airbyte} {
-		res := integtest.Sync(t, Source(), cfg, integtest.WithProtocol(proto), integtest.WithExpectedFailure())
-		msg := res.Failure()
-		if !strings.Contains(msg, "refused the credentials") || !strings.Contains(msg, "401 Unauthorized: Authorization has been denied for this request.") {
-			t.Errorf("%s: %q", proto, msg)
-		}
-		if proto == integtest.Airbyte && res.FailureType() != "config_error" {
-			t.Errorf("failure type %s", res.FailureType())
-		}
-		if len(srv.Requests()) > 2 {
-			t.Errorf("%s: the sync went on after a 401: %d requests", proto, len(srv.Requests()))
-		}
-		srv.Reset()
-	}
-	res := integtest.Run(t, Source(), []string{"check", "--config", writeConfig(t, cfg)}, integtest.WithExpectedFailure())
-	if out := string(res.Stdout); !strings.Contains(out, "FAILED") || !strings.Contains(out, "the API refused the credentials") || !strings.Contains(out, "Authorization has been denied") {
-		t.Errorf("check: %s", out)
-	}
-	good := integtest.Run(t, Source(), []string{"check", "--config", writeConfig(t, config(srv, 10))})
-	if out := string(good.Stdout); !strings.Contains(out, "SUCCEEDED") {
-		t.Errorf("check: %s", out)
-	}
+	integtest.BadCredentials(t, Source(), cfg, []string{"refused the credentials", "401 Unauthorized: Authorization has been denied for this request.", "check the token or key"})
 }
 
 // A 403 on customers fails that stream; orders and SKUs sync.
 func TestNoPermissionOnOneStream(t *testing.T) {
 	f := newFixture(3, 3, 3)
-	f.fault = func(r *http.Request, n int) (int, http.Header, string, bool) {
+	f.Fault = func(r *http.Request, n int) (int, http.Header, string, bool) {
 		if strings.HasSuffix(r.URL.Path, "/Customers/Customers") {
 			return http.StatusForbidden, nil, `{"error":{"code":"Forbidden","message":"The application may not read Customers."}}`, true
 		}
 		return 0, nil, "", false
 	}
 	srv := integtest.NewServer(t, f)
-	for _, proto := range []integtest.Protocol{integtest.Singer, integtest.Airbyte} {
+	for _, proto := range integtest.Protocols() {
 		res := integtest.Sync(t, Source(), config(srv, 2), integtest.WithProtocol(proto), integtest.WithExpectedFailure())
 		if msg := res.Failure(); !strings.Contains(msg, `"customers"`) || !strings.Contains(msg, "may not read Customers") {
 			t.Errorf("%s: failure %q", proto, msg)
@@ -254,52 +223,6 @@ func TestNoPermissionOnOneStream(t *testing.T) {
 			t.Errorf("%s: %d orders, %d skus", proto, len(res.Records("orders")), len(res.Records("product_skus")))
 		}
 	}
-}
-
-// A 429 is waited out and 5xx bursts retried, on first pages and on
-// nextLink pages alike.
-func TestThrottlingAndServerErrors(t *testing.T) {
-	for name, fault := range map[string]func(r *http.Request, n int) (int, http.Header, string, bool){
-		"429 with Retry-After": func(r *http.Request, n int) (int, http.Header, string, bool) {
-			if n%2 == 1 {
-				return http.StatusTooManyRequests, http.Header{"Retry-After": {"0"}}, `{"error":{"code":"TooManyRequests","message":"Rate limit exceeded."}}`, true
-			}
-			return 0, nil, "", false
-		},
-		"503 burst on a nextLink page": func() func(r *http.Request, n int) (int, http.Header, string, bool) {
-			failed := 0 // the fixture calls faults one at a time
-			return func(r *http.Request, n int) (int, http.Header, string, bool) {
-				if r.URL.Query().Has("$skiptoken") && failed < 2 {
-					failed++
-					return http.StatusServiceUnavailable, nil, "Service Unavailable", true
-				}
-				return 0, nil, "", false
-			}
-		}(),
-	} {
-		t.Run(name, func(t *testing.T) {
-			f := newFixture(5, 4, 3)
-			f.fault = fault
-			srv := integtest.NewServer(t, f)
-			res := integtest.Sync(t, Source(), config(srv, 2))
-			if len(res.Records("orders")) != 5 || len(res.Records("customers")) != 4 || len(res.Records("product_skus")) != 3 {
-				t.Errorf("%d orders, %d customers, %d skus", len(res.Records("orders")), len(res.Records("customers")), len(res.Records("product_skus")))
-			}
-		})
-	}
-}
-
-func writeConfig(t *testing.T, cfg map[string]any) string {
-	t.Helper()
-	b, err := json.Marshal(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(t.TempDir(), "config.json")
-	if err := os.WriteFile(p, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
 
 // Any bookmark from a state file is refused or becomes a filter whose two

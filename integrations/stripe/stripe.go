@@ -136,10 +136,10 @@ func list(name string, params ...string) integ.RunnerFunc {
 		}
 		req := get(cfg, name)
 		for i := 0; i+1 < len(params); i += 2 {
-			req.Query(params[i], params[i+1])
+			req = req.Query(params[i], params[i+1])
 		}
 		if from, ok := createdFrom(c, cfg); ok {
-			req.Query("created[gte]", strconv.FormatInt(from, 10))
+			req = req.Query("created[gte]", strconv.FormatInt(from, 10))
 		}
 		return c.EmitPages(req, pages, "data")
 	}

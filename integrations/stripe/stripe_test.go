@@ -2,7 +2,6 @@ package stripe_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -11,15 +10,12 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/integ/integ/integ"
 	"github.com/integ/integ/integrations/stripe"
 	"github.com/integ/integ/integtest"
 	"github.com/integ/integ/internal/golden"
-	"github.com/integ/integ/requests"
 	"github.com/tidwall/gjson"
 )
 
@@ -254,37 +250,11 @@ func jsonEqual(a, b []byte) bool {
 // A refused key (401) is a config error in plain words that ends the
 // sync after its first request, without echoing the key.
 func TestBadKey(t *testing.T) {
-	const wrong = "sk_test_51WrongKeyXyZ0987654321"
-	for _, p := range []integtest.Protocol{integtest.Singer, integtest.Airbyte} {
-		t.Run(string(p), func(t *testing.T) {
-			srv := integtest.NewServer(t, newFixture(2))
-			res := integtest.Sync(t, stripe.Source(), config(srv, "api_key", wrong), integtest.WithProtocol(p), integtest.WithExpectedFailure())
-			msg := res.Failure()
-			if res.ExitCode != 1 || !strings.Contains(msg, "refused the credentials") || !strings.Contains(msg, "401") ||
-				!strings.Contains(msg, "Invalid API Key provided") || !strings.Contains(msg, "key in the config") {
-				t.Errorf("exit %d, failure %q", res.ExitCode, msg)
-			}
-			if p == integtest.Airbyte && res.FailureType() != "config_error" {
-				t.Errorf("failure type %q, want config_error", res.FailureType())
-			}
-			sameLines(t, lines(srv), []string{"GET /v1/customers?limit=2"}) // no other stream tries
-			if n := len(res.AllRecords()); n != 0 {
-				t.Errorf("%d records", n)
-			}
-		})
-	}
-	// check says the same, as a failed connection status.
 	srv := integtest.NewServer(t, newFixture(2))
-	path := t.TempDir() + "/config.json"
-	b, _ := json.Marshal(config(srv, "api_key", wrong))
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	res := integtest.Run(t, stripe.Source(), []string{"check", "--config", path}, integtest.WithSecrets(wrong))
-	status := gjson.GetBytes(res.Stdout, "connectionStatus")
-	if status.Get("status").String() != "FAILED" || !strings.Contains(status.Get("message").String(), "Invalid API Key provided") {
-		t.Errorf("check: %s", res.Stdout)
-	}
+	cfg := config(srv, "api_key", "sk_test_51WrongKeyXyZ0987654321")
+	integtest.BadCredentials(t, stripe.Source(), cfg, []string{"refused the credentials", "401", "Invalid API Key provided", "key in the config"})
+	// Two syncs and a check, each stopped at its first request.
+	sameLines(t, lines(srv), []string{"GET /v1/customers?limit=2", "GET /v1/customers?limit=2", "GET /v1/customers?limit=2"})
 }
 
 // A restricted key without read access to one object: that stream fails
@@ -321,24 +291,9 @@ func TestRestrictedKey(t *testing.T) {
 // rateLimited is Stripe's 429 body.
 const rateLimited = `{"error":{"code":"rate_limit","doc_url":"https://stripe.com/docs/error-codes/rate-limit","message":"Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.","type":"invalid_request_error"}}`
 
-// waits records the retry layer's sleeps instead of sleeping.
-type waits struct {
-	mu sync.Mutex
-	d  []time.Duration
-}
-
-func (w *waits) http() integ.HTTPOptions {
-	return integ.HTTPOptions{Retry: requests.RetryOptions{MaxAttempts: 4, Sleep: func(_ context.Context, d time.Duration) error {
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		w.d = append(w.d, d)
-		return nil
-	}}}
-}
-
-// 429s are waited out (Retry-After when Stripe sends it, backoff when
-// not) and the sync goes on; so are bursts of 5xx. Stripe-Should-Retry
-// wins over the status: false is not retried, true is.
+// A 429 without Retry-After is backed off and the sync goes on (with it,
+// and bursts of 5xx, are TestFailures'). Stripe-Should-Retry wins over
+// the status: false is not retried, true is.
 func TestRetries(t *testing.T) {
 	never := func(*http.Request, int) bool { return false }
 	cases := []struct {
@@ -351,10 +306,7 @@ func TestRetries(t *testing.T) {
 		waits    int
 		ok       bool
 	}{
-		{"429 with Retry-After", func(_ *http.Request, n int) bool { return n <= 2 }, 429, http.Header{"Retry-After": {"3"}}, rateLimited, 2 + 2, 2, true},
 		{"429 without Retry-After", func(_ *http.Request, n int) bool { return n == 1 }, 429, nil, rateLimited, 1 + 2, 1, true},
-		{"5xx burst", func(_ *http.Request, n int) bool { return n <= 3 }, 500, nil, `{"error":{"message":"An unknown error occurred","type":"api_error"}}`, 3 + 2, 3, true},
-		{"5xx on a later page", func(r *http.Request, n int) bool { return r.URL.Query().Has("starting_after") && n <= 4 }, 503, nil, `{"error":{"type":"api_error","message":"busy"}}`, 3 + 2, 3, true},
 		{"Stripe-Should-Retry: false", func(_ *http.Request, n int) bool { return n == 1 }, 500, http.Header{"Stripe-Should-Retry": {"false"}}, `{"error":{"message":"An unknown error occurred","type":"api_error"}}`, 1, 0, false},
 		{"Stripe-Should-Retry: true", func(_ *http.Request, n int) bool { return n == 1 }, 409, http.Header{"Stripe-Should-Retry": {"true"}}, `{"error":{"code":"lock_timeout","message":"This object cannot be accessed right now because another API request or Stripe process is currently accessing it.","type":"invalid_request_error"}}`, 1 + 2, 1, true},
 		{"no fault", never, 0, nil, "", 2, 0, true},
@@ -369,8 +321,8 @@ func TestRetries(t *testing.T) {
 				return 0, nil, "", false
 			}
 			srv := integtest.NewServer(t, f)
-			var w waits
-			opts := []integtest.Option{integtest.WithStreams("customers"), integtest.WithHTTP(w.http())}
+			var w integtest.Waits
+			opts := []integtest.Option{integtest.WithStreams("customers"), integtest.WithWaits(&w, 4)}
 			if !c.ok {
 				opts = append(opts, integtest.WithExpectedFailure())
 			}
@@ -378,15 +330,8 @@ func TestRetries(t *testing.T) {
 			if got := len(srv.Requests()); got != c.requests {
 				t.Errorf("%d requests, want %d:\n%s", got, c.requests, strings.Join(lines(srv), "\n"))
 			}
-			if len(w.d) != c.waits {
-				t.Errorf("waited %v, want %d waits", w.d, c.waits)
-			}
-			if c.header.Get("Retry-After") != "" {
-				for _, d := range w.d {
-					if d != 3*time.Second {
-						t.Errorf("waited %v, want the 3s Retry-After asks for", w.d)
-					}
-				}
+			if len(w.All()) != c.waits {
+				t.Errorf("waited %v, want %d waits", w.All(), c.waits)
 			}
 			if c.ok && len(res.Records("customers")) != 3 {
 				t.Errorf("%d customers", len(res.Records("customers")))

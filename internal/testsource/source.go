@@ -71,7 +71,7 @@ func readEvents(c *integ.HttpContext) error {
 		if err != nil {
 			return integ.ConfigErrorf("the state's updated_at bookmark %q is not an RFC 3339 time: reset the stream's state", b.String())
 		}
-		req.Query("updated_since", t.UTC().Format(time.RFC3339Nano))
+		req = req.Query("updated_since", t.UTC().Format(time.RFC3339Nano))
 	}
 	return emitPages(c, req)
 }

@@ -4,47 +4,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"reflect"
 	"testing"
 	"time"
 
+	"github.com/integ/integ/protocol/internal/profiles"
+
 	"github.com/integ/integ/integ"
 	"github.com/integ/integ/integ/driver"
 	"github.com/integ/integ/protocol/airbyte"
-	"github.com/integ/integ/requests"
-	"github.com/tidwall/gjson"
 )
 
-// profilesSource is a JSON:API stream (Klaviyo-like) with a nested cursor
-// and transforms: attributes flattened, links dropped, the site added.
-func profilesSource(t *testing.T) (*integ.Source, string) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, `{"data":[
-			{"type":"profile","id":"p1","links":{"self":"x"},"attributes":{"email":"ü@x.io","name":"a \"q\" \u00e9","big":9007199254740993,"updated":{"at":"2024-01-01T00:00:01Z"}}},
-			{"type":"profile","id":"p2","links":{},"attributes":{"email":"","name":"b\nc","big":-1.5e300,"updated":{"at":"2024-01-01T00:00:02Z"}}}]}`)
-	}))
-	t.Cleanup(srv.Close)
-	schema := json.RawMessage(`{"type":"object","properties":{"type":{"type":"string"},"id":{"type":"string"},"email":{"type":"string"},"name":{"type":"string"},"big":{"type":"number"},"updated":{"type":"object","properties":{"at":{"type":"string","format":"date-time"}}},"site":{"type":"string"}}}`)
-	run := func(c *integ.HttpContext) error {
-		return c.EmitBatch(requests.New(srv.URL+"/profiles"), nil, "data")
-	}
-	src := integ.NewSource("klaviyo", struct{}{}, integ.WithStreams(integ.NewStream("profiles", nil, run,
-		integ.JSONSchema(schema), integ.PrimaryKey("id"), integ.Incremental("updated.at"),
-		integ.Flatten("attributes"), integ.Drop("links"),
-		integ.Filter(func(rec gjson.Result) bool { return rec.Get("email").String() != "" || rec.Get("id").String() == "p2" }),
-		integ.AddField("site", func(*integ.HttpContext) any { return "eu" }),
-	)))
-	if err := src.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return src, srv.URL
-}
-
 func TestTransformedNestedStreamGolden(t *testing.T) {
-	src, _ := profilesSource(t)
+	src, _ := profiles.Source(t)
 	cat := airbyte.Discover(src)
 	if got := cat.Streams[0].DefaultCursorField; !reflect.DeepEqual(got, []string{"updated", "at"}) || !cat.Streams[0].SourceDefinedCursor {
 		t.Errorf("default_cursor_field = %q, want the path segments", got)

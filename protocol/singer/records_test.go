@@ -4,44 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/integ/integ/protocol/internal/profiles"
+
 	"github.com/integ/integ/integ"
 	"github.com/integ/integ/integ/driver"
-	"github.com/integ/integ/requests"
-	"github.com/tidwall/gjson"
 )
 
-func profilesSource(t *testing.T) *integ.Source {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, `{"data":[
-			{"type":"profile","id":"p1","links":{"self":"x"},"attributes":{"email":"ü@x.io","name":"a \"q\" \u00e9","big":9007199254740993,"updated":{"at":"2024-01-01T00:00:01Z"}}},
-			{"type":"profile","id":"p2","links":{},"attributes":{"email":"","name":"b\nc","big":-1.5e300,"updated":{"at":"2024-01-01T00:00:02Z"}}}]}`)
-	}))
-	t.Cleanup(srv.Close)
-	schema := json.RawMessage(`{"type":"object","properties":{"type":{"type":"string"},"id":{"type":"string"},"email":{"type":"string"},"name":{"type":"string"},"big":{"type":"number"},"updated":{"type":"object","properties":{"at":{"type":"string","format":"date-time"}}},"site":{"type":"string"}}}`)
-	run := func(c *integ.HttpContext) error {
-		return c.EmitBatch(requests.New(srv.URL+"/profiles"), nil, "data")
-	}
-	src := integ.NewSource("klaviyo", struct{}{}, integ.WithStreams(integ.NewStream("profiles", nil, run,
-		integ.JSONSchema(schema), integ.PrimaryKey("id"), integ.Incremental("updated.at"),
-		integ.Flatten("attributes"), integ.Drop("links"),
-		integ.Filter(func(rec gjson.Result) bool { return rec.Get("email").String() != "" || rec.Get("id").String() == "p2" }),
-		integ.AddField("site", func(*integ.HttpContext) any { return "eu" }),
-	)))
-	if err := src.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return src
-}
-
 func TestTransformedNestedStreamGolden(t *testing.T) {
-	src := profilesSource(t)
+	src, _ := profiles.Source(t)
 	cat := Discover(src)
 	md, _ := json.Marshal(cat.Streams[0].Metadata)
 	for _, want := range []string{`"replication-key":"updated.at"`, `"breadcrumb":["properties","updated"],"metadata":{"inclusion":"automatic"`} {
