@@ -24,7 +24,10 @@ const maxWindow = 4096
 // window of one second plus WindowMargin holds more than floor(rps) +
 // burst - 1 requests, so a server counting the requests of any one second
 // never sees more than the bucket allows, even when the network delays
-// some requests more than others. It is safe for concurrent use and starts
+// some requests more than others. The margin has a price: a backlog goes
+// at (floor(rps) + burst - 1) per second and margin, 38 a second at 40. A
+// fraction above 1 is not reached (2.5 a second allows 2 in any second).
+// It is safe for concurrent use and starts
 // no goroutines: each Wait reserves a send time (in order of arrival)
 // under a mutex, then sleeps outside it.
 // A nil *Limiter, or one with rps <= 0, never waits.
