@@ -55,6 +55,7 @@ type childStream struct {
 
 	mu     sync.Mutex
 	parts  map[string]json.RawMessage // partition states: the previous run's, updated as partitions complete
+	slices *sliceState                // a sliced stream's windows (its "partitions"; see Slices)
 	failed error
 }
 
@@ -111,6 +112,9 @@ func (cs *childStream) err() error {
 // stateValue is the child stream's state object: base with the partition
 // states in it. Called with mu held (from checkpoint).
 func (cs *childStream) stateValue(base json.RawMessage) (json.RawMessage, error) {
+	if cs.slices != nil {
+		return cs.slices.stateValue(cs.run.info.Stream.Name, base)
+	}
 	if len(cs.parts) == 0 {
 		return base, nil
 	}
@@ -419,7 +423,13 @@ func (p *partition) flush(inv *streamWriter, end, completed bool) error {
 	clear(p.queue)
 	p.queue = p.queue[:0]
 	inv.buf, p.enc.ends = inv.buf[:0], p.enc.ends[:0]
-	if end || inv.info.Stream.Sorted {
+	if cs.slices != nil {
+		// A window is claimed once its last records are out; a Sorted
+		// one's start up to its greatest value written, as it goes.
+		if cs.slices.progress(inv.window, end && completed, inv.info.Stream.Sorted) {
+			r.stateDirty = true
+		}
+	} else if end || inv.info.Stream.Sorted {
 		v, err := inv.stateValue(completed)
 		if err != nil {
 			return err
@@ -477,7 +487,12 @@ func (e *engine) runStream(ctx context.Context, g *group) (childErrs []error, er
 	r.start = e.now()
 	r.buf = r.enc.Start(r.buf)
 	runErr := r.failed
-	if runErr == nil {
+	switch {
+	case runErr != nil:
+	case run.Stream.slices != nil:
+		r.bookmark = nil // the windows are the bookmark
+		runErr = e.runSlices(ctx, r, c)
+	default:
 		runErr = safeRun(run.Stream.Runner, c)
 	}
 	if r.pool != nil {

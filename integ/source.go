@@ -94,6 +94,7 @@ func NewSource(name string, config any, opts ...SourceOption) *Source {
 		seen[st.Name] = true
 	}
 	errs = append(errs, checkParents(s.Streams)...)
+	errs = append(errs, checkSlices(s.Streams)...)
 	if len(s.Streams) == 0 && s.dynamic == nil {
 		errs = append(errs, errors.New("no streams"))
 	}

@@ -48,6 +48,7 @@ type Stream struct {
 	transforms  []transform
 	schemaErr   error
 	partitionBy func(parent gjson.Result) string // see PartitionBy
+	slices      *sliceSpec                       // see Slices
 }
 
 // StreamOption configures a Stream.

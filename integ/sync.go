@@ -150,6 +150,11 @@ func (s *Source) checkState(st *State, runs []*StreamPlan) error {
 			}
 			continue
 		}
+		if run.Stream.slices != nil {
+			if _, err := parseSliceState(run.Stream.Name, run.Stream.ReplicationKey, prev, false); err != nil {
+				return err
+			}
+		}
 		key := gjson.GetBytes(prev, stateReplicationKey)
 		if key.Exists() && key.String() != run.Stream.ReplicationKey {
 			return &Error{Kind: ConfigFailure,

@@ -95,6 +95,7 @@ type streamWriter struct {
 	pool     *partitionPool // a top-level stream's running partitions
 	parents  [][]byte       // this page's records, waiting for the children
 	part     *partition     // for a child invocation: its partition
+	window   *sliceWindow   // for a sliced stream's invocation: its window
 	parts    *childStream   // for a child stream: its partition states
 	failed   error          // a child stream's first error
 	partial  bool           // skipped by the error policy: ends well, but its bookmark must not move to the end
@@ -121,6 +122,10 @@ func (r *streamWriter) record(rec []byte) {
 	// Validate before the bookmark sees the record: a record that is not
 	// emitted must never move the bookmark past itself.
 	if r.validator != nil && (r.invalid != nil || !r.validate(rec)) {
+		return
+	}
+	if r.window != nil && !r.window.keep(rec) {
+		r.skipped++
 		return
 	}
 	if r.bookmark != nil && !r.bookmark.observe(rec) {

@@ -11,11 +11,15 @@
 // start_date becomes created[gte]=<Unix seconds>.
 //
 //   - balance_transactions and events never change once created: they are
-//     incremental on "created" (Unix seconds). A sync sends
-//     created[gte]=<bookmark>, so the records of the bookmark's second are
-//     read again (the bookmark is inclusive; Stripe's clock has one-second
-//     steps, so created[gt] could miss an object created in that second
-//     after the last sync read it). Records are told apart by "id".
+//     incremental on "created" (Unix seconds), read in time windows
+//     (integ.Slices: 7 days for balance transactions, 1 day for events),
+//     several at once, each window created[gte]=<start>&created[lt]=<end>
+//     and its pages. A first sync's windows start at start_date (without
+//     one, everything before the sync is one window); the state keeps the
+//     windows read, so an interrupted backfill resumes with the others, and
+//     the next sync starts where the last one's windows ended (the sync's
+//     start, to the second). A plain bookmark of an older state is where
+//     the windows start. Records are told apart by "id".
 //   - customers, charges, invoices, subscriptions (status=all, so canceled
 //     ones too) and payment_intents change after they are created (a charge
 //     is refunded, an invoice paid): they are full refresh, since a bookmark
@@ -80,7 +84,7 @@ const APIVersion = "2026-09-30.endive"
 // Config is the connector's config.
 type Config struct {
 	APIKey    integ.Secret `json:"api_key" title:"API key" description:"A secret key (sk_live_..., sk_test_...) or a restricted key (rk_...) with read access to the objects to sync; not the publishable key (pk_...). Dashboard: Developers, API keys." pattern:"^(sk|rk)_"`
-	StartDate *time.Time   `json:"start_date,omitempty" title:"Start date" description:"Only objects created at or after this time are synced (RFC 3339). Empty: all of them." format:"date-time" examples:"2024-01-01T00:00:00Z"`
+	StartDate *time.Time   `json:"start_date,omitempty" title:"Start date" description:"Only objects created at or after this time are synced (RFC 3339); balance transactions and events are read from it in time windows, several at once. Empty: all of them, each stream in one pass." format:"date-time" examples:"2024-01-01T00:00:00Z"`
 	BaseURL   string       `json:"base_url" title:"Base URL" description:"Root of the Stripe API, or of a proxy in front of it." default:"https://api.stripe.com" format:"uri" pattern:"^https?://" examples:"https://api.stripe.com"`
 	PageSize  int          `json:"page_size" title:"Page size" description:"Objects asked for per request (Stripe's limit parameter)." default:"100" minimum:"1" maximum:"100"`
 }
@@ -114,10 +118,10 @@ func Source() *integ.Source {
 				integ.Drop("client_secret"),
 				integ.Description("PaymentIntents without their client_secret (full refresh; see events).")),
 			integ.NewStream("balance_transactions", BalanceTransaction{}, list("balance_transactions"), integ.PrimaryKey("id"),
-				integ.Incremental("created"),
+				integ.Incremental("created"), integ.Slices(7*24*time.Hour, startDate),
 				integ.Description("Every movement of funds in the balance.")),
 			integ.NewStream("events", Event{}, list("events"), integ.PrimaryKey("id"),
-				integ.Incremental("created"),
+				integ.Incremental("created"), integ.Slices(24*time.Hour, startDate),
 				integ.Description("Changes to every object in the last 30 days: the incremental way to keep the other streams current.")),
 		),
 	)
@@ -138,7 +142,12 @@ func list(name string, params ...string) integ.RunnerFunc {
 		for i := 0; i+1 < len(params); i += 2 {
 			req = req.Query(params[i], params[i+1])
 		}
-		if from, ok := createdFrom(c, cfg); ok {
+		if w, ok := c.Slice(); ok {
+			if !w.Start.IsZero() {
+				req = req.Query("created[gte]", strconv.FormatInt(w.Start.Unix(), 10))
+			}
+			req = req.Query("created[lt]", strconv.FormatInt(w.End.Unix(), 10))
+		} else if from, ok := createdFrom(c, cfg); ok {
 			req = req.Query("created[gte]", strconv.FormatInt(from, 10))
 		}
 		return c.EmitPages(req, pages, "data")
@@ -188,6 +197,16 @@ func createdFrom(c *integ.HttpContext, cfg Config) (int64, bool) {
 		from, ok = b.Int(), true
 	}
 	return from, ok
+}
+
+// startDate is where a sliced stream's first sync starts: the config's
+// start_date (none: everything before the sync, as one window).
+func startDate(c *integ.HttpContext) (time.Time, error) {
+	cfg, err := integ.ConfigOf[Config](c)
+	if err != nil || cfg.StartDate == nil {
+		return time.Time{}, err
+	}
+	return *cfg.StartDate, nil
 }
 
 // shouldRetry follows Stripe's Stripe-Should-Retry header, which says

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/integ/integ/integ"
 	"github.com/integ/integ/integrations/stripe"
@@ -117,62 +118,63 @@ func bookmark(state []byte, stream string) int64 {
 	return -1
 }
 
-// balance_transactions and events are incremental on created: a second
-// sync asks for created[gte]=<bookmark> in Unix seconds and gets what was
-// created since, the bookmark's second included.
+// at is a clock fixed at Unix second sec, for the sync's end.
+func at(sec int64) integtest.Option {
+	return integtest.WithClock(func() time.Time { return time.Unix(sec, 0) })
+}
+
+// balance_transactions and events are incremental on created: a first
+// sync without a start date reads everything created before it as one
+// window; the next one reads [its end, now) with created[gte] and
+// created[lt] in Unix seconds, so an object created in the first sync's
+// last second is read by the second.
 func TestIncremental(t *testing.T) {
 	for _, p := range []integtest.Protocol{integtest.Singer, integtest.Airbyte} {
 		t.Run(string(p), func(t *testing.T) {
 			f := newFixture(5) // created t0, +1h, +2h, +3h, +3h
 			srv := integtest.NewServer(t, f)
 			incr := []string{"balance_transactions", "events"}
-			first := integtest.Sync(t, stripe.Source(), config(srv), integtest.WithProtocol(p), integtest.WithStreams(incr...))
+			end1 := int64(t0 + 4*3600)
+			first := integtest.Sync(t, stripe.Source(), config(srv), integtest.WithProtocol(p), integtest.WithStreams(incr...), at(end1))
+			lt := fmt.Sprintf("created[lt]=%d", end1)
 			sameLines(t, lines(srv), []string{
-				"GET /v1/balance_transactions?limit=2",
-				"GET /v1/balance_transactions?limit=2&starting_after=txn_1Fx0004",
-				"GET /v1/balance_transactions?limit=2&starting_after=txn_1Fx0002",
-				"GET /v1/events?limit=2",
-				"GET /v1/events?limit=2&starting_after=evt_1Fx0004",
-				"GET /v1/events?limit=2&starting_after=evt_1Fx0002",
+				"GET /v1/balance_transactions?" + lt + "&limit=2",
+				"GET /v1/balance_transactions?" + lt + "&limit=2&starting_after=txn_1Fx0004",
+				"GET /v1/balance_transactions?" + lt + "&limit=2&starting_after=txn_1Fx0002",
+				"GET /v1/events?" + lt + "&limit=2",
+				"GET /v1/events?" + lt + "&limit=2&starting_after=evt_1Fx0004",
+				"GET /v1/events?" + lt + "&limit=2&starting_after=evt_1Fx0002",
 			})
 			for _, s := range incr {
 				if n := len(first.Records(s)); n != 5 {
 					t.Errorf("first sync: %d %s", n, s)
 				}
-				if b := bookmark(first.FinalState(), s); b != t0+3*3600 {
-					t.Errorf("first sync: %s bookmark %d, want %d in %s", s, b, t0+3*3600, first.FinalState())
+				if b := bookmark(first.FinalState(), s); b != end1 {
+					t.Errorf("first sync: %s bookmark %d, want the sync's end %d in %s", s, b, end1, first.FinalState())
 				}
-				f.add(s, t0+3*3600) // in the bookmark's second, after the first sync read it
+				f.add(s, end1) // in the first sync's last second, which it did not ask for
 				f.add(s, t0+5*3600)
 			}
 
 			srv.Reset()
+			end2 := int64(t0 + 6*3600)
 			second := integtest.Sync(t, stripe.Source(), config(srv), integtest.WithProtocol(p), integtest.WithStreams(incr...),
-				integtest.WithState(first.FinalState()))
-			gte := fmt.Sprintf("created[gte]=%d", t0+3*3600)
+				integtest.WithState(first.FinalState()), at(end2))
+			window := fmt.Sprintf("created[gte]=%d&created[lt]=%d", end1, end2)
 			sameLines(t, lines(srv), []string{
-				"GET /v1/balance_transactions?" + gte + "&limit=2",
-				"GET /v1/balance_transactions?" + gte + "&limit=2&starting_after=txn_1Fx0006",
-				"GET /v1/events?" + gte + "&limit=2",
-				"GET /v1/events?" + gte + "&limit=2&starting_after=evt_1Fx0006",
+				"GET /v1/balance_transactions?" + window + "&limit=2",
+				"GET /v1/events?" + window + "&limit=2",
 			})
 			for _, s := range incr {
 				var ids []string
 				for _, r := range second.Records(s) {
 					ids = append(ids, gjson.GetBytes(r, "id").String())
 				}
-				want := []string{"7", "6", "5", "4"}
-				if len(ids) != len(want) {
-					t.Errorf("second sync of %s: records %v, want the ids ending in %v", s, ids, want)
+				if !slices.Equal(ids, []string{prefixes[s] + "_1Fx0007", prefixes[s] + "_1Fx0006"}) {
+					t.Errorf("second sync of %s: records %v, want the two created since", s, ids)
 				}
-				for i := range min(len(ids), len(want)) {
-					if !strings.HasSuffix(ids[i], "000"+want[i]) {
-						t.Errorf("second sync of %s: records %v, want the ids ending in %v", s, ids, want)
-						break
-					}
-				}
-				if b := bookmark(second.FinalState(), s); b != t0+5*3600 {
-					t.Errorf("second sync: %s bookmark %d, want %d", s, b, t0+5*3600)
+				if b := bookmark(second.FinalState(), s); b != end2 {
+					t.Errorf("second sync: %s bookmark %d, want %d", s, b, end2)
 				}
 			}
 		})
@@ -185,12 +187,13 @@ func TestStartDate(t *testing.T) {
 	srv := integtest.NewServer(t, newFixture(4))
 	start := "2024-04-25T00:40:00Z" // between t0+1h and t0+2h
 	const unix = 1714005600
+	end := int64(t0 + 10*3600)
 	state := fmt.Sprintf(`{"bookmarks":{"events":{"replication_key":"created","replication_key_value":%d}}}`, t0+2*3600)
 	res := integtest.Sync(t, stripe.Source(), config(srv, "start_date", start),
-		integtest.WithStreams("customers", "events"), integtest.WithState(json.RawMessage(state)))
+		integtest.WithStreams("customers", "events"), integtest.WithState(json.RawMessage(state)), at(end))
 	sameLines(t, lines(srv), []string{
 		fmt.Sprintf("GET /v1/customers?created[gte]=%d&limit=2", unix),
-		fmt.Sprintf("GET /v1/events?created[gte]=%d&limit=2", t0+2*3600),
+		fmt.Sprintf("GET /v1/events?created[gte]=%d&created[lt]=%d&limit=2", t0+2*3600, end),
 	})
 	if n, m := len(res.Records("customers")), len(res.Records("events")); n != 2 || m != 2 {
 		t.Errorf("%d customers and %d events, want 2 and 2", n, m)
@@ -198,8 +201,9 @@ func TestStartDate(t *testing.T) {
 	// A full refresh of an incremental stream ignores the bookmark.
 	srv.Reset()
 	integtest.Sync(t, stripe.Source(), config(srv), integtest.WithStreams("events"),
-		integtest.WithMode(integ.ModeFullRefresh), integtest.WithState(json.RawMessage(state)))
-	sameLines(t, lines(srv), []string{"GET /v1/events?limit=2", "GET /v1/events?limit=2&starting_after=evt_1Fx0003"})
+		integtest.WithMode(integ.ModeFullRefresh), integtest.WithState(json.RawMessage(state)), at(end))
+	lt := fmt.Sprintf("created[lt]=%d", end)
+	sameLines(t, lines(srv), []string{"GET /v1/events?" + lt + "&limit=2", "GET /v1/events?" + lt + "&limit=2&starting_after=evt_1Fx0003"})
 }
 
 // Records are the API's objects as they came, but for the PaymentIntents'

@@ -5,12 +5,13 @@
 // [Server] is an http.Handler (serve it with httptest.NewServer) with two
 // endpoints, both paginated by a page number:
 //
-//	GET /events?updated_since=RFC3339&page=N
+//	GET /events?updated_since=RFC3339&updated_before=RFC3339&page=N
 //	    {"data": [{"id": 1, "name": "...", "version": 1, "updated_at": "..."}],
 //	     "next_page": 2 | null, "total": 7}
 //
 // Events are sorted ascending by updated_at (then id) and filtered with
-// updated_at >= updated_since (inclusive, like integ's bookmarks). "total"
+// updated_at >= updated_since (inclusive, like integ's bookmarks) and
+// updated_at < updated_before (exclusive, for time windows). "total"
 // counts every event that matches the filter.
 //
 //	GET /users?page=N
@@ -191,10 +192,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 			since = t
 		}
+		var before time.Time // exclusive; zero: no upper bound
+		if v := r.URL.Query().Get("updated_before"); v != "" {
+			t, err := time.Parse(time.RFC3339Nano, v)
+			if err != nil {
+				writeError(w, http.StatusBadRequest, fmt.Sprintf("updated_before must be an RFC 3339 time, got %q", v))
+				return
+			}
+			before = t
+		}
 		s.mu.Lock()
 		all := s.sortedLocked()
 		s.mu.Unlock()
-		matching := slices.DeleteFunc(all, func(e Event) bool { return e.UpdatedAt.Before(since) })
+		matching := slices.DeleteFunc(all, func(e Event) bool {
+			return e.UpdatedAt.Before(since) || !before.IsZero() && !e.UpdatedAt.Before(before)
+		})
 		p := paginate(matching, pageNo, s.pageSize)
 		total := len(matching)
 		p.Total = &total

@@ -4,6 +4,8 @@
 //
 // TESTTAP_CHECKPOINT_RECORDS, when set, is the number of records between
 // checkpoints, so that a test can kill a sync that has already written state.
+// TESTTAP_SOURCE=sliced runs testsource.SlicedSource (events read in time
+// windows, concurrently) instead.
 package main
 
 import (
@@ -24,5 +26,9 @@ func main() {
 		}
 		cli.CheckpointRecords = n
 	}
-	os.Exit(cli.Main(testsource.Source()))
+	src := testsource.Source()
+	if os.Getenv("TESTTAP_SOURCE") == "sliced" {
+		src = testsource.SlicedSource()
+	}
+	os.Exit(cli.Main(src))
 }
