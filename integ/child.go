@@ -65,7 +65,7 @@ func (c *HttpContext) Partition() string {
 // partitionParallelism is how many partitions run at once: as many as
 // requests may be in flight, within the source's own cap.
 func (e *engine) partitionParallelism() int {
-	n := e.http.slots.Cap()
+	n := e.http.quota.Cap()
 	if c := e.src.partitionParallel; c > 0 {
 		n = min(n, c)
 	}

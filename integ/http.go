@@ -21,11 +21,13 @@ type HTTPOptions struct {
 	// Session is the process's session, shared by every step so that
 	// credentials are built once; nil: a session for this call alone.
 	Session *Session
+
+	streams int // how many streams the run syncs at once (Sync sets it)
 }
 
 type httpEnv struct {
 	doer     requests.Doer
-	slots    *requests.Slots // the run's in-flight requests
+	quota    *requests.Quota // the run's requests in flight and their rate
 	maxBytes int64
 	session  *Session
 }
@@ -51,15 +53,7 @@ func (s *Source) buildHTTP(cfg *Config, o HTTPOptions) (*httpEnv, error) {
 	}
 	var mws []requests.Middleware
 	mws = append(mws, requests.Retry(retry))
-	rps, burst := s.rps, s.burst
-	if o.RequestsPerSecond != 0 {
-		rps, burst = o.RequestsPerSecond, o.Burst
-	}
-	if set.rps > 0 {
-		// The user's rate is a promise to the API: no second sees more
-		// than rps requests, so no burst on top of it.
-		rps, burst = set.rps, 1
-	}
+	rps, burst := s.rate(set, o)
 	// A class with a rate of its own waits for its turn outside the run's
 	// budget and spends it inside, as it goes (WithEndpointLimit).
 	endpoints, err := s.endpointLimiter(cfg)
@@ -67,16 +61,14 @@ func (s *Source) buildHTTP(cfg *Config, o HTTPOptions) (*httpEnv, error) {
 		return nil, err
 	}
 	mws = append(mws, endpoints.Gate())
-	// Slots outside the rate limit: a request waits for a slot, then for
-	// its turn, so requests freed together by slots still keep the rate.
-	slots := requests.NewSlots(concurrencyLimit(set.concurrent, rps, set.parallel))
-	mws = append(mws, requests.LimitConcurrency(slots))
+	// One budget for every stream and partition: a request waits for a
+	// slot and its turn under the rate, turns going round the streams.
+	var limiter *requests.Limiter
 	if rps > 0 {
-		if burst < 1 {
-			burst = 1
-		}
-		mws = append(mws, requests.RateLimit(requests.NewLimiter(rps, burst)))
+		limiter = requests.NewLimiter(rps, max(burst, 1))
 	}
+	quota := requests.NewQuota(concurrencyLimit(set.concurrent, rps, max(o.streams, set.parallel)), limiter)
+	mws = append(mws, requests.Share(quota))
 	if s.adaptive != nil {
 		mws = append(mws, requests.AdaptiveLimit(s.adaptive()))
 	}
@@ -101,7 +93,45 @@ func (s *Source) buildHTTP(cfg *Config, o HTTPOptions) (*httpEnv, error) {
 		return nil, err
 	}
 	mws = append(mws, auth...)
-	return &httpEnv{doer: requests.Chain(base, mws...), slots: slots, maxBytes: maxBytes, session: sess}, nil
+	return &httpEnv{doer: requests.Chain(base, mws...), quota: quota, maxBytes: maxBytes, session: sess}, nil
+}
+
+// rate is the run's rate limit: the user's requests_per_second, else
+// HTTPOptions', else the source's own.
+func (s *Source) rate(set runSettings, o HTTPOptions) (rps float64, burst int) {
+	rps, burst = s.rps, s.burst
+	if o.RequestsPerSecond != 0 {
+		rps, burst = o.RequestsPerSecond, o.Burst
+	}
+	if set.rps > 0 {
+		// The user's rate is a promise to the API: no second sees more
+		// than rps requests, so no burst on top of it.
+		rps, burst = set.rps, 1
+	}
+	return rps, max(burst, 1)
+}
+
+// defaultRatedStreams is how many streams sync at once when the user sets
+// requests_per_second and neither the config (max_parallel_streams) nor
+// the caller says: the rate then bounds the load on the API, and one
+// stream at a time could not reach it (a list's pages come one after
+// another). A source's own rate does not change the default: its streams
+// keep the order its users know.
+const defaultRatedStreams = 8
+
+// streamParallelism is how many streams a sync runs at once: the caller's
+// word, else the config's max_parallel_streams, else defaultRatedStreams
+// under the user's rate and 1 without.
+func streamParallelism(opt int, set runSettings) int {
+	switch {
+	case opt > 0:
+		return opt
+	case set.parallel > 0:
+		return set.parallel
+	case set.rps > 0:
+		return defaultRatedStreams
+	}
+	return 1
 }
 
 // The default bound on requests in flight (max_concurrent_requests).

@@ -13,7 +13,7 @@ var frameworkSettings = []struct {
 }{
 	{"requests_per_second", `{"type":"number","title":"Requests per second","description":"Client-side limit on requests to the API, shared by every stream (0: the integration's default).","minimum":0}`},
 	{"max_concurrent_requests", `{"type":"integer","title":"Concurrent requests","description":"How many requests may be in flight at once, across every stream and partition (default: 8, or two per parallel stream, or enough to reach requests_per_second at 1 s a request up to 64, whichever is most).","minimum":1,"maximum":256}`},
-	{"max_parallel_streams", `{"type":"integer","title":"Parallel streams","description":"How many streams sync at once.","minimum":1,"maximum":64,"default":1}`},
+	{"max_parallel_streams", `{"type":"integer","title":"Parallel streams","description":"How many streams sync at once (default: 8 when requests_per_second is set, so that the streams together reach the rate; else 1).","minimum":1,"maximum":64}`},
 	{"validate_records", `{"type":"string","title":"Validate records","description":"Check every record against its stream's schema: off (fastest), warn (log and emit) or fail (stop the stream).","enum":["off","warn","fail"],"default":"off"}`},
 	{"max_attempts", `{"type":"integer","title":"Attempts per request","description":"Tries per request before a sync fails (429, 5xx, timeouts and resets are retried with backoff).","minimum":1,"maximum":20}`},
 }

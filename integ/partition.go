@@ -243,7 +243,7 @@ var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); retu
 func (cs *childStream) task(rec []byte, scope []string, prev <-chan struct{}, done chan struct{}) func(context.Context) error {
 	return func(ctx context.Context) error {
 		defer close(done)
-		ctx, cancel := context.WithCancelCause(ctx)
+		ctx, cancel := context.WithCancelCause(requests.WithFlow(ctx, cs.run.info.Stream.Name))
 		defer cancel(nil)
 		stop := context.AfterFunc(cs.ctx, func() { cancel(context.Cause(cs.ctx)) })
 		defer stop()
@@ -481,7 +481,9 @@ func (e *engine) runStream(ctx context.Context, g *group) (childErrs []error, er
 		r.pool = newPartitionPool(ctx, e.partitionParallelism())
 		defer r.pool.cancel(nil)
 	}
-	c := &HttpContext{ctx: ctx, cfg: e.opts.Config, http: e.http, logger: r.logger, w: r}
+	// The stream's requests (not its partitions': they are their child
+	// stream's) are one flow of the run's quota.
+	c := &HttpContext{ctx: requests.WithFlow(ctx, run.Stream.Name), cfg: e.opts.Config, http: e.http, logger: r.logger, w: r}
 	r.start = e.now()
 	r.buf = r.enc.Start(r.buf)
 	runErr := r.failed

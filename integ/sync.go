@@ -30,7 +30,8 @@ type SyncOptions struct {
 	CheckpointInterval time.Duration // default 10s
 
 	// Parallelism is how many streams run at once; 0 takes the config's
-	// max_parallel_streams (default 1).
+	// max_parallel_streams, whose default is 8 when the config sets
+	// requests_per_second and 1 otherwise.
 	Parallelism int
 
 	// Now is the clock (tests fix it). Default time.Now.
@@ -61,14 +62,18 @@ func (s *Source) Sync(ctx context.Context, o SyncOptions) error {
 	if err := s.checkState(o.State, runs); err != nil {
 		return err
 	}
-	env, err := s.buildHTTP(o.Config, withRetryLog(o.HTTP, o.Logger))
+	set := o.Config.settings()
+	hopts := withRetryLog(o.HTTP, o.Logger)
+	parallel := streamParallelism(o.Parallelism, set)
+	hopts.streams = parallel
+	env, err := s.buildHTTP(o.Config, hopts)
 	if err != nil {
 		return err
 	}
 	e := &engine{
 		ctx: ctx, src: s, opts: o, http: env,
 		committed: o.State.Clone(),
-		settings:  o.Config.settings(),
+		settings:  set,
 		logger:    orDiscard(o.Logger),
 		now:       o.Now,
 	}
@@ -88,10 +93,6 @@ func (s *Source) Sync(ctx context.Context, o SyncOptions) error {
 		e.logger.Warn("the catalog selects no stream, so there is nothing to sync")
 	}
 
-	parallel := o.Parallelism
-	if parallel <= 0 {
-		parallel = max(1, e.settings.parallel)
-	}
 	errs := make([]error, len(runs)) // by catalog position, so reports are stable
 	var tasks []func() error
 	for _, g := range groupRuns(s, runs) {

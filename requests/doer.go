@@ -46,8 +46,8 @@ func DefaultClient() *http.Client {
 			TLSHandshakeTimeout:   10 * time.Second,
 			ResponseHeaderTimeout: 60 * time.Second,
 			ExpectContinueTimeout: time.Second,
-			MaxIdleConns:          64,
-			MaxIdleConnsPerHost:   16, // a few parallel streams against one API
+			MaxIdleConns:          128,
+			MaxIdleConnsPerHost:   64, // requests in flight at the default concurrency limit stay on open connections
 			IdleConnTimeout:       90 * time.Second,
 		},
 		CheckRedirect: StripCredentialsOnRedirect,

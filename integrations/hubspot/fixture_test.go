@@ -395,6 +395,7 @@ func tokenConfig(srv *integtest.Server, extra ...any) map[string]any {
 		"page_size":                  2,
 		"requests_per_second":        1000,
 		"search_requests_per_second": 1000,
+		"max_parallel_streams":       1, // a rate would read streams at once: tests assert the order of requests
 	}
 	for i := 0; i+1 < len(extra); i += 2 {
 		cfg[extra[i].(string)] = extra[i+1]
