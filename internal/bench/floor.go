@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"unsafe"
 
+	"github.com/integ/integ/internal/procs"
 	"github.com/tidwall/gjson"
 )
 
@@ -80,6 +81,7 @@ func get(ctx context.Context, client *http.Client, url string, body *bytes.Buffe
 // process, so the floor's CPU time and peak RSS are measured exactly like
 // the tap's: integ-bench floor --url FIRST_PAGE_URL. Records go to stdout.
 func FloorMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	procs.Default() // the floor at its fastest, as the taps run
 	fs := flag.NewFlagSet("integ-bench floor", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	url := fs.String("url", "", "URL of the first page")
