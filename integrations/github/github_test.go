@@ -457,7 +457,12 @@ func TestResumeMidPartition(t *testing.T) {
 	f.addRepo("acme/api", 5, 0)
 	f.addRepo("acme/big", 450, 0) // five pages of issues
 	srv := serve(t, f)
-	cfg := config(srv, nil)
+	// One request at a time: acme/big's pages are read after acme/api's
+	// (one at most ahead) and so written, and checkpointed, a page at a
+	// time. With more in flight they wait in the look-ahead queue behind
+	// acme/api and go out together under one checkpoint, as many as the
+	// scheduler let it read meanwhile.
+	cfg := config(srv, map[string]any{"max_concurrent_requests": 1})
 	full := integtest.Sync(t, Source(), cfg, integtest.WithStreams("issues"), integtest.WithCheckpointRecords(1))
 	all := ids(full.Records("issues"), "id")
 	cps := full.Checkpoints()
