@@ -25,6 +25,7 @@ type partitionPool struct {
 
 	mu      sync.Mutex
 	first   error
+	refused error // why a submit started nothing: that work was not done
 	pending []*conc.Future[struct{}]
 }
 
@@ -48,11 +49,11 @@ func (p *partitionPool) submit(task func(context.Context) error) error {
 	select {
 	case p.slots <- struct{}{}:
 	case <-p.ctx.Done():
-		return p.err()
+		return p.refuse()
 	}
 	if p.ctx.Err() != nil {
 		<-p.slots
-		return p.err()
+		return p.refuse()
 	}
 	f := conc.GoContext(p.ctx, func(ctx context.Context) (struct{}, error) {
 		defer func() { <-p.slots }()
@@ -91,6 +92,17 @@ func (p *partitionPool) fail(err error) {
 	p.cancel(err)
 }
 
+// refuse records that a task was not started, and why.
+func (p *partitionPool) refuse() error {
+	err := p.err()
+	p.mu.Lock()
+	if p.refused == nil {
+		p.refused = err
+	}
+	p.mu.Unlock()
+	return err
+}
+
 // err is the first partition's error, or why the context ended.
 func (p *partitionPool) err() error {
 	p.mu.Lock()
@@ -113,7 +125,10 @@ func (p *partitionPool) busy() bool {
 	return false
 }
 
-// drain waits for every partition started and returns the first error.
+// drain waits for every partition started and returns the first error: a
+// partition's, or else why a task was refused. Every started partition may
+// have succeeded when the context ended before the rest could start: the
+// stream is not complete then, and must not be checkpointed as if it were.
 func (p *partitionPool) drain() error {
 	p.mu.Lock()
 	pending := p.pending
@@ -126,5 +141,8 @@ func (p *partitionPool) drain() error {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.first
+	if p.first != nil {
+		return p.first
+	}
+	return p.refused
 }

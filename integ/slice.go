@@ -218,7 +218,7 @@ func (e *engine) runSlices(ctx context.Context, r *streamWriter, c *HttpContext)
 	defer pool.cancel(nil)
 	for _, w := range windows {
 		if err := pool.submit(cs.windowTask(w, unix)); err != nil {
-			break // drain has the error
+			break // drain returns it: the windows not started are not read
 		}
 	}
 	return pool.drain()

@@ -23,7 +23,7 @@ func newRand(t *testing.T, stream uint64) *rand.Rand {
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("replay with: go test -run '^%s$' -seed %d ./internal/faultsuite", t.Name(), seed)
+			t.Logf("replay with: go test -run '^%s$' ./internal/faultsuite -args -seed %d", t.Name(), seed)
 		}
 	})
 	return rand.New(rand.NewPCG(seed, stream))
