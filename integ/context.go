@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strings"
 	"unsafe"
 
@@ -171,6 +172,11 @@ func (c *HttpContext) EmitPages(first *requests.Request, p requests.Paginator, p
 				pf = c.newPrefetcher(ctx, path)
 			}
 			pf.start(next)
+			// Let the prefetcher send the request now, before this page's
+			// records are written: on one thread it would otherwise wait
+			// for this goroutine to block, and the server's time would not
+			// overlap the writing.
+			runtime.Gosched()
 		}
 		emitErr := c.emitRecords(r, recs)
 		r.Release() // the records are in the output buffer now: reuse the body
