@@ -47,6 +47,10 @@ func scanJSON(b []byte, pg *Page) bool {
 			}
 		}
 		switch c := b[i]; {
+		case c == '"': // the commonest value first
+			if i = scanString(b, i); i < 0 {
+				return false
+			}
 		case c == '{':
 			i = skipWS(b, i+1, pg)
 			if i < len(b) && b[i] == '}' {
@@ -73,10 +77,6 @@ func scanJSON(b []byte, pg *Page) bool {
 			}
 			stack = append(stack, '[')
 			continue
-		case c == '"':
-			if i = scanString(b, i); i < 0 {
-				return false
-			}
 		case c == '-' || c >= '0' && c <= '9':
 			if i = scanNumber(b, i); i < 0 {
 				return false
@@ -154,6 +154,9 @@ func member(b []byte, i int, pg *Page) int {
 // whitespace. A newline is noted in pg (when not nil): in valid JSON it can
 // only be whitespace, so a page without one has single-line records.
 func skipWS(b []byte, i int, pg *Page) int {
+	if i < len(b) && b[i] > ' ' { // compact JSON: no whitespace at all
+		return i
+	}
 	for i < len(b) {
 		switch b[i] {
 		case ' ', '\t':
