@@ -132,7 +132,13 @@ func cursorTime(v gjson.Result) (time.Time, bool) {
 		sec := math.Floor(f)
 		return time.Unix(int64(sec), int64((f-sec)*1e9)).UTC(), true
 	case gjson.String:
-		return parseTime(v)
+		// The same years as the numbers: a state written as Unix seconds
+		// must read back (year 0 parses as a date, not as seconds).
+		t, ok := parseTime(v)
+		if !ok || t.Unix() < minUnix || t.Unix() > maxUnix {
+			return time.Time{}, false
+		}
+		return t, true
 	}
 	return time.Time{}, false
 }
