@@ -78,32 +78,50 @@ func (a *arrivals) headroom(n int) time.Duration {
 	return least - time.Second
 }
 
-// quotaSource is tap-pokeapi's pokemon and pokemon_details: a paged list
-// and one detail request per listed record (a child stream).
-func quotaSource() *integ.Source {
-	type config struct {
-		BaseURL string `json:"base_url"`
-	}
+// benchProtocols are the wire formats every quota benchmark runs in.
+var benchProtocols = []struct {
+	name string
+	new  func() driver.Protocol
+}{
+	{"singer", func() driver.Protocol { return singer.NewProtocol(nil) }},
+	{"airbyte", func() driver.Protocol { return airbyte.NewProtocol(nil, nil) }},
+}
+
+type benchConfig struct {
+	BaseURL string `json:"base_url"`
+}
+
+// benchList is tap-pokeapi's paged list of a PokeAPI resource, limit a page.
+func benchList(name, resource string, limit int) *integ.Stream {
 	type named struct {
 		Name string `json:"name"`
 		URL  string `json:"url"`
 	}
+	return integ.NewStream(name, named{}, func(c *integ.HttpContext) error {
+		cfg, err := integ.ConfigOf[benchConfig](c)
+		if err != nil {
+			return err
+		}
+		return c.EmitPages(requests.New(cfg.BaseURL+"/"+resource).Query("limit", strconv.Itoa(limit)).Query("offset", "0"), requests.NextURL("next"), "results")
+	}, integ.PrimaryKey("name"))
+}
+
+// benchDetails is tap-pokeapi's pokemon_details: one detail request per
+// record of the pokemon list (a child stream).
+func benchDetails() *integ.Stream {
 	type detail struct {
 		ID   int    `json:"id"`
 		Name string `json:"name"`
 	}
-	return integ.NewSource("quota", config{}, integ.WithStreams(
-		integ.NewStream("pokemon", named{}, func(c *integ.HttpContext) error {
-			cfg, err := integ.ConfigOf[config](c)
-			if err != nil {
-				return err
-			}
-			return c.EmitPages(requests.New(cfg.BaseURL+"/pokemon").Query("limit", "100").Query("offset", "0"), requests.NextURL("next"), "results")
-		}, integ.PrimaryKey("name")),
-		integ.NewStream("pokemon_details", detail{}, func(c *integ.HttpContext) error {
-			return c.EmitObject(requests.New(c.Parent().Get("url").String()))
-		}, integ.ChildOf("pokemon"), integ.PrimaryKey("id")),
-	))
+	return integ.NewStream("pokemon_details", detail{}, func(c *integ.HttpContext) error {
+		return c.EmitObject(requests.New(c.Parent().Get("url").String()))
+	}, integ.ChildOf("pokemon"), integ.PrimaryKey("id"))
+}
+
+// quotaSource is tap-pokeapi's pokemon and pokemon_details: a paged list
+// and one detail request per listed record (a child stream).
+func quotaSource() *integ.Source {
+	return integ.NewSource("quota", benchConfig{}, integ.WithStreams(benchList("pokemon", "pokemon", 100), benchDetails()))
 }
 
 // BenchmarkQuota reads only the child stream pokemon_details (400 detail
@@ -126,15 +144,8 @@ func BenchmarkQuota(b *testing.B) {
 	)
 	requestsTotal := count + count/100 // details and list pages
 	ideal := time.Duration(float64(requestsTotal) / rate * float64(time.Second))
-	protocols := []struct {
-		name string
-		new  func() driver.Protocol
-	}{
-		{"singer", func() driver.Protocol { return singer.NewProtocol(nil) }},
-		{"airbyte", func() driver.Protocol { return airbyte.NewProtocol(nil, nil) }},
-	}
 	for _, latency := range []time.Duration{100 * time.Millisecond, 500 * time.Millisecond} {
-		for _, proto := range protocols {
+		for _, proto := range benchProtocols {
 			b.Run(fmt.Sprintf("latency=%v/%s", latency, proto.name), func(b *testing.B) {
 				src := quotaSource()
 				if err := src.Err(); err != nil {
@@ -192,35 +203,13 @@ func BenchmarkQuota(b *testing.B) {
 // lists of 11 to 16 pages, each page asked for when the previous one is
 // in. pages is each list's page count.
 func streamsSource() (src *integ.Source, pages map[string]int) {
-	type config struct {
-		BaseURL string `json:"base_url"`
-	}
-	type named struct {
-		Name string `json:"name"`
-		URL  string `json:"url"`
-	}
-	type detail struct {
-		ID   int    `json:"id"`
-		Name string `json:"name"`
-	}
-	list := func(name, resource string, limit int) *integ.Stream {
-		return integ.NewStream(name, named{}, func(c *integ.HttpContext) error {
-			cfg, err := integ.ConfigOf[config](c)
-			if err != nil {
-				return err
-			}
-			return c.EmitPages(requests.New(cfg.BaseURL+"/"+resource).Query("limit", strconv.Itoa(limit)).Query("offset", "0"), requests.NextURL("next"), "results")
-		}, integ.PrimaryKey("name"))
-	}
 	pages = map[string]int{"pokemon": 4, "abilities": 15, "types": 11, "pokemon_by_25": 16}
-	src = integ.NewSource("quota_streams", config{}, integ.WithStreams(
-		list("pokemon", "pokemon", 100),
-		integ.NewStream("pokemon_details", detail{}, func(c *integ.HttpContext) error {
-			return c.EmitObject(requests.New(c.Parent().Get("url").String()))
-		}, integ.ChildOf("pokemon"), integ.PrimaryKey("id")),
-		list("abilities", "ability", 25), // 367 abilities
-		list("types", "type", 2),         // 21 types
-		list("pokemon_by_25", "pokemon", 25),
+	src = integ.NewSource("quota_streams", benchConfig{}, integ.WithStreams(
+		benchList("pokemon", "pokemon", 100),
+		benchDetails(),
+		benchList("abilities", "ability", 25), // 367 abilities
+		benchList("types", "type", 2),         // 21 types
+		benchList("pokemon_by_25", "pokemon", 25),
 	))
 	return src, pages
 }
@@ -323,13 +312,6 @@ func BenchmarkQuotaStreams(b *testing.B) {
 		total += n
 	}
 	ideal := float64(total) / rate
-	protocols := []struct {
-		name string
-		new  func() driver.Protocol
-	}{
-		{"singer", func() driver.Protocol { return singer.NewProtocol(nil) }},
-		{"airbyte", func() driver.Protocol { return airbyte.NewProtocol(nil, nil) }},
-	}
 	for _, latency := range []time.Duration{100 * time.Millisecond, 500 * time.Millisecond} {
 		caps := map[string]float64{}
 		for name := range pages {
@@ -339,7 +321,7 @@ func BenchmarkQuotaStreams(b *testing.B) {
 		for name := range fair {
 			fair[name] += latency.Seconds() // the last response comes a latency after its turn
 		}
-		for _, proto := range protocols {
+		for _, proto := range benchProtocols {
 			b.Run(fmt.Sprintf("latency=%v/%s", latency, proto.name), func(b *testing.B) {
 				var worst, worstStream float64
 				var maxRate, peak int

@@ -12,8 +12,6 @@ import (
 
 	"github.com/integ/integ/integ"
 	"github.com/integ/integ/integ/driver"
-	"github.com/integ/integ/protocol/airbyte"
-	"github.com/integ/integ/protocol/singer"
 	"github.com/integ/integ/requests"
 )
 
@@ -98,15 +96,8 @@ func BenchmarkSlicesQuota(b *testing.B) {
 	from := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	requestsTotal := days * perDay / pageSize
 	ideal := time.Duration(float64(requestsTotal) / rate * float64(time.Second))
-	protocols := []struct {
-		name string
-		new  func() driver.Protocol
-	}{
-		{"singer", func() driver.Protocol { return singer.NewProtocol(nil) }},
-		{"airbyte", func() driver.Protocol { return airbyte.NewProtocol(nil, nil) }},
-	}
 	for _, latency := range []time.Duration{100 * time.Millisecond, 500 * time.Millisecond} {
-		for _, proto := range protocols {
+		for _, proto := range benchProtocols {
 			b.Run(fmt.Sprintf("latency=%v/%s", latency, proto.name), func(b *testing.B) {
 				src := windowSource(from)
 				if err := src.Err(); err != nil {
