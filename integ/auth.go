@@ -130,10 +130,11 @@ func (a *sessionAuth) Authorize(req *http.Request) error {
 	// header back in an error body.
 	if v := req.Header.Get("Authorization"); v != "" {
 		if last := a.seen.Load(); last == nil || *last != v {
-			a.s.AddSecret(v)
-			if _, cred, ok := strings.Cut(v, " "); ok {
-				a.s.AddSecret(cred)
+			cred := v
+			if _, c, ok := strings.Cut(v, " "); ok {
+				cred = c // after the scheme: "Basic <base64>", "Bearer <token>"
 			}
+			a.s.AddSecret(cred)
 			a.seen.Store(&v)
 		}
 	}

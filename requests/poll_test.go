@@ -84,9 +84,13 @@ func TestPoll(t *testing.T) {
 func TestPollEndsWithTheContext(t *testing.T) {
 	srv, _ := jobServer(t, 1000, "JobComplete")
 	ctx, cancel := context.WithCancel(context.Background())
-	o := PollOptions{First: time.Minute, Waiting: func(int, time.Duration) { cancel() }}
-	_, err := Poll(ctx, http.DefaultClient, New(srv.URL), 0, o, jobDone)
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("err %v, want context.Canceled", err)
+	var sent atomic.Int32
+	doer := DoerFunc(func(r *http.Request) (*http.Response, error) { sent.Add(1); return http.DefaultClient.Do(r) })
+	o := PollOptions{First: 2 * time.Second, Waiting: func(int, time.Duration) { cancel() }}
+	_, err := Poll(ctx, doer, New(srv.URL), 0, o, jobDone)
+	// Cancelled during the first wait: no second poll (a wait that ignored
+	// the context would try again after it, and fail there).
+	if !errors.Is(err, context.Canceled) || sent.Load() != 1 {
+		t.Fatalf("err %v after %d polls, want context.Canceled after 1", err, sent.Load())
 	}
 }

@@ -356,7 +356,7 @@ func TestTokenEchoedInAnErrorIsRedacted(t *testing.T) {
 	cfgPath := writeJSONFile(t, dir, "config.json", 0o600, map[string]any{
 		"token_url": api.srv.URL + "/token", "client_id": "cid", "client_secret": "client-secret-1", "refresh_token": "refresh-initial"})
 	code, stdout, stderr := execOAuth(t, "--config", cfgPath)
-	if code != 1 || !strings.Contains(stderr, "400 Bad Request") || !strings.Contains(stderr, `"seen_auth":"REDACTED"`) {
+	if code != 1 || !strings.Contains(stderr, "400 Bad Request") || !strings.Contains(stderr, "Bearer REDACTED") {
 		t.Errorf("exit %d, stderr: %s", code, stderr)
 	}
 	noRunTimeTokens(t, "stdout", stdout)
