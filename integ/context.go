@@ -133,8 +133,12 @@ func (c *HttpContext) EmitObject(req *requests.Request, path ...string) error {
 }
 
 // EmitPages emits every page, starting at first and following p until it
-// says there is no next page. The next page is fetched while the current one
-// is written (pipelining), since p knows it before the records go out.
+// says there is no next page. Pages are fetched ahead of the writing
+// (pipelining): once a page is read, its next request goes out at once,
+// while earlier pages are still being written, so the server's time
+// overlaps the writing; at most two pages wait ahead of the one being
+// written, and requests still go out one at a time. p.Next is therefore
+// called on another goroutine than the runner's, in page order.
 // A next request identical to one already sent (same method, URL and body)
 // fails with requests.ErrPaginationLoop, whatever the paginator.
 func (c *HttpContext) EmitPages(first *requests.Request, p requests.Paginator, path ...string) error {
@@ -143,59 +147,74 @@ func (c *HttpContext) EmitPages(first *requests.Request, p requests.Paginator, p
 	}
 	ctx, cancel := context.WithCancel(c.ctx)
 	defer cancel() // stops a prefetch nobody will read
-	req := first
 	sent := sentRequests{}
-	sent.add(req)
+	sent.add(first)
 	var pf *prefetcher // started with the first page that has a next one
 	defer func() {
 		if pf != nil {
 			cancel()
-			pf.done.Await() // no goroutine outlives the loop
+			pf.wait() // no goroutine outlives the loop
 		}
 	}()
-	r, err := c.doPage(c.ctx, req, path)
+	pg := c.fetchPage(c.ctx, first, p, path, sent, c.w.recs[:0])
+	if !pg.pageRecs && pg.recs != nil {
+		c.w.recs = pg.recs
+	}
 	for {
-		if err != nil {
-			return fmt.Errorf("stream %q: %w", c.Stream(), err)
+		if pg.fetchErr != nil {
+			return fmt.Errorf("stream %q: %w", c.Stream(), pg.fetchErr)
 		}
-		recs, splitErr := c.split(r, path)
-		if splitErr != nil {
-			return splitErr
+		if pg.err != nil {
+			return pg.err
 		}
-		next, nextErr := p.Next(req, r, len(recs))
-		if next != nil && nextErr == nil && !sent.add(next) {
-			next, nextErr = nil, fmt.Errorf("%w: the paginator asked for %s again, which this stream already read", requests.ErrPaginationLoop, next)
+		if pf == nil && pg.next != nil && pg.nextErr == nil && !c.w.checkOnly {
+			pf = c.newPrefetcher(ctx, pg.next, p, path, sent)
+			runtime.Gosched() // on one thread: let the request go out before the writing
 		}
-		prefetching := next != nil && nextErr == nil && !c.w.checkOnly
-		if prefetching {
-			if pf == nil {
-				pf = c.newPrefetcher(ctx, path)
-			}
-			pf.start(next)
-			// Let the prefetcher send the request now, before this page's
-			// records are written: on one thread it would otherwise wait
-			// for this goroutine to block, and the server's time would not
-			// overlap the writing.
-			runtime.Gosched()
-		}
-		emitErr := c.emitRecords(r, recs)
-		r.Release() // the records are in the output buffer now: reuse the body
+		c.w.multiline = pg.multiline
+		emitErr := c.emitRecords(pg.r, pg.recs)
+		pg.r.Release() // the records are in the output buffer now: reuse the body
 		if emitErr != nil {
 			return emitErr
 		}
-		if nextErr != nil {
-			return fmt.Errorf("stream %q: %w", c.Stream(), nextErr)
+		if pg.nextErr != nil {
+			return fmt.Errorf("stream %q: %w", c.Stream(), pg.nextErr)
 		}
-		if next == nil {
+		if pg.next == nil {
 			return nil
 		}
-		req = next
-		if prefetching {
-			r, err = pf.await(ctx)
-		} else {
-			r, err = c.doPage(c.ctx, req, path)
-		}
+		pg = pf.await(ctx)
+		// On one thread the prefetcher, unblocked by that receive, would
+		// wait for this goroutine to block before sending its next request.
+		runtime.Gosched()
 	}
+}
+
+// fetchPage sends req and reads its page: the records at path and the
+// request p says comes next. It touches no stream state but sent, which
+// only one goroutine at a time uses, so the prefetcher can call it.
+func (c *HttpContext) fetchPage(ctx context.Context, req *requests.Request, p requests.Paginator, path []string, sent sentRequests, buf []string) page {
+	pg := page{}
+	pg.r, pg.fetchErr = c.doPage(ctx, req, path)
+	if pg.fetchErr != nil {
+		return pg
+	}
+	pg.split = splitRecords(c.Stream(), pg.r, path, buf)
+	if pg.err != nil {
+		return pg
+	}
+	pg.next, pg.nextErr = c.nextPage(p, req, pg.r, len(pg.recs), sent)
+	return pg
+}
+
+// nextPage asks p for the request after req's page, refusing one already
+// sent.
+func (c *HttpContext) nextPage(p requests.Paginator, req *requests.Request, r *requests.JSONResponse, count int, sent sentRequests) (*requests.Request, error) {
+	next, err := p.Next(req, r, count)
+	if next != nil && err == nil && !sent.add(next) {
+		return nil, fmt.Errorf("%w: the paginator asked for %s again, which this stream already read", requests.ErrPaginationLoop, next)
+	}
+	return next, err
 }
 
 // doPage sends a request for a page of records at path: when the path is

@@ -697,8 +697,10 @@ func TestPartitionsThreeLevels(t *testing.T) {
 
 func TestPartitionsOrderedWithBoundedLookAhead(t *testing.T) {
 	// acme/one's first page waits until acme/two has read ahead as far as
-	// it may (4 queued pages and a prefetch): two's records must still come
-	// out after one's, and two must not read further until one is done.
+	// it may (4 queued pages, then one read page waiting, one read and
+	// waiting to be handed over, and the next one fetched on its word): two's
+	// records must still come out after one's, and two must not read
+	// further until one is done.
 	for _, p := range protos {
 		t.Run(p.name, func(t *testing.T) {
 			a := newGHAPI(t, map[string]int{"acme/one": 6, "acme/two": 60}, "acme/one", "acme/two")
@@ -709,7 +711,7 @@ func TestPartitionsOrderedWithBoundedLookAhead(t *testing.T) {
 				mu.Lock()
 				switch r.URL.Path {
 				case "/repos/acme/two/issues":
-					if twoPages++; twoPages == 5 {
+					if twoPages++; twoPages == 7 {
 						close(ahead)
 					}
 					mu.Unlock()
@@ -752,26 +754,28 @@ func TestPartitionsOrderedWithBoundedLookAhead(t *testing.T) {
 			if got := p.records(t, out)["issues"]; !slices.Equal(got, want) {
 				t.Fatalf("issues out of parent order\n got %v\nwant %v", got, want)
 			}
-			if seen != 5 {
-				t.Fatalf("acme/two had read %d pages when acme/one was on its last page, want 5 (4 queued and 1 prefetched)", seen)
+			if seen != 7 {
+				t.Fatalf("acme/two had read %d pages when acme/one was on its last page, want 7 (4 queued and 3 read ahead)", seen)
 			}
 		})
 	}
 }
 
 func TestPartitionsResumeFromCheckpointedProgress(t *testing.T) {
-	// Killed as acme/one's fourth page is requested (prefetched while the
-	// third is written, so pages 1 and 2 are out for sure): an unsorted partition
-	// starts again from its old bookmark (none), a Sorted one from the
-	// progress checkpointed as its pages went out.
+	// Killed as acme/one's fifth page is requested (on the word of the
+	// fourth, read while the third waits for the writer and the second is
+	// written, so page 1 is out for sure, and pages up to the fourth may go
+	// out before the cancel is seen): an unsorted partition starts again
+	// from its old bookmark (none), a Sorted one from the progress
+	// checkpointed as its pages went out.
 	for _, sorted := range []bool{false, true} {
 		for _, p := range protos {
 			t.Run(fmt.Sprintf("%s/sorted=%v", p.name, sorted), func(t *testing.T) {
-				a := newGHAPI(t, map[string]int{"acme/one": 11, "acme/two": 2}, "acme/one", "acme/two")
+				a := newGHAPI(t, map[string]int{"acme/one": 20, "acme/two": 2}, "acme/one", "acme/two")
 				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 				defer cancel()
 				a.setHook(func(r *http.Request) {
-					if r.URL.Path == "/repos/acme/one/issues" && r.URL.Query().Get("page") == "4" {
+					if r.URL.Path == "/repos/acme/one/issues" && r.URL.Query().Get("page") == "5" {
 						cancel()
 					}
 				})
@@ -792,8 +796,8 @@ func TestPartitionsResumeFromCheckpointedProgress(t *testing.T) {
 					t.Fatal(err)
 				}
 				wantSince := []string{"-"}
-				if sorted { // the last record of page 2, or of page 3 if it went out
-					wantSince = []string{issueTime(1, 6), issueTime(1, 9)}
+				if sorted { // the last record of page 1, or of a later one that went out
+					wantSince = []string{issueTime(1, 3), issueTime(1, 6), issueTime(1, 9), issueTime(1, 12)}
 				}
 				if got := sinceOf(t, a.requests("/issues"))["acme/one"]; len(got) == 0 || !slices.Contains(wantSince, got[0]) {
 					t.Fatalf("resumed acme/one with since %v, want one of %s first", got, wantSince)

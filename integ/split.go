@@ -21,7 +21,9 @@ func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 // parse the array twice.
 
 // arrayAt returns the offset of the value at a simple top-level key of the
-// valid JSON object data, or -1 when the key is absent.
+// JSON object data, or -1 when the key is absent. It does not validate:
+// on data that is not JSON it returns some offset or -1, never more than
+// len(data) (peekRecords reads bodies not yet checked).
 func arrayAt(data, key string) int {
 	i := skipSpace(data, 0)
 	if i >= len(data) || data[i] != '{' {
@@ -34,6 +36,9 @@ func arrayAt(data, key string) int {
 			return -1 // '}' or the end: no such key
 		}
 		end := skipString(data, i)
+		if end >= len(data) {
+			return -1 // an unterminated key, or nothing after it
+		}
 		k := data[i+1 : end-1]
 		if strings.IndexByte(k, '\\') >= 0 { // an escaped key: compare what it means
 			var decoded string
@@ -42,9 +47,15 @@ func arrayAt(data, key string) int {
 			}
 		}
 		i = skipSpace(data, end)
-		i = skipSpace(data, i+1) // past ':'
+		if i >= len(data) || data[i] != ':' {
+			return -1
+		}
+		i = skipSpace(data, i+1)
 		if k == key {
 			return i
+		}
+		if i >= len(data) {
+			return -1
 		}
 		i = skipValue(data, i)
 		i = skipSpace(data, i)
@@ -53,6 +64,30 @@ func arrayAt(data, key string) int {
 		}
 		i++
 	}
+}
+
+// peekRecords looks, without validating, at whether the record array at
+// key (a requests.PageKey) of a body not yet checked has an element: for a
+// paginator that only asks whether a page was empty, the next request can
+// then go out before the page is validated. ok is false when the body does
+// not look like a page; its check will say what is wrong. A null array is
+// an empty page, as the splitter reads it.
+func peekRecords(data, key string) (nonEmpty, ok bool) {
+	i := skipSpace(data, 0)
+	if key != "" {
+		i = arrayAt(data, key)
+	}
+	if i < 0 || i >= len(data) {
+		return false, false
+	}
+	switch data[i] {
+	case 'n':
+		return false, strings.HasPrefix(data[i:], "null")
+	case '[':
+		j := skipSpace(data, i+1)
+		return j < len(data) && data[j] != ']', j < len(data)
+	}
+	return false, false
 }
 
 // simpleKey reports whether a gjson path is one plain key that arrayAt can
@@ -161,9 +196,29 @@ func (c *HttpContext) split(r *requests.JSONResponse, path []string) ([]string, 
 	if c.w == nil {
 		return nil, errNoStream
 	}
+	s := splitRecords(c.Stream(), r, path, c.w.recs[:0])
+	if !s.pageRecs && s.recs != nil {
+		c.w.recs = s.recs // keep the grown buffer for the next page
+	}
+	c.w.multiline = s.multiline
+	return s.recs, s.err
+}
+
+// split is a page's records, as splitRecords found them.
+type split struct {
+	recs      []string
+	multiline bool  // a record may span lines
+	err       error // the page is not what the stream expects
+	pageRecs  bool  // recs belong to the response's page, not to the buffer given
+}
+
+// splitRecords finds the records of r at path, in buf unless the response
+// found them itself. It touches no stream state, so a prefetcher can split a
+// page while the one before it is written.
+func splitRecords(stream string, r *requests.JSONResponse, path []string, buf []string) split {
 	p := strings.Join(path, ".")
 	if pg := r.Page(); pg != nil && pg.Key == p && (pg.Found || p != "" && strings.HasPrefix(view(r.Body[skipSpaceBytes(r.Body):]), "{")) {
-		return c.splitPage(r, pg, p)
+		return splitPage(stream, r, pg, p, buf)
 	}
 	data := view(r.Body) // read-only view
 	start := 0
@@ -180,52 +235,50 @@ func (c *HttpContext) split(r *requests.JSONResponse, path []string) ([]string, 
 		}
 	}
 	if start < 0 {
-		return nil, c.noRecordArray(r, p)
+		return split{err: noRecordArray(stream, r, p)}
 	}
-	recs := c.w.recs[:0]
 	if strings.HasPrefix(data[start:], "null") {
-		return recs, nil
+		return split{recs: buf}
 	}
 	if start >= len(data) || data[start] != '[' {
-		return nil, c.notRecordArray(r, p)
+		return split{err: notRecordArray(stream, r, p)}
 	}
-	c.w.multiline = hasNewline(data)
-	recs, bad := splitArray(data, start, recs)
-	c.w.recs = recs
+	recs, bad := splitArray(data, start, buf)
+	s := split{recs: recs, multiline: hasNewline(data)}
 	if bad >= 0 {
-		return recs, c.notObject(r, p, bad)
+		s.err = notObject(stream, r, p, bad)
 	}
-	return recs, nil
+	return s
 }
 
 // splitPage takes the records the one-pass reader found.
-func (c *HttpContext) splitPage(r *requests.JSONResponse, pg *requests.Page, p string) ([]string, error) {
+func splitPage(stream string, r *requests.JSONResponse, pg *requests.Page, p string, buf []string) split {
 	switch {
 	case !pg.Found:
-		return nil, c.noRecordArray(r, p)
+		return split{err: noRecordArray(stream, r, p)}
 	case pg.Null:
-		return c.w.recs[:0], nil
+		return split{recs: buf}
 	case !pg.IsArray:
-		return nil, c.notRecordArray(r, p)
+		return split{err: notRecordArray(stream, r, p)}
 	}
-	c.w.multiline = pg.Multiline
+	s := split{recs: pg.Records, multiline: pg.Multiline, pageRecs: true}
 	if pg.NotObject >= 0 {
-		return pg.Records[:pg.NotObject], c.notObject(r, p, pg.NotObject)
+		s.recs, s.err = pg.Records[:pg.NotObject], notObject(stream, r, p, pg.NotObject)
 	}
-	return pg.Records, nil
+	return s
 }
 
-func (c *HttpContext) noRecordArray(r *requests.JSONResponse, p string) error {
+func noRecordArray(stream string, r *requests.JSONResponse, p string) error {
 	return fmt.Errorf("stream %q: the response from %s has no %q: the API's response shape is not what this integration expects",
-		c.Stream(), requests.RedactURL(r.URL), p)
+		stream, requests.RedactURL(r.URL), p)
 }
 
-func (c *HttpContext) notRecordArray(r *requests.JSONResponse, p string) error {
-	return fmt.Errorf("stream %q: %q in the response from %s is not an array of records", c.Stream(), p, requests.RedactURL(r.URL))
+func notRecordArray(stream string, r *requests.JSONResponse, p string) error {
+	return fmt.Errorf("stream %q: %q in the response from %s is not an array of records", stream, p, requests.RedactURL(r.URL))
 }
 
-func (c *HttpContext) notObject(r *requests.JSONResponse, p string, bad int) error {
-	return fmt.Errorf("stream %q: element %d of %q in the response from %s is not a JSON object", c.Stream(), bad, p, requests.RedactURL(r.URL))
+func notObject(stream string, r *requests.JSONResponse, p string, bad int) error {
+	return fmt.Errorf("stream %q: element %d of %q in the response from %s is not a JSON object", stream, bad, p, requests.RedactURL(r.URL))
 }
 
 func skipSpaceBytes(b []byte) int { return skipSpace(view(b), 0) }

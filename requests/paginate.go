@@ -48,6 +48,33 @@ func (f PaginatorFunc) Next(prev *Request, resp *JSONResponse, count int) (*Requ
 	return f(prev, resp, count)
 }
 
+// CountsRecords reports whether p's Next needs a page's exact record
+// count. When it does not, only whether the page had any records, the
+// request after a page can be worked out (and sent) before the page's
+// records are counted, which takes a full pass over the page: the pass
+// then overlaps the server's work on the next one. The built-in
+// paginators that follow a URL, a cursor or a page number only ask
+// whether a page was empty; Offset and LastRecordCursor count, and so do
+// ShortPageEnds and StopWhen. Any other paginator is taken to count.
+func CountsRecords(p Paginator) bool {
+	e, ok := p.(emptinessOnly)
+	return !ok || !e.onlyEmptiness()
+}
+
+// emptinessOnly is implemented by the paginators that read count only to
+// see whether it is 0.
+type emptinessOnly interface{ onlyEmptiness() bool }
+
+func (p *urlPaginator) onlyEmptiness() bool    { return true }
+func (p *cursorPaginator) onlyEmptiness() bool { return true }
+func (p *pagePaginator) onlyEmptiness() bool   { return true }
+func (p *bodyCursorPaginator) onlyEmptiness() bool {
+	return true
+}
+func (p *ruledPaginator) onlyEmptiness() bool {
+	return p.shortPage == 0 && p.stopWhen == nil && !CountsRecords(p.inner)
+}
+
 // loopGuard remembers, for each run in progress, the tokens it has used.
 // Runs are keyed by the Fingerprint of their latest request, so only the
 // frontier of live runs is kept. Tokens are kept as their SHA-256: a run

@@ -193,6 +193,13 @@ func (r *Request) Method(m string) *Request {
 	return c
 }
 
+// Safe reports whether r's method is GET or HEAD: a request that reads
+// and changes nothing, which may be sent before it is certain to be
+// needed (see requests.CountsRecords).
+func (r *Request) Safe() bool {
+	return r.method == "" || r.method == http.MethodGet || r.method == http.MethodHead
+}
+
 // Body returns a copy of r with the body b. The bytes are not copied: do
 // not change them while a request using them may be sent.
 func (r *Request) Body(b []byte) *Request {

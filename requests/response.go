@@ -44,6 +44,9 @@ type JSONResponse struct {
 
 	pooled *[]byte // Body's buffer, returned to the pool by Release
 	page   *Page   // the records ReadPage found, nil for ReadJSON
+
+	method    string // the request's, for errors
+	unchecked bool   // read by FetchUnchecked, not yet validated
 }
 
 // Get runs a gjson path against the body without copying it: a string
@@ -104,13 +107,21 @@ func ReadJSON(resp *http.Response, maxBytes int64) (*JSONResponse, error) {
 
 // readJSON is ReadJSON that, given a page, also finds its records.
 func readJSON(resp *http.Response, maxBytes int64, pg *Page) (*JSONResponse, error) {
+	r, err := readUnchecked(resp, maxBytes)
+	if err != nil {
+		pg.release()
+		return nil, err
+	}
+	if err := r.check(pg); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// readUnchecked reads and closes resp.Body as ReadJSON does, without
+// checking that the body is JSON.
+func readUnchecked(resp *http.Response, maxBytes int64) (*JSONResponse, error) {
 	defer resp.Body.Close()
-	ok := false
-	defer func() {
-		if !ok {
-			pg.release()
-		}
-	}()
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxResponseBytes
 	}
@@ -144,23 +155,55 @@ func readJSON(resp *http.Response, maxBytes int64, pg *Page) (*JSONResponse, err
 		putBody(bp)
 		return nil, fmt.Errorf("%s %s: %w (limit %d bytes)", method, RedactURL(rawURL), ErrTooLarge, maxBytes)
 	}
+	r := &JSONResponse{Status: resp.StatusCode, Header: resp.Header, URL: rawURL, Body: b, pooled: bp, method: method, unchecked: true}
 	if len(b) == 0 {
 		putBody(bp)
-		null := []byte("null")
-		if pg != nil {
-			scanJSON(null, pg)
-		}
-		ok = true
-		return &JSONResponse{Status: resp.StatusCode, Header: resp.Header, URL: rawURL, Body: null, page: pg}, nil
+		r.Body, r.pooled = []byte("null"), nil
 	}
-	if !scanJSON(b, pg) {
+	return r, nil
+}
+
+// check validates the body and, given a page, finds its records in the
+// same pass. An invalid body is released.
+func (r *JSONResponse) check(pg *Page) error {
+	if !scanJSON(r.Body, pg) {
 		err := fmt.Errorf("%s %s: %w (Content-Type %q, %d bytes): %s",
-			method, RedactURL(rawURL), ErrNotJSON, resp.Header.Get("Content-Type"), len(b), Excerpt(b))
-		putBody(bp)
+			r.method, RedactURL(r.URL), ErrNotJSON, r.Header.Get("Content-Type"), len(r.Body), Excerpt(r.Body))
+		pg.release()
+		r.Release()
+		return err
+	}
+	r.page, r.unchecked = pg, false
+	return nil
+}
+
+// FetchUnchecked sends r like Do and reads the whole body, but does not
+// check that it is JSON: until CheckPage, the body is the server's bytes
+// as they came, and Get reads them as gjson reads anything. It is for
+// pipelining, where the request after a page can be worked out before the
+// page is validated (see CountsRecords). A non-2xx status, an oversized
+// body and a failed read fail as they do for Do.
+func FetchUnchecked(ctx context.Context, d Doer, r *Request, maxBytes int64) (*JSONResponse, error) {
+	resp, err := send(ctx, d, r)
+	if err != nil {
 		return nil, err
 	}
-	ok = true
-	return &JSONResponse{Status: resp.StatusCode, Header: resp.Header, URL: rawURL, Body: b, pooled: bp, page: pg}, nil
+	return readUnchecked(resp, maxBytes)
+}
+
+// CheckPage validates a response read by FetchUnchecked as ReadPage would
+// (as ReadJSON would, for a path that is not a PageKey), finding the
+// records at key in the same pass. An invalid body fails with an error
+// wrapping ErrNotJSON, and the response is released. It does nothing to a
+// response already checked.
+func (r *JSONResponse) CheckPage(key string) error {
+	if !r.unchecked {
+		return nil
+	}
+	if !PageKey(key) {
+		return r.check(nil)
+	}
+	return r.check(newPage(key))
 }
 
 // readResponseBody returns the body's buffer: Retry's, when it has read
@@ -225,14 +268,22 @@ func Do(ctx context.Context, d Doer, r *Request, maxBytes int64) (*JSONResponse,
 }
 
 func do(ctx context.Context, d Doer, r *Request, maxBytes int64, pg *Page) (*JSONResponse, error) {
-	req, err := r.Build(ctx)
+	resp, err := send(ctx, d, r)
 	if err != nil {
 		pg.release()
 		return nil, err
 	}
+	return readJSON(resp, maxBytes, pg)
+}
+
+// send builds r and sends it with d; errors name the request.
+func send(ctx context.Context, d Doer, r *Request) (*http.Response, error) {
+	req, err := r.Build(ctx)
+	if err != nil {
+		return nil, err
+	}
 	resp, err := d.Do(req)
 	if err != nil {
-		pg.release()
 		var ae *AttemptsError
 		if errors.As(err, &ae) {
 			return nil, err // already names the request
@@ -242,5 +293,5 @@ func do(ctx context.Context, d Doer, r *Request, maxBytes int64, pg *Page) (*JSO
 	if resp.Request == nil {
 		resp.Request = req
 	}
-	return readJSON(resp, maxBytes, pg)
+	return resp, nil
 }

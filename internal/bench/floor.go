@@ -64,14 +64,19 @@ func Floor(ctx context.Context, client *http.Client, url string, w io.Writer) (i
 		}
 		// A view, not GetBytes, which would copy the array.
 		page := unsafe.String(unsafe.SliceData(f.body.Bytes()), f.body.Len())
-		next, results := gjson.Get(page, "next"), gjson.Get(page, "results")
-		if !results.IsArray() {
-			return pages, fmt.Errorf("GET %s: the page has no results array", url)
-		}
+		// The next URL first: the scan for the results, the floor's one
+		// pass over the page, then overlaps the server's work, as a tap's
+		// check of a page does.
+		next := gjson.Get(page, "next")
 		more = next.Type == gjson.String
+		prev := url
 		if more {
 			url = next.Str
 			fetch(url) // fills the other body while this one is written
+		}
+		results := gjson.Get(page, "results")
+		if !results.IsArray() {
+			return pages, fmt.Errorf("GET %s: the page has no results array", prev)
 		}
 		_, _ = bw.WriteString(results.Raw) // a bufio error sticks; Flush reports it
 		_ = bw.WriteByte('\n')
