@@ -245,8 +245,10 @@ func (c *HttpContext) emitRecords(r *requests.JSONResponse, recs []string) error
 	}
 	if len(recs) > 0 {
 		c.w.beginPage()
-		for _, raw := range recs {
-			c.record(unsafe.Slice(unsafe.StringData(raw), len(raw)))
+		if !c.w.framePage(recs) {
+			for _, raw := range recs {
+				c.record(unsafe.Slice(unsafe.StringData(raw), len(raw)))
+			}
 		}
 	}
 	return c.endPage()

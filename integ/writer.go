@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/integ/integ/integ/driver"
@@ -157,6 +158,34 @@ func (r *streamWriter) record(rec []byte) {
 	if r.bookmark != nil {
 		r.stateDirty = true
 	}
+}
+
+// framePage writes a page's records in one loop when nothing is done to
+// them one by one (no transform, validation, window, bookmark, children,
+// field selection or multi-line record) and the encoder frames every
+// record alike: a full refresh of a list, the commonest stream. It reports
+// false, having written nothing, when the page needs the general path.
+func (r *streamWriter) framePage(recs []string) bool {
+	f, ok := r.enc.(driver.Framer)
+	if !ok || len(r.info.Stream.transforms) > 0 || r.validator != nil || r.window != nil || r.bookmark != nil ||
+		r.children != nil || r.keep != nil || r.multiline || r.invalid != nil {
+		return false
+	}
+	prefix, suffix := f.Frame()
+	n := len(recs) * (len(prefix) + len(suffix))
+	for _, rec := range recs {
+		n += len(rec)
+	}
+	buf := slices.Grow(r.buf, n)
+	for _, rec := range recs {
+		buf = append(buf, prefix...)
+		buf = append(buf, rec...)
+		buf = append(buf, suffix...)
+	}
+	r.buf = buf
+	r.total += int64(len(recs))
+	r.sinceCP += int64(len(recs))
+	return true
 }
 
 // validate reports whether rec may go out; in fail mode the first invalid

@@ -45,6 +45,15 @@ type StreamEncoder interface {
 	End(dst []byte, res *StreamResult) []byte
 }
 
+// Framer is an optional StreamEncoder extension for envelopes that put the
+// same bytes before and after every record of a page. Frame returns them,
+// valid until the next Page call; the engine then writes a page's records
+// in one loop, with one allocation check, and Record must equal
+// append(append(append(dst, prefix...), rec...), suffix...).
+type Framer interface {
+	Frame() (prefix, suffix []byte)
+}
+
 // Estimator is an optional StreamEncoder extension for protocols that report
 // how many records a stream will have.
 type Estimator interface {

@@ -134,6 +134,9 @@ func (e *encoder) Page(dst []byte, at time.Time) []byte {
 	return dst
 }
 
+// Frame returns the bytes Record puts around every record of the page.
+func (e *encoder) Frame() (prefix, suffix []byte) { return e.prefix, e.suffix }
+
 // Record is the hot path: two appends around the untouched record bytes.
 func (e *encoder) Record(dst, rec []byte) []byte {
 	dst = append(dst, e.prefix...)
