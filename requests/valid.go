@@ -23,6 +23,11 @@ func scanJSON(b []byte, pg *Page) bool {
 	// Record finding: target is set while the next value is the record
 	// array's; inside it, elements are the values that end at depth tdepth.
 	target, tdepth, start := pg != nil && pg.Key == "", -1, 0
+	// A record's keys repeat record after record: keys[n] is the n-th
+	// member's key and colon in the record before, which the same member
+	// of this one need only match byte for byte.
+	var keys [8][]byte
+	nk := 0
 	i := skipWS(b, 0, pg)
 	for {
 		// A value starts at b[i].
@@ -59,7 +64,13 @@ func scanJSON(b []byte, pg *Page) bool {
 			}
 			stack = append(stack, '{')
 			k := i
-			if i = member(b, i, pg); i < 0 {
+			if len(stack) == tdepth+1 { // a record's first member
+				nk = 1
+				i = recordMember(b, i, pg, &keys[0])
+			} else {
+				i = member(b, i, pg)
+			}
+			if i < 0 {
 				return false
 			}
 			if pg != nil && len(stack) == 1 && !pg.Found {
@@ -113,7 +124,13 @@ func scanJSON(b []byte, pg *Page) bool {
 				i = skipWS(b, i+1, pg)
 				if top == '{' {
 					k := i
-					if i = member(b, i, pg); i < 0 {
+					if len(stack) == tdepth+1 && nk < len(keys) {
+						i = recordMember(b, i, pg, &keys[nk])
+						nk++
+					} else {
+						i = member(b, i, pg)
+					}
+					if i < 0 {
 						return false
 					}
 					if pg != nil && len(stack) == 1 && !pg.Found {
@@ -137,6 +154,14 @@ func scanJSON(b []byte, pg *Page) bool {
 
 // member reads `"key" :` and returns the offset of the member's value.
 func member(b []byte, i int, pg *Page) int {
+	if i = keyColon(b, i, pg); i < 0 {
+		return -1
+	}
+	return skipWS(b, i, pg)
+}
+
+// keyColon reads `"key" :` and returns the offset just past the colon.
+func keyColon(b []byte, i int, pg *Page) int {
 	if i >= len(b) || b[i] != '"' {
 		return -1
 	}
@@ -147,7 +172,22 @@ func member(b []byte, i int, pg *Page) int {
 	if i >= len(b) || b[i] != ':' {
 		return -1
 	}
-	return skipWS(b, i+1, pg)
+	return i + 1
+}
+
+// recordMember is member for a record's own members, given prev, the same
+// member's key and colon in the record before: bytes identical to ones
+// already found valid need no scan. prev becomes this member's.
+func recordMember(b []byte, i int, pg *Page, prev *[]byte) int {
+	if k := *prev; len(k) > 0 && len(b)-i > len(k) && string(b[i:i+len(k)]) == string(k) {
+		return skipWS(b, i+len(k), pg)
+	}
+	j := keyColon(b, i, pg)
+	if j < 0 {
+		return -1
+	}
+	*prev = b[i:j]
+	return skipWS(b, j, pg)
 }
 
 // skipWS returns the offset of the first byte at or after i that is not
