@@ -2,7 +2,6 @@ package integ
 
 import (
 	"context"
-	"runtime"
 	"strings"
 
 	"github.com/integ/integ/internal/conc"
@@ -12,17 +11,18 @@ import (
 // prefetcher reads a stream's pages ahead of the writer, one request at a
 // time, in two goroutines that serve a whole EmitPages loop: a fetcher
 // sends each request and reads its body, and a reader checks the body,
-// finds its records and works out the next request, which it hands to the
-// fetcher at once, whatever the writer is doing. (Starting a goroutine a
+// finds its records and works out the next request, which it hands back
+// to the fetcher, whatever the writer is doing. (Starting a goroutine a
 // page cost a goroutine, its future and, each time, growing a fresh stack
 // through net/http's depth.)
 //
 // When the paginator only asks whether a page was empty (see
-// requests.CountsRecords) and the requests are GETs, the next request goes
-// out before the page is validated: the pass over the page, the longest
-// part of reading it, then overlaps the server's work on the next one. A
-// page that then proves invalid fails the stream as before, before any of
-// its records is written; the request sent on its word is cancelled.
+// requests.CountsRecords) and the requests are GETs, the fetcher asks for
+// the next request itself, from the body it has just read, and sends it
+// at once: the check of the page, a pass over all of it, then overlaps
+// the server's work on the next one. A page that then proves invalid
+// fails the stream as before, before any of its records is written; the
+// request sent on its word is cancelled.
 //
 // Pages wait in a channel of one, so at most three checked pages exist at
 // once (the one being written, one waiting and one read), and the body of
@@ -45,60 +45,95 @@ type page struct {
 	nextErr  error             // the paginator failed, or asked for a page again
 }
 
-// fetched is a response as the fetcher read it, not yet checked.
+// fetched is a response as the fetcher read it, not yet checked, with the
+// request after it when the fetcher could ask for that already (asked).
 type fetched struct {
-	r   *requests.JSONResponse
-	err error
+	req     *requests.Request // the request the body answers
+	r       *requests.JSONResponse
+	err     error
+	asked   bool
+	next    *requests.Request
+	nextErr error
 }
 
 // newPrefetcher starts reading at first; it ends after a page with no next
 // one, after a failure, or with ctx.
 func (c *HttpContext) newPrefetcher(ctx context.Context, first *requests.Request, p requests.Paginator, path []string, sent sentRequests) *prefetcher {
 	pf := &prefetcher{pages: make(chan page, 1)}
-	reqs, bodies := make(chan *requests.Request, 1), make(chan fetched, 1)
+	// Bodies are handed over, not queued: a fetcher that has read one
+	// sends nothing more until the reader takes it.
+	reqs, bodies := make(chan *requests.Request, 1), make(chan fetched)
+	early := !requests.CountsRecords(p) && first.Safe()
+	key := strings.Join(path, ".")
+	early = early && requests.PageKey(key)
 	pf.fetcher = conc.GoContext(ctx, func(ctx context.Context) (struct{}, error) {
-		for {
+		for req := first; ; {
+			f := fetched{req: req}
+			f.r, f.err = requests.FetchUnchecked(ctx, c.http.doer, req, c.http.maxBytes)
+			if f.err == nil && early {
+				// The next request goes out before this page is checked:
+				// the check, a pass over the page, then overlaps the
+				// server's work on the next one.
+				if nonEmpty, ok := peekRecords(view(f.r.Body), key); ok {
+					n := 0
+					if nonEmpty {
+						n = 1 // the paginator only asks whether it is 0
+					}
+					f.asked = true
+					f.next, f.nextErr = c.nextPage(p, req, f.r, n, sent)
+				}
+			}
 			select {
+			case bodies <- f:
 			case <-ctx.Done():
 				return struct{}{}, nil
-			case req := <-reqs:
-				r, err := requests.FetchUnchecked(ctx, c.http.doer, req, c.http.maxBytes)
+			}
+			switch {
+			case f.err != nil:
+				return struct{}{}, nil
+			case f.asked:
+				req = f.next
+			default: // the reader works it out once the page is checked
 				select {
-				case bodies <- fetched{r, err}: // one request at a time: never blocks
+				case req = <-reqs:
 				case <-ctx.Done():
 					return struct{}{}, nil
 				}
 			}
+			if req == nil {
+				return struct{}{}, nil
+			}
 		}
 	})
-	early := !requests.CountsRecords(p) && first.Safe()
-	key := strings.Join(path, ".")
 	pf.done = conc.GoContext(ctx, func(ctx context.Context) (struct{}, error) {
 		var bufs [3][]string
-		reqs <- first
-		for i, req := 0, first; ; i++ {
+		for i := 0; ; i++ {
 			var f fetched
 			select {
 			case f = <-bodies:
 			case <-ctx.Done():
 				return struct{}{}, nil
 			case <-pf.fetcher.Done():
-				_, err := pf.fetcher.Await() // a recovered panic, or the context
-				if err == nil {
-					return struct{}{}, nil
+				select {
+				case f = <-bodies: // sent just before the fetcher ended
+				default:
+					_, err := pf.fetcher.Await() // a recovered panic, or the context
+					if err == nil {
+						return struct{}{}, nil
+					}
+					f.err = err
 				}
-				f.err = err
 			}
-			pg := c.readPage(req, f, p, path, key, early, sent, bufs[i%3][:0], func(next *requests.Request) {
-				reqs <- next // the fetcher is idle: its last body was just taken
-				if early {
-					// On one thread the fetcher would otherwise wait for
-					// this page's check to end before sending.
-					runtime.Gosched()
-				}
-			})
+			pg := c.readPage(f, p, path, key, sent, bufs[i%3][:0])
 			if !pg.pageRecs && pg.recs != nil {
 				bufs[i%3] = pg.recs // keep the grown buffer
+			}
+			if !f.asked && f.err == nil {
+				next := pg.next // the fetcher waits for this: nil ends it
+				if pg.fetchErr != nil || pg.err != nil || pg.nextErr != nil {
+					next = nil
+				}
+				reqs <- next
 			}
 			select {
 			case pf.pages <- pg:
@@ -108,49 +143,27 @@ func (c *HttpContext) newPrefetcher(ctx context.Context, first *requests.Request
 			if pg.fetchErr != nil || pg.err != nil || pg.nextErr != nil || pg.next == nil {
 				return struct{}{}, nil
 			}
-			req = pg.next
 		}
 	})
 	return pf
 }
 
-// readPage checks the page f holds, finds its records and works out the
-// request after it, handing that to send. With early set, a page that
-// looks like one is asked for its next request first, on whether it has
-// any records (peekRecords), and is checked after.
-func (c *HttpContext) readPage(req *requests.Request, f fetched, p requests.Paginator, path []string, key string, early bool, sent sentRequests, buf []string, send func(*requests.Request)) page {
-	var pg page
+// readPage checks the page f holds, finds its records and, unless the
+// fetcher asked already, works out the request after it.
+func (c *HttpContext) readPage(f fetched, p requests.Paginator, path []string, key string, sent sentRequests, buf []string) page {
 	if f.err != nil {
-		pg.fetchErr = f.err
-		return pg
+		return page{fetchErr: f.err}
 	}
 	r := f.r
-	asked := false
-	if early && requests.PageKey(key) {
-		if nonEmpty, ok := peekRecords(view(r.Body), key); ok {
-			n := 0
-			if nonEmpty {
-				n = 1 // the paginator only asks whether it is 0
-			}
-			pg.next, pg.nextErr = c.nextPage(p, req, r, n, sent)
-			if pg.next != nil && pg.nextErr == nil {
-				send(pg.next)
-			}
-			asked = true
-		}
-	}
 	if err := r.CheckPage(key); err != nil {
 		return page{fetchErr: err}
 	}
-	pg.r = r
+	pg := page{r: r, next: f.next, nextErr: f.nextErr}
 	pg.split = splitRecords(c.Stream(), r, path, buf)
-	if pg.err != nil || asked {
+	if pg.err != nil || f.asked {
 		return pg
 	}
-	pg.next, pg.nextErr = c.nextPage(p, req, r, len(pg.recs), sent)
-	if pg.next != nil && pg.nextErr == nil {
-		send(pg.next)
-	}
+	pg.next, pg.nextErr = c.nextPage(p, f.req, r, len(pg.recs), sent)
 	return pg
 }
 
