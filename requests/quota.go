@@ -87,7 +87,11 @@ func (b *Quota) acquire(ctx context.Context) (reservation, error) {
 	if err := ctx.Err(); err != nil {
 		return reservation{}, err
 	}
-	w := b.enqueue(FlowOf(ctx))
+	name := FlowOf(ctx)
+	if b.limiter == nil && b.take(name) {
+		return reservation{}, nil
+	}
+	w := b.enqueue(name)
 	for {
 		select {
 		case s := <-w.sig:
@@ -118,6 +122,25 @@ func (b *Quota) acquire(ctx context.Context) (reservation, error) {
 			return reservation{}, ctx.Err()
 		}
 	}
+}
+
+// take gives flow a free slot at once when nobody waits and there is no
+// rate to keep: the usual request, spared a waiter and its signal.
+func (b *Quota) take(name string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.waiting > 0 || b.used >= b.cap {
+		return false
+	}
+	f := b.flows[name]
+	if f == nil {
+		f = &flow{id: len(b.flows)}
+		b.flows[name] = f
+	}
+	b.used++
+	b.served++
+	f.last = b.served
+	return true
 }
 
 // enqueue queues a waiter for flow and gives out what is free.
