@@ -133,12 +133,15 @@ func (c *HttpContext) EmitObject(req *requests.Request, path ...string) error {
 }
 
 // EmitPages emits every page, starting at first and following p until it
-// says there is no next page. Pages are fetched ahead of the writing
-// (pipelining): once a page is read, its next request goes out at once,
-// while earlier pages are still being written, so the server's time
-// overlaps the writing; at most two pages wait ahead of the one being
-// written, and requests still go out one at a time. p.Next is therefore
-// called on another goroutine than the runner's, in page order.
+// says there is no next page. Pages are read ahead of the writing
+// (pipelining): once a page is checked, its next request goes out at
+// once, while earlier pages are still being written, so the server's time
+// overlaps the writing; requests still go out one at a time, and at most
+// three pages and a body wait ahead of the one being written. When p only
+// asks whether a page was empty (requests.CountsRecords) and the requests
+// are GETs, the next request goes out before the page is checked, the
+// check then overlapping the server's work too. p.Next is therefore called
+// on another goroutine than the runner's, in page order.
 // A next request identical to one already sent (same method, URL and body)
 // fails with requests.ErrPaginationLoop, whatever the paginator.
 func (c *HttpContext) EmitPages(first *requests.Request, p requests.Paginator, path ...string) error {

@@ -23,6 +23,12 @@ var ErrTooManyPages = errors.New("requests: too many pages")
 // when there are no more pages. count is the number of records on the
 // page just read; every built-in paginator stops when it is 0.
 //
+// integ's EmitPages calls Next in page order, on a goroutine of its own,
+// while earlier pages are still being written: Next must not touch the
+// stream's context. For the built-in paginators that only ask whether a
+// page was empty (CountsRecords), it calls Next before the page is
+// validated, with count 1 for a page that has records.
+//
 // The built-in paginators are safe for concurrent use and may be shared
 // by streams and reused across runs without Reset: the ones with tokens
 // track each run separately, keyed by the request they handed out last
