@@ -186,10 +186,10 @@ func (c *HttpContext) EmitPages(first *requests.Request, p requests.Paginator, p
 		if pg.next == nil {
 			return nil
 		}
-		pg = pf.await(ctx)
-		// On one thread the prefetcher, unblocked by that receive, would
-		// wait for this goroutine to block before sending its next request.
-		runtime.Gosched()
+		if !pg.pageRecs && pg.recs != nil {
+			c.w.recs = pg.recs // keep the grown buffer
+		}
+		pg = pf.next(ctx, c, p, path, sent, c.w.recs[:0])
 	}
 }
 

@@ -2,6 +2,7 @@ package integ
 
 import (
 	"context"
+	"runtime"
 	"strings"
 
 	"github.com/integ/integ/internal/conc"
@@ -9,12 +10,12 @@ import (
 )
 
 // prefetcher reads a stream's pages ahead of the writer, one request at a
-// time, in two goroutines that serve a whole EmitPages loop: a fetcher
-// sends each request and reads its body, and a reader checks the body,
-// finds its records and works out the next request, which it hands back
-// to the fetcher, whatever the writer is doing. (Starting a goroutine a
-// page cost a goroutine, its future and, each time, growing a fresh stack
-// through net/http's depth.)
+// time: one goroutine, the fetcher, serves a whole EmitPages loop (starting
+// one a page cost a goroutine, its future and, each time, growing a fresh
+// stack through net/http's depth). It sends each request and reads the
+// body; the writer checks the body, finds its records and, unless the
+// fetcher could, works out the next request, which it hands back before
+// it writes the page.
 //
 // When the paginator only asks whether a page was empty (see
 // requests.CountsRecords) and the requests are GETs, the fetcher asks for
@@ -24,15 +25,13 @@ import (
 // fails the stream as before, before any of its records is written; the
 // request sent on its word is cancelled.
 //
-// Pages wait in a channel of one, so at most three checked pages exist at
-// once (the one being written, one waiting and one read), and the body of
-// the next one, fetched on the word of the last. The reader's three record
-// buffers take turns accordingly: when it reads page i, the writer has
-// taken page i-1 and so is done with page i-3.
+// A body waits in a channel of one, so besides the page being written at
+// most one body waits and one is being read.
 type prefetcher struct {
-	pages   chan page
-	done    *conc.Future[struct{}] // the reader
+	bodies  chan fetched
+	reqs    chan *requests.Request // the next request, when the fetcher waits for it
 	fetcher *conc.Future[struct{}]
+	key     string
 }
 
 // page is one page of an EmitPages loop, read and split, with the request
@@ -59,13 +58,9 @@ type fetched struct {
 // newPrefetcher starts reading at first; it ends after a page with no next
 // one, after a failure, or with ctx.
 func (c *HttpContext) newPrefetcher(ctx context.Context, first *requests.Request, p requests.Paginator, path []string, sent sentRequests) *prefetcher {
-	pf := &prefetcher{pages: make(chan page, 1)}
-	// Bodies are handed over, not queued: a fetcher that has read one
-	// sends nothing more until the reader takes it.
-	reqs, bodies := make(chan *requests.Request, 1), make(chan fetched)
-	early := !requests.CountsRecords(p) && first.Safe()
 	key := strings.Join(path, ".")
-	early = early && requests.PageKey(key)
+	pf := &prefetcher{bodies: make(chan fetched, 1), reqs: make(chan *requests.Request, 1), key: key}
+	early := !requests.CountsRecords(p) && first.Safe() && requests.PageKey(key)
 	pf.fetcher = conc.GoContext(ctx, func(ctx context.Context) (struct{}, error) {
 		for req := first; ; {
 			f := fetched{req: req}
@@ -84,7 +79,7 @@ func (c *HttpContext) newPrefetcher(ctx context.Context, first *requests.Request
 				}
 			}
 			select {
-			case bodies <- f:
+			case pf.bodies <- f:
 			case <-ctx.Done():
 				return struct{}{}, nil
 			}
@@ -93,9 +88,9 @@ func (c *HttpContext) newPrefetcher(ctx context.Context, first *requests.Request
 				return struct{}{}, nil
 			case f.asked:
 				req = f.next
-			default: // the reader works it out once the page is checked
+			default: // the writer works it out once the page is checked
 				select {
-				case req = <-reqs:
+				case req = <-pf.reqs:
 				case <-ctx.Done():
 					return struct{}{}, nil
 				}
@@ -105,47 +100,39 @@ func (c *HttpContext) newPrefetcher(ctx context.Context, first *requests.Request
 			}
 		}
 	})
-	pf.done = conc.GoContext(ctx, func(ctx context.Context) (struct{}, error) {
-		var bufs [3][]string
-		for i := 0; ; i++ {
-			var f fetched
-			select {
-			case f = <-bodies:
-			case <-ctx.Done():
-				return struct{}{}, nil
-			case <-pf.fetcher.Done():
-				select {
-				case f = <-bodies: // sent just before the fetcher ended
-				default:
-					_, err := pf.fetcher.Await() // a recovered panic, or the context
-					if err == nil {
-						return struct{}{}, nil
-					}
-					f.err = err
-				}
-			}
-			pg := c.readPage(f, p, path, key, sent, bufs[i%3][:0])
-			if !pg.pageRecs && pg.recs != nil {
-				bufs[i%3] = pg.recs // keep the grown buffer
-			}
-			if !f.asked && f.err == nil {
-				next := pg.next // the fetcher waits for this: nil ends it
-				if pg.fetchErr != nil || pg.err != nil || pg.nextErr != nil {
-					next = nil
-				}
-				reqs <- next
-			}
-			select {
-			case pf.pages <- pg:
-			case <-ctx.Done():
-				return struct{}{}, nil
-			}
-			if pg.fetchErr != nil || pg.err != nil || pg.nextErr != nil || pg.next == nil {
-				return struct{}{}, nil
-			}
-		}
-	})
 	return pf
+}
+
+// next returns the next page, checked and split (its records in buf unless
+// the page holds them), and hands the fetcher the request after it when
+// the fetcher waits for that.
+func (pf *prefetcher) next(ctx context.Context, c *HttpContext, p requests.Paginator, path []string, sent sentRequests, buf []string) page {
+	var f fetched
+	select {
+	case f = <-pf.bodies:
+	case <-pf.fetcher.Done():
+		select {
+		case f = <-pf.bodies: // sent just before the fetcher ended
+		default:
+			// The fetcher ended first: a recovered panic, or the context.
+			if _, err := pf.fetcher.Await(); err != nil {
+				return page{fetchErr: err}
+			}
+			return page{fetchErr: context.Cause(ctx)}
+		}
+	}
+	// On one thread the fetcher, unblocked by that receive, would wait for
+	// this goroutine to block before sending its next request.
+	runtime.Gosched()
+	pg := c.readPage(f, p, path, pf.key, sent, buf)
+	if !f.asked && f.err == nil {
+		next := pg.next // the fetcher waits for this: nil ends it
+		if pg.fetchErr != nil || pg.err != nil || pg.nextErr != nil {
+			next = nil
+		}
+		pf.reqs <- next
+	}
+	return pg
 }
 
 // readPage checks the page f holds, finds its records and, unless the
@@ -167,27 +154,5 @@ func (c *HttpContext) readPage(f fetched, p requests.Paginator, path []string, k
 	return pg
 }
 
-// await returns the next page.
-func (pf *prefetcher) await(ctx context.Context) page {
-	select {
-	case pg := <-pf.pages:
-		return pg
-	case <-pf.done.Done():
-		select {
-		case pg := <-pf.pages: // sent just before the goroutine ended
-			return pg
-		default:
-		}
-		// The goroutine ended first: a recovered panic, or the context.
-		if _, err := pf.done.Await(); err != nil {
-			return page{fetchErr: err}
-		}
-		return page{fetchErr: context.Cause(ctx)}
-	}
-}
-
-// wait returns when both goroutines have ended; cancel their context first.
-func (pf *prefetcher) wait() {
-	pf.done.Await()
-	pf.fetcher.Await()
-}
+// wait returns when the fetcher has ended; cancel its context first.
+func (pf *prefetcher) wait() { pf.fetcher.Await() }
