@@ -106,11 +106,13 @@ func (g *loopGuard) advance(prevKey, prevToken, nextKey, token string) (repeated
 	seen := g.chains[prevKey]
 	if seen == nil {
 		seen = map[[sha256.Size]byte]struct{}{} // prev was not handed out by us: a new run
+		if prevToken != "" {
+			seen[sha256.Sum256([]byte(prevToken))] = struct{}{}
+		}
 	}
+	// A run we handed prev to has its token already: it was the last one
+	// added.
 	delete(g.chains, prevKey)
-	if prevToken != "" {
-		seen[sha256.Sum256([]byte(prevToken))] = struct{}{}
-	}
 	h := sha256.Sum256([]byte(token))
 	if _, ok := seen[h]; ok {
 		return true

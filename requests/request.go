@@ -348,6 +348,19 @@ func (r *Request) String() string { return r.method + " " + RedactURL(r.URL()) }
 // 3986), for relative "next" links. Headers set on r are carried over;
 // method, body and query parameters are not.
 func (r *Request) Resolve(ref string) *Request {
+	if plainAbsolute(ref) {
+		// Most next links: absolute, nothing to resolve or normalize.
+		if _, err := url.Parse(ref); err == nil {
+			n := New(ref)
+			n.header = r.header // never written in place: sharing is safe
+			return n
+		}
+	}
+	return r.resolve(ref)
+}
+
+// resolve is Resolve by RFC 3986, for any reference.
+func (r *Request) resolve(ref string) *Request {
 	u, err := url.Parse(ref)
 	if err != nil {
 		n := New(ref)
@@ -365,6 +378,20 @@ func (r *Request) Resolve(ref string) *Request {
 	n := New(base.ResolveReference(u).String())
 	n.header = r.header // never written in place: sharing is safe
 	return n
+}
+
+// plainAbsolute reports whether ref is an absolute http(s) URL with no
+// dot segment in its path, which resolving would only copy.
+func plainAbsolute(ref string) bool {
+	rest, ok := strings.CutPrefix(ref, "https://")
+	if !ok {
+		if rest, ok = strings.CutPrefix(ref, "http://"); !ok {
+			return false
+		}
+	}
+	path, _, _ := strings.Cut(rest, "?")
+	path, _, _ = strings.Cut(path, "#")
+	return !strings.Contains(path, "/.")
 }
 
 // Build returns an *http.Request bound to ctx. Bodies are replayable:
