@@ -121,9 +121,11 @@ func (pf *prefetcher) next(ctx context.Context, c *HttpContext, p requests.Pagin
 			return page{fetchErr: context.Cause(ctx)}
 		}
 	}
-	// On one thread the fetcher, unblocked by that receive, would wait for
-	// this goroutine to block before sending its next request.
-	runtime.Gosched()
+	if f.asked {
+		// On one thread the fetcher, unblocked by that receive, would
+		// wait for this goroutine to block before sending its next request.
+		runtime.Gosched()
+	}
 	pg := c.readPage(f, p, path, pf.key, sent, buf)
 	if !f.asked && f.err == nil {
 		next := pg.next // the fetcher waits for this: nil ends it
@@ -131,6 +133,9 @@ func (pf *prefetcher) next(ctx context.Context, c *HttpContext, p requests.Pagin
 			next = nil
 		}
 		pf.reqs <- next
+		if next != nil {
+			runtime.Gosched() // let it go out before this page is written
+		}
 	}
 	return pg
 }
