@@ -193,9 +193,9 @@ func (c *HttpContext) EmitPages(first *requests.Request, p requests.Paginator, p
 	}
 }
 
-// fetchPage sends req and reads its page: the records at path and the
-// request p says comes next. It touches no stream state but sent, which
-// only one goroutine at a time uses, so the prefetcher can call it.
+// fetchPage sends req and reads its page, checked: the records at path
+// and the request p says comes next. A loop's first page is read so,
+// before the fetcher starts (a check reads no further).
 func (c *HttpContext) fetchPage(ctx context.Context, req *requests.Request, p requests.Paginator, path []string, sent sentRequests, buf []string) page {
 	pg := page{}
 	pg.r, pg.fetchErr = c.doPage(ctx, req, path)
