@@ -6,8 +6,8 @@ import (
 )
 
 // stdoutPipeBytes is the pipe buffer a tap asks for when its stdout is a
-// pipe: Linux's default, 64 KiB, is one flush of the record buffer, so a
-// writer ahead of its reader blocked on nearly every write (a context
+// pipe: Linux's default, 64 KiB, is a few flushes of the record buffer, so
+// a writer ahead of its reader blocked on nearly every write (a context
 // switch each time, a fifth of a tap's CPU at 1,000 records a page). 1 MiB
 // is the most an unprivileged process may ask for by default.
 const stdoutPipeBytes = 1 << 20
