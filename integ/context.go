@@ -159,11 +159,14 @@ func (c *HttpContext) EmitPages(first *requests.Request, p requests.Paginator, p
 			pf.wait() // no goroutine outlives the loop
 		}
 	}()
-	pg := c.fetchPage(c.ctx, first, p, path, sent, c.w.recs[:0])
-	if !pg.pageRecs && pg.recs != nil {
-		c.w.recs = pg.recs
-	}
+	// The first page is read here, before the fetcher starts: a check
+	// reads no further.
+	key := strings.Join(path, ".")
+	pg := c.readPage(c.fetch(c.ctx, first), p, path, key, sent, c.w.recs[:0])
 	for {
+		if !pg.pageRecs && pg.recs != nil {
+			c.w.recs = pg.recs // keep the grown buffer
+		}
 		if pg.fetchErr != nil {
 			return fmt.Errorf("stream %q: %w", c.Stream(), pg.fetchErr)
 		}
@@ -186,28 +189,8 @@ func (c *HttpContext) EmitPages(first *requests.Request, p requests.Paginator, p
 		if pg.next == nil {
 			return nil
 		}
-		if !pg.pageRecs && pg.recs != nil {
-			c.w.recs = pg.recs // keep the grown buffer
-		}
 		pg = pf.next(ctx, c, p, path, sent, c.w.recs[:0])
 	}
-}
-
-// fetchPage sends req and reads its page, checked: the records at path
-// and the request p says comes next. A loop's first page is read so,
-// before the fetcher starts (a check reads no further).
-func (c *HttpContext) fetchPage(ctx context.Context, req *requests.Request, p requests.Paginator, path []string, sent sentRequests, buf []string) page {
-	pg := page{}
-	pg.r, pg.fetchErr = c.doPage(ctx, req, path)
-	if pg.fetchErr != nil {
-		return pg
-	}
-	pg.split = splitRecords(c.Stream(), pg.r, path, buf)
-	if pg.err != nil {
-		return pg
-	}
-	pg.next, pg.nextErr = c.nextPage(p, req, pg.r, len(pg.recs), sent)
-	return pg
 }
 
 // nextPage asks p for the request after req's page, refusing one already

@@ -63,8 +63,7 @@ func (c *HttpContext) newPrefetcher(ctx context.Context, first *requests.Request
 	early := !requests.CountsRecords(p) && first.Safe() && requests.PageKey(key)
 	pf.fetcher = conc.GoContext(ctx, func(ctx context.Context) (struct{}, error) {
 		for req := first; ; {
-			f := fetched{req: req}
-			f.r, f.err = requests.FetchUnchecked(ctx, c.http.doer, req, c.http.maxBytes)
+			f := c.fetch(ctx, req)
 			if f.err == nil && early {
 				// The next request goes out before this page is checked:
 				// the check, a pass over the page, then overlaps the
@@ -129,8 +128,8 @@ func (pf *prefetcher) next(ctx context.Context, c *HttpContext, p requests.Pagin
 	pg := c.readPage(f, p, path, pf.key, sent, buf)
 	if !f.asked && f.err == nil {
 		next := pg.next // the fetcher waits for this: nil ends it
-		if pg.fetchErr != nil || pg.err != nil || pg.nextErr != nil {
-			next = nil
+		if pg.nextErr != nil {
+			next = nil // a paginator may fail and still hand one out
 		}
 		pf.reqs <- next
 		if next != nil {
@@ -138,6 +137,13 @@ func (pf *prefetcher) next(ctx context.Context, c *HttpContext, p requests.Pagin
 		}
 	}
 	return pg
+}
+
+// fetch sends req and reads its body, not yet checked.
+func (c *HttpContext) fetch(ctx context.Context, req *requests.Request) fetched {
+	f := fetched{req: req}
+	f.r, f.err = requests.FetchUnchecked(ctx, c.http.doer, req, c.http.maxBytes)
+	return f
 }
 
 // readPage checks the page f holds, finds its records and, unless the
