@@ -73,6 +73,7 @@ type streamWriter struct {
 	enc       driver.StreamEncoder
 	buf       []byte
 	scratch   []byte
+	mid       []byte // a Framer's suffix then prefix: the bytes between two records of a page
 	recs      []string        // the current page's raw records
 	xbuf      [2][]byte       // transform outputs, reused record to record
 	keep      map[string]bool // selected fields, nil when all are
@@ -176,10 +177,20 @@ func (r *streamWriter) framePage(recs []string) bool {
 	for _, rec := range recs {
 		n += len(rec)
 	}
+	// Between two records go the first's suffix and the second's prefix:
+	// joined, they are one copy, not two (most of a page's copies are
+	// this short).
+	r.mid = append(append(r.mid[:0], suffix...), prefix...)
 	buf := slices.Grow(r.buf, n)
-	for _, rec := range recs {
-		buf = append(buf, prefix...)
+	for i, rec := range recs {
+		if i == 0 {
+			buf = append(buf, prefix...)
+		} else {
+			buf = append(buf, r.mid...)
+		}
 		buf = append(buf, rec...)
+	}
+	if len(recs) > 0 {
 		buf = append(buf, suffix...)
 	}
 	r.buf = buf

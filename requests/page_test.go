@@ -126,6 +126,16 @@ var pageCases = []struct{ body, key string }{
 	{`{"results":[{"k\u0041":1},{"k\u0041":2},{"k\u00":3}]}`, "results"},
 	{`{"results":[{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10},{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10}]}`, "results"},
 	{`[{"id":1,"o":{"id":2}},{"id":3,"o":{"id":4}}]`, ""},
+	// Keys of up to eight bytes with their colon are matched as one word:
+	// a key of exactly eight and one of nine, a key that differs from the
+	// one before only in its last byte or in its colon, a key no longer
+	// than the one before's word, and keys in a body's last eight bytes.
+	{`{"results":[{"abcde":1,"abcdef":2},{"abcde":3,"abcdef":4},{"abcdf":5,"abcdeg":6}]}`, "results"},
+	{`{"results":[{"ab":1},{"ac":2},{"ab" :3},{"ab";4},{"a":5},{"abc":6}]}`, "results"},
+	{`{"results":[{"ab":1},{"ab":2},{"ab\u0022":3},{"ab"}]}`, "results"},
+	{`[{"ab":1},{"ab":2}]`, ""},
+	{`[{"ab":1},{"ab":2},{"ab"`, ""},
+	{`[{"ab":1},{"ab":2},{"ab":`, ""},
 	{`{"results":[{"id":1},{"id":2}],"id":3}`, "results"},
 }
 
