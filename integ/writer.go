@@ -73,7 +73,7 @@ type streamWriter struct {
 	enc       driver.StreamEncoder
 	buf       []byte
 	scratch   []byte
-	mid       []byte // a Framer's suffix then prefix: the bytes between two records of a page
+	mid       []byte          // a Framer's suffix then prefix: the bytes between two records of a page
 	recs      []string        // the current page's raw records
 	xbuf      [2][]byte       // transform outputs, reused record to record
 	keep      map[string]bool // selected fields, nil when all are
