@@ -3,7 +3,7 @@
 // measures tap-pokeapi as a Singer tap and as an Airbyte source against a
 // raw floor client, each in its own child process:
 //
-//	go run ./cmd/integ-bench [--records 1000000] [--runs 3] [--page-sizes 100,1000] [--json] [--quick]
+//	go run ./cmd/integ-bench [--records 1000000] [--runs 5] [--page-sizes 100,1000] [--json] [--quick]
 //
 // It prints the command line, the machine, a table of median records/s,
 // MB/s, CPU seconds, peak RSS and the ratio to the floor, the latency of
@@ -54,7 +54,7 @@ func run(ctx context.Context, argv []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("integ-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	records := fs.Int("records", 1_000_000, "records served and read per run")
-	runs := fs.Int("runs", 3, "measured runs per mode and page size")
+	runs := fs.Int("runs", 5, "measured runs per mode and page size (the median counts: single runs on a shared machine swing by 5%)")
 	pages := fs.String("page-sizes", "100,1000", "comma-separated page sizes")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	quick := fs.Bool("quick", false, "smoke check: 100,000 records, 1 run (explicit --records and --runs win)")

@@ -386,9 +386,10 @@ func (b *bencher) exec(ctx context.Context, name string, args []string, out *Lin
 	stderr := &tailBuffer{max: stderrTailBytes}
 	cmd := exec.CommandContext(ctx, name, args...)
 	// The harness reads the child's stdout like a fast target: through a
-	// 1 MiB pipe (every mode gets the same) in 1 MiB reads, so that its
-	// own reading, on the same CPUs, costs the child as little as it can.
-	pr, pw, err := os.Pipe()
+	// 1 MiB pipe (every mode gets the same) in 1 MiB blocking reads, so
+	// that its own reading, on the same CPUs, costs the child as little as
+	// it can (see blockingPipe).
+	pr, pw, err := blockingPipe()
 	if err != nil {
 		return Measurement{}, fmt.Errorf("bench: stdout pipe: %w", err)
 	}
