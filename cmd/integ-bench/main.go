@@ -13,8 +13,9 @@
 // reported, not failures.
 //
 // "integ-bench floor --url URL" is the floor client itself, which the
-// harness runs as its child. "integ-bench profile --cpuprofile FILE --
-// TAP-ARGS" runs tap-pokeapi in-process under a CPU profile.
+// harness runs as its child; this command links none of a tap's code, so
+// that the floor starts as lightly as a raw client. To profile a tap, see
+// cmd/integ-profile.
 package main
 
 import (
@@ -47,9 +48,6 @@ func run(ctx context.Context, argv []string, stdout, stderr io.Writer) int {
 	args := argv[1:]
 	if len(args) > 0 && args[0] == "floor" {
 		return bench.FloorMain(ctx, args[1:], stdout, stderr)
-	}
-	if len(args) > 0 && args[0] == "profile" {
-		return profile(ctx, args[1:], stdout, stderr)
 	}
 	fs := flag.NewFlagSet("integ-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
