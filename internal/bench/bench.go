@@ -85,6 +85,7 @@ type Row struct {
 	PeakRSSMiB    float64       `json:"peak_rss_mib"`
 	Ratio         float64       `json:"ratio_to_floor"`     // records/s over the floor's at this page size
 	CPURatio      float64       `json:"cpu_ratio_to_floor"` // the floor's CPU seconds over these
+	RatioRange    [2]float64    `json:"ratio_range"`        // lowest and highest of one run over the floor's run beside it
 	Runs          []Measurement `json:"runs"`
 }
 
@@ -455,6 +456,9 @@ func (b *bencher) summarise(modes []string, small int) {
 			if floor.RecordsPerSec > 0 {
 				row.Ratio = row.RecordsPerSec / floor.RecordsPerSec
 			}
+			if mode != ModeFloor {
+				row.RatioRange = ratioRange(row.Runs, floor.Runs)
+			}
 			if row.CPUSeconds > 0 {
 				row.CPURatio = floor.CPUSeconds / row.CPUSeconds
 			}
@@ -469,6 +473,25 @@ func (b *bencher) summarise(modes []string, small int) {
 		})
 	}
 	rep.Checks = checks(rep)
+}
+
+// ratioRange is the lowest and highest ratio of a run's rate to the floor's
+// run of the same round, over the rounds both completed; zeros when there
+// is none. Both read the same number of records, so the ratio of rates is
+// the floor's wall time over the run's.
+func ratioRange(runs, floor []Measurement) [2]float64 {
+	var r [2]float64
+	for i := range min(len(runs), len(floor)) {
+		if runs[i].WallSeconds <= 0 || floor[i].WallSeconds <= 0 {
+			continue
+		}
+		x := floor[i].WallSeconds / runs[i].WallSeconds
+		if r[0] == 0 || x < r[0] {
+			r[0] = x
+		}
+		r[1] = max(r[1], x)
+	}
+	return r
 }
 
 // summary reduces runs to a Row (without Ratio).

@@ -50,20 +50,22 @@ func TestThousands(t *testing.T) {
 func TestWriteTable(t *testing.T) {
 	rows := []Row{
 		{Mode: ModeFloor, PageSize: 100, Records: 1000000, RecordsPerSec: 1234567.8, MBPerSec: 96.4, CPUSeconds: 1.234, PeakRSSMiB: 13.75, Runs: make([]Measurement, 3)},
-		{Mode: ModeSinger, PageSize: 100, Records: 1000000, RecordsPerSec: 987654, MBPerSec: 160, CPUSeconds: 2, PeakRSSMiB: 16, Ratio: 0.8, CPURatio: 0.617, Runs: make([]Measurement, 3)},
+		{Mode: ModeSinger, PageSize: 100, Records: 1000000, RecordsPerSec: 987654, MBPerSec: 160, CPUSeconds: 2, PeakRSSMiB: 16, Ratio: 0.8, CPURatio: 0.617, RatioRange: [2]float64{0.764, 0.838}, Runs: make([]Measurement, 3)},
+		{Mode: ModeAirbyte, PageSize: 100, Records: 1000000, RecordsPerSec: 987654, MBPerSec: 160, CPUSeconds: 2, PeakRSSMiB: 16, Ratio: 0.8, CPURatio: 0.617, Runs: make([]Measurement, 3)},
 	}
 	var b strings.Builder
 	if err := WriteTable(&b, rows); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
-	if len(lines) != 3 {
-		t.Fatalf("want a header and 2 rows, got:\n%s", b.String())
+	if len(lines) != 4 {
+		t.Fatalf("want a header and 3 rows, got:\n%s", b.String())
 	}
 	wantFields := [][]string{
-		{"mode", "page", "records", "runs", "records/s", "MB/s", "CPU", "s", "peak", "RSS", "MiB", "tap/floor", "CPU", "floor/tap"},
-		{"floor", "100", "1000000", "3", "1,234,568", "96.4", "1.23", "13.8", "-", "-"},
-		{"singer", "100", "1000000", "3", "987,654", "160.0", "2.00", "16.0", "0.80", "0.62"},
+		{"mode", "page", "records", "runs", "records/s", "MB/s", "CPU", "s", "peak", "RSS", "MiB", "tap/floor", "run", "by", "run", "CPU", "floor/tap"},
+		{"floor", "100", "1000000", "3", "1,234,568", "96.4", "1.23", "13.8", "-", "-", "-"},
+		{"singer", "100", "1000000", "3", "987,654", "160.0", "2.00", "16.0", "0.80", "0.76-0.84", "0.62"},
+		{"airbyte", "100", "1000000", "3", "987,654", "160.0", "2.00", "16.0", "0.80", "-", "0.62"}, // no rounds to compare
 	}
 	for i, want := range wantFields {
 		if got := strings.Fields(lines[i]); strings.Join(got, " ") != strings.Join(want, " ") {
@@ -71,8 +73,34 @@ func TestWriteTable(t *testing.T) {
 		}
 	}
 	// Right-aligned columns end at the same offset.
-	if len(lines[0]) != len(lines[1]) || len(lines[1]) != len(lines[2]) {
+	if len(lines[0]) != len(lines[1]) || len(lines[1]) != len(lines[2]) || len(lines[2]) != len(lines[3]) {
 		t.Errorf("columns not aligned:\n%s", b.String())
+	}
+}
+
+func TestRatioRange(t *testing.T) {
+	w := func(secs ...float64) []Measurement {
+		m := make([]Measurement, len(secs))
+		for i, s := range secs {
+			m[i].WallSeconds = s
+		}
+		return m
+	}
+	tests := []struct {
+		name        string
+		runs, floor []Measurement
+		want        [2]float64
+	}{
+		{"round by round", w(2, 1.25, 2.5), w(1.6, 1, 1.5), [2]float64{0.6, 0.8}},
+		{"not the medians' ratio", w(1, 4), w(2, 1), [2]float64{0.25, 2}},
+		{"a failed run is left out", w(2, 0, 4), w(1, 1, 3), [2]float64{0.5, 0.75}},
+		{"rounds only one finished", w(2, 2), w(1), [2]float64{0.5, 0.5}},
+		{"none", nil, w(1), [2]float64{}},
+	}
+	for _, tt := range tests {
+		if got := ratioRange(tt.runs, tt.floor); got != tt.want {
+			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }
 
