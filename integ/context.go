@@ -136,8 +136,9 @@ func (c *HttpContext) EmitObject(req *requests.Request, path ...string) error {
 // says there is no next page. Pages are read ahead of the writing
 // (pipelining): once a page is checked, its next request goes out at
 // once, while earlier pages are still being written, so the server's time
-// overlaps the writing; requests still go out one at a time, and at most
-// three pages and a body wait ahead of the one being written. When p only
+// overlaps the writing; requests still go out one at a time, and ahead of
+// the page being written at most one page waits, read, and the next is
+// being read. When p only
 // asks whether a page was empty (requests.CountsRecords) and the requests
 // are GETs, the next request goes out before the page is checked, the
 // check then overlapping the server's work too. p.Next is therefore called
@@ -164,9 +165,7 @@ func (c *HttpContext) EmitPages(first *requests.Request, p requests.Paginator, p
 	key := strings.Join(path, ".")
 	pg := c.readPage(c.fetch(c.ctx, first), p, path, key, sent, c.w.recs[:0])
 	for {
-		if !pg.pageRecs && pg.recs != nil {
-			c.w.recs = pg.recs // keep the grown buffer
-		}
+		c.w.takeSplit(pg.split)
 		if pg.fetchErr != nil {
 			return fmt.Errorf("stream %q: %w", c.Stream(), pg.fetchErr)
 		}
@@ -177,7 +176,6 @@ func (c *HttpContext) EmitPages(first *requests.Request, p requests.Paginator, p
 			pf = c.newPrefetcher(ctx, pg.next, p, path, sent)
 			runtime.Gosched() // on one thread: let the request go out before the writing
 		}
-		c.w.multiline = pg.multiline
 		emitErr := c.emitRecords(pg.r, pg.recs)
 		pg.r.Release() // the records are in the output buffer now: reuse the body
 		if emitErr != nil {

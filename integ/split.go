@@ -197,10 +197,7 @@ func (c *HttpContext) split(r *requests.JSONResponse, path []string) ([]string, 
 		return nil, errNoStream
 	}
 	s := splitRecords(c.Stream(), r, path, c.w.recs[:0])
-	if !s.pageRecs && s.recs != nil {
-		c.w.recs = s.recs // keep the grown buffer for the next page
-	}
-	c.w.multiline = s.multiline
+	c.w.takeSplit(s)
 	return s.recs, s.err
 }
 
@@ -210,6 +207,15 @@ type split struct {
 	multiline bool  // a record may span lines
 	err       error // the page is not what the stream expects
 	pageRecs  bool  // recs belong to the response's page, not to the buffer given
+}
+
+// takeSplit makes s the page being written: whether its records may span
+// lines, and the record buffer, kept when splitting grew it.
+func (r *streamWriter) takeSplit(s split) {
+	if !s.pageRecs && s.recs != nil {
+		r.recs = s.recs
+	}
+	r.multiline = s.multiline
 }
 
 // splitRecords finds the records of r at path, in buf unless the response

@@ -168,7 +168,7 @@ func (r *streamWriter) record(rec []byte) {
 // false, having written nothing, when the page needs the general path.
 func (r *streamWriter) framePage(recs []string) bool {
 	f, ok := r.enc.(driver.Framer)
-	if !ok || len(r.info.Stream.transforms) > 0 || r.validator != nil || r.window != nil || r.bookmark != nil ||
+	if !ok || len(recs) == 0 || len(r.info.Stream.transforms) > 0 || r.validator != nil || r.window != nil || r.bookmark != nil ||
 		r.children != nil || r.keep != nil || r.multiline || r.invalid != nil {
 		return false
 	}
@@ -181,19 +181,14 @@ func (r *streamWriter) framePage(recs []string) bool {
 	// joined, they are one copy, not two (most of a page's copies are
 	// this short).
 	r.mid = append(append(r.mid[:0], suffix...), prefix...)
-	buf := slices.Grow(r.buf, n)
+	buf := append(slices.Grow(r.buf, n), prefix...)
 	for i, rec := range recs {
-		if i == 0 {
-			buf = append(buf, prefix...)
-		} else {
+		if i > 0 {
 			buf = append(buf, r.mid...)
 		}
 		buf = append(buf, rec...)
 	}
-	if len(recs) > 0 {
-		buf = append(buf, suffix...)
-	}
-	r.buf = buf
+	r.buf = append(buf, suffix...)
 	r.total += int64(len(recs))
 	r.sinceCP += int64(len(recs))
 	return true

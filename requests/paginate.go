@@ -71,12 +71,10 @@ func CountsRecords(p Paginator) bool {
 // see whether it is 0.
 type emptinessOnly interface{ onlyEmptiness() bool }
 
-func (p *urlPaginator) onlyEmptiness() bool    { return true }
-func (p *cursorPaginator) onlyEmptiness() bool { return true }
-func (p *pagePaginator) onlyEmptiness() bool   { return true }
-func (p *bodyCursorPaginator) onlyEmptiness() bool {
-	return true
-}
+func (p *urlPaginator) onlyEmptiness() bool        { return true }
+func (p *cursorPaginator) onlyEmptiness() bool     { return true }
+func (p *pagePaginator) onlyEmptiness() bool       { return true }
+func (p *bodyCursorPaginator) onlyEmptiness() bool { return true }
 func (p *ruledPaginator) onlyEmptiness() bool {
 	return p.shortPage == 0 && p.stopWhen == nil && !CountsRecords(p.inner)
 }
