@@ -1,7 +1,6 @@
 package requests
 
 import (
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strconv"
@@ -32,7 +31,7 @@ var ErrTooManyPages = errors.New("requests: too many pages")
 // The built-in paginators are safe for concurrent use and may be shared
 // by streams and reused across runs without Reset: the ones with tokens
 // track each run separately, keyed by the request they handed out last
-// (its Fingerprint), so a prev they did not produce starts a new run.
+// (its Key), so a prev they did not produce starts a new run.
 // They copy prev, never change it. Options (HasMore, ShortPageEnds,
 // MaxPages) add stop conditions to any of them, and Paginate adds them
 // to a paginator of your own.
@@ -80,13 +79,12 @@ func (p *ruledPaginator) onlyEmptiness() bool {
 }
 
 // loopGuard remembers, for each run in progress, the tokens it has used.
-// Runs are keyed by the Fingerprint of their latest request, so only the
-// frontier of live runs is kept. Tokens are kept as their SHA-256: a run
-// of ten thousand pages held ten thousand URLs that every GC cycle had to
-// scan, while hashes hold no pointers.
+// Runs are keyed by the RequestKey of their latest request, so only the
+// frontier of live runs is kept, and tokens by theirs: no URL or cursor
+// is held for every GC cycle to scan.
 type loopGuard struct {
 	mu     sync.Mutex
-	chains map[string]map[[sha256.Size]byte]struct{}
+	chains map[RequestKey]map[RequestKey]struct{}
 }
 
 func (g *loopGuard) Reset() {
@@ -98,33 +96,33 @@ func (g *loopGuard) Reset() {
 // advance moves the run at prevKey to nextKey and reports whether token
 // was already used by that run. prevToken (when non-empty) is the token
 // of prev itself.
-func (g *loopGuard) advance(prevKey, prevToken, nextKey, token string) (repeated bool) {
+func (g *loopGuard) advance(prevKey RequestKey, prevToken string, nextKey RequestKey, token string) (repeated bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	seen := g.chains[prevKey]
 	if seen == nil {
-		seen = map[[sha256.Size]byte]struct{}{} // prev was not handed out by us: a new run
+		seen = map[RequestKey]struct{}{} // prev was not handed out by us: a new run
 		if prevToken != "" {
-			seen[sha256.Sum256([]byte(prevToken))] = struct{}{}
+			seen[tokenKey(prevToken)] = struct{}{}
 		}
 	}
 	// A run we handed prev to has its token already: it was the last one
 	// added.
 	delete(g.chains, prevKey)
-	h := sha256.Sum256([]byte(token))
+	h := tokenKey(token)
 	if _, ok := seen[h]; ok {
 		return true
 	}
 	seen[h] = struct{}{}
 	if g.chains == nil {
-		g.chains = map[string]map[[sha256.Size]byte]struct{}{}
+		g.chains = map[RequestKey]map[RequestKey]struct{}{}
 	}
 	g.chains[nextKey] = seen
 	return false
 }
 
 // end forgets the run at prevKey.
-func (g *loopGuard) end(prevKey string) {
+func (g *loopGuard) end(prevKey RequestKey) {
 	g.mu.Lock()
 	delete(g.chains, prevKey)
 	g.mu.Unlock()
@@ -148,11 +146,11 @@ func (p *urlPaginator) Next(prev *Request, resp *JSONResponse, count int) (*Requ
 		ref = strings.TrimSpace(p.next(resp))
 	}
 	if ref == "" {
-		p.end(prev.Fingerprint())
+		p.end(prev.Key())
 		return nil, nil
 	}
 	n := prev.Resolve(ref)
-	if p.advance(prev.Fingerprint(), prev.URL(), n.Fingerprint(), n.URL()) {
+	if p.advance(prev.Key(), prev.URL(), n.Key(), n.URL()) {
 		return nil, fmt.Errorf("%w: next URL %s was already requested", ErrPaginationLoop, shorten(RedactURL(n.URL())))
 	}
 	return n, nil
@@ -262,11 +260,11 @@ func (p *cursorPaginator) Next(prev *Request, resp *JSONResponse, count int) (*R
 		tok = strings.Clone(resp.Get(p.path).String()) // the body may be released and reused
 	}
 	if tok == "" {
-		p.end(prev.Fingerprint())
+		p.end(prev.Key())
 		return nil, nil
 	}
 	n := prev.SetQuery(p.param, tok)
-	if p.advance(prev.Fingerprint(), prev.QueryValue(p.param), n.Fingerprint(), tok) {
+	if p.advance(prev.Key(), prev.QueryValue(p.param), n.Key(), tok) {
 		shown := shorten(tok)
 		if isSecretParam(p.param) {
 			shown = Redacted
@@ -297,11 +295,11 @@ func (p *lastRecordPaginator) Next(prev *Request, resp *JSONResponse, count int)
 		tok = strings.Clone(resp.Get(at + "." + p.field).String())
 	}
 	if tok == "" {
-		p.end(prev.Fingerprint())
+		p.end(prev.Key())
 		return nil, nil
 	}
 	n := prev.SetQuery(p.param, tok)
-	if p.advance(prev.Fingerprint(), prev.QueryValue(p.param), n.Fingerprint(), tok) {
+	if p.advance(prev.Key(), prev.QueryValue(p.param), n.Key(), tok) {
 		return nil, fmt.Errorf("%w: %s=%s (from the page's last record) was already requested", ErrPaginationLoop, p.param, shorten(tok))
 	}
 	return n, nil
@@ -330,11 +328,11 @@ func (p *bodyCursorPaginator) Next(prev *Request, resp *JSONResponse, count int)
 		}
 	}
 	if tok == "" {
-		p.end(prev.Fingerprint())
+		p.end(prev.Key())
 		return nil, nil
 	}
 	n := prev.SetBodyField(p.field, []byte(tok))
-	if p.advance(prev.Fingerprint(), "", n.Fingerprint(), tok) {
+	if p.advance(prev.Key(), "", n.Key(), tok) {
 		return nil, fmt.Errorf("%w: body %s=%s was already requested", ErrPaginationLoop, p.field, shorten(tok))
 	}
 	return n, nil
@@ -389,7 +387,7 @@ type ruledPaginator struct {
 	pageRules
 
 	mu    sync.Mutex
-	pages map[string]int // pages read by each live run, keyed by its latest request
+	pages map[RequestKey]int // pages read by each live run, keyed by its latest request
 }
 
 // Paginate adds stop conditions to p (one of yours, or a built-in). Every
@@ -406,14 +404,14 @@ func Paginate(p Paginator, opts ...PageOption) Paginator {
 }
 
 // ender is implemented by paginators that track runs.
-type ender interface{ end(prevKey string) }
+type ender interface{ end(prevKey RequestKey) }
 
 func (p *ruledPaginator) Next(prev *Request, resp *JSONResponse, count int) (*Request, error) {
 	stop := count == 0 ||
 		p.shortPage > 0 && count < p.shortPage ||
 		p.hasMore != "" && resp != nil && !resp.Get(p.hasMore).Bool() ||
 		p.stopWhen != nil && p.stopWhen(resp, count)
-	key := prev.Fingerprint()
+	key := prev.Key()
 	read := 1
 	if p.maxPages > 0 {
 		p.mu.Lock()
@@ -433,15 +431,15 @@ func (p *ruledPaginator) Next(prev *Request, resp *JSONResponse, count int) (*Re
 	}
 	if read >= p.maxPages {
 		if e, ok := p.inner.(ender); ok {
-			e.end(next.Fingerprint())
+			e.end(next.Key())
 		}
 		return nil, fmt.Errorf("%w: read %d pages and the API offers another (%s); raise the page cap if the list is that long", ErrTooManyPages, read, next)
 	}
 	p.mu.Lock()
 	if p.pages == nil {
-		p.pages = map[string]int{}
+		p.pages = map[RequestKey]int{}
 	}
-	p.pages[next.Fingerprint()] = read
+	p.pages[next.Key()] = read
 	p.mu.Unlock()
 	return next, nil
 }
