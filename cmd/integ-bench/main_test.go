@@ -72,11 +72,19 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("row %+v", r)
 		}
 	}
-	if modes[bench.ModeFloor] != 2 || modes[bench.ModeSinger] != 2 {
+	if modes[bench.ModeFloor] != 2 || modes[bench.ModeFloorSinger] != 2 || modes[bench.ModeSinger] != 2 {
 		t.Errorf("rows per mode: %v", modes)
 	}
 	if modes[bench.ModeAirbyte] == 0 && len(rep.Notes) == 0 {
 		t.Error("no Airbyte rows and no note saying why")
+	}
+	if modes[bench.ModeAirbyte] != modes[bench.ModeFloorAirbyte] {
+		t.Errorf("Airbyte rows without their protocol floor, or the other way: %v", modes)
+	}
+	for _, r := range rep.Rows {
+		if (r.Mode == bench.ModeSinger || r.Mode == bench.ModeAirbyte) && r.ProtocolRatio <= 0 {
+			t.Errorf("%s page %d: no ratio to its protocol floor", r.Mode, r.PageSize)
+		}
 	}
 	if len(rep.RSS) != 2 || rep.RSS[0].SmallRecords != 200 {
 		t.Errorf("RSS scaling: %+v", rep.RSS)

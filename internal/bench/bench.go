@@ -3,9 +3,13 @@
 // in-process pokeserver and runs, as child processes so that their CPU time
 // and peak RSS are theirs alone, the tap-pokeapi binary in Singer and
 // Airbyte mode and a raw "floor" client (the least work any client of the
-// API can do: each page's raw "results" bytes copied out, see Floor). Runs are interleaved, every run's output is
-// counted and must hold exactly the expected number of RECORD lines, and
-// the medians are compared with the floor.
+// API can do: each page's raw "results" bytes copied out, see Floor). Two
+// protocol floors, the raw client writing each record in the Singer or
+// the Airbyte envelope and nothing else (FloorLines), show how much of a
+// tap's distance to the floor is the protocol's bytes and how much its own
+// code. Runs are interleaved, every run's output is counted and must hold
+// exactly the expected number of records, and the medians are compared
+// with the floor.
 package bench
 
 import (
@@ -26,9 +30,13 @@ import (
 
 // The measured modes.
 const (
-	ModeFloor   = "floor"   // the raw client, Floor
-	ModeSinger  = "singer"  // tap-pokeapi --config --catalog
-	ModeAirbyte = "airbyte" // tap-pokeapi read --config --catalog
+	ModeFloor = "floor" // the raw client, Floor
+	// The raw client writing each protocol's RECORD lines (FloorLines):
+	// references that show what the protocol's bytes cost, not targets.
+	ModeFloorSinger  = "floor-singer"
+	ModeFloorAirbyte = "floor-airbyte"
+	ModeSinger       = "singer"  // tap-pokeapi --config --catalog
+	ModeAirbyte      = "airbyte" // tap-pokeapi read --config --catalog
 )
 
 // The issue's targets.
@@ -76,16 +84,20 @@ type Measurement struct {
 // records/s, MB/s (stdout bytes, 1 MB = 1e6 bytes) and CPU seconds, and
 // the highest peak RSS of any run.
 type Row struct {
-	Mode          string        `json:"mode"`
-	PageSize      int           `json:"page_size"`
-	Records       int           `json:"records"`
-	RecordsPerSec float64       `json:"records_per_s"`
-	MBPerSec      float64       `json:"mb_per_s"`
-	CPUSeconds    float64       `json:"cpu_s"`
-	PeakRSSMiB    float64       `json:"peak_rss_mib"`
-	Ratio         float64       `json:"ratio_to_floor"`     // records/s over the floor's at this page size
-	CPURatio      float64       `json:"cpu_ratio_to_floor"` // the floor's CPU seconds over these
-	RatioRange    [2]float64    `json:"ratio_range"`        // lowest and highest of one run over the floor's run beside it
+	Mode          string     `json:"mode"`
+	PageSize      int        `json:"page_size"`
+	Records       int        `json:"records"`
+	RecordsPerSec float64    `json:"records_per_s"`
+	MBPerSec      float64    `json:"mb_per_s"`
+	CPUSeconds    float64    `json:"cpu_s"`
+	PeakRSSMiB    float64    `json:"peak_rss_mib"`
+	Ratio         float64    `json:"ratio_to_floor"`     // records/s over the floor's at this page size
+	CPURatio      float64    `json:"cpu_ratio_to_floor"` // the floor's CPU seconds over these
+	RatioRange    [2]float64 `json:"ratio_range"`        // lowest and highest of one run over the floor's run beside it
+	// ProtocolRatio is a tap's records/s over its protocol floor's
+	// (FloorLines): what the tap's own code costs, the protocol's bytes
+	// aside. 0 for the floors.
+	ProtocolRatio float64       `json:"ratio_to_protocol_floor,omitempty"`
 	Runs          []Measurement `json:"runs"`
 }
 
@@ -230,9 +242,9 @@ func (b *bencher) run(ctx context.Context) (err error) {
 		return err
 	}
 	b.latency(ctx)
-	modes := []string{ModeFloor, ModeSinger}
+	modes := []string{ModeFloor, ModeFloorSinger, ModeSinger}
 	if b.airbyte {
-		modes = append(modes, ModeAirbyte)
+		modes = append(modes, ModeFloorAirbyte, ModeAirbyte)
 	}
 
 	// One unrecorded pass against the small server warms the page cache,
@@ -357,6 +369,9 @@ func (b *bencher) measure(ctx context.Context, mode string, s *server, pageSize 
 	case ModeFloor:
 		name, args, prefix = b.cfg.Floor[0], append(slices.Clone(b.cfg.Floor[1:]), floorArgs(s.firstPage(pageSize))...), nil
 		token = []byte(FloorRecordToken)
+	case ModeFloorSinger, ModeFloorAirbyte:
+		name, args = b.cfg.Floor[0], append(slices.Clone(b.cfg.Floor[1:]), floorArgs(s.firstPage(pageSize))...)
+		args = append(args, "--lines", protocolOf(mode), "--stream", benchStream)
 	case ModeSinger:
 		name, args = b.tap, []string{"--config", b.configs[s][pageSize], "--catalog", b.singerCat}
 	case ModeAirbyte:
@@ -448,11 +463,16 @@ func (b *bencher) summarise(modes []string, small int) {
 	rep := b.report
 	for _, ps := range b.cfg.PageSizes {
 		var floor Row
+		byMode := map[string]Row{}
 		for _, mode := range modes {
 			row := summary(mode, ps, b.cfg.Records, b.measurements[rowKey(mode, ps, b.cfg.Records)])
 			if mode == ModeFloor {
 				floor = row
 			}
+			if pf, ok := byMode[ModeFloor+"-"+mode]; ok && pf.RecordsPerSec > 0 {
+				row.ProtocolRatio = row.RecordsPerSec / pf.RecordsPerSec
+			}
+			byMode[mode] = row
 			if floor.RecordsPerSec > 0 {
 				row.Ratio = row.RecordsPerSec / floor.RecordsPerSec
 			}
@@ -523,7 +543,7 @@ func checks(rep *Report) []Check {
 		return "FAIL"
 	}
 	for _, r := range rep.Rows {
-		if r.Mode == ModeFloor {
+		if !isTap(r.Mode) {
 			continue
 		}
 		cs = append(cs, Check{
@@ -533,7 +553,7 @@ func checks(rep *Report) []Check {
 		})
 	}
 	for _, r := range rep.Rows {
-		if r.Mode == ModeFloor {
+		if !isTap(r.Mode) {
 			continue
 		}
 		cs = append(cs, Check{
@@ -564,6 +584,13 @@ func checks(rep *Report) []Check {
 	}
 	return cs
 }
+
+// protocolOf is the tap mode a protocol floor mode writes the lines of.
+func protocolOf(floorMode string) string { return strings.TrimPrefix(floorMode, ModeFloor+"-") }
+
+// isTap reports whether mode runs the tap, which the targets are for (the
+// floors are references).
+func isTap(mode string) bool { return mode == ModeSinger || mode == ModeAirbyte }
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }
 

@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/integ/integ/internal/pokeserver"
 	"github.com/tidwall/gjson"
@@ -50,7 +52,8 @@ func TestThousands(t *testing.T) {
 func TestWriteTable(t *testing.T) {
 	rows := []Row{
 		{Mode: ModeFloor, PageSize: 100, Records: 1000000, RecordsPerSec: 1234567.8, MBPerSec: 96.4, CPUSeconds: 1.234, PeakRSSMiB: 13.75, Runs: make([]Measurement, 3)},
-		{Mode: ModeSinger, PageSize: 100, Records: 1000000, RecordsPerSec: 987654, MBPerSec: 160, CPUSeconds: 2, PeakRSSMiB: 16, Ratio: 0.8, CPURatio: 0.617, RatioRange: [2]float64{0.764, 0.838}, Runs: make([]Measurement, 3)},
+		{Mode: ModeFloorSinger, PageSize: 100, Records: 1000000, RecordsPerSec: 1111111, MBPerSec: 190, CPUSeconds: 1.5, PeakRSSMiB: 13.9, Ratio: 0.9, CPURatio: 0.823, RatioRange: [2]float64{0.85, 0.95}, Runs: make([]Measurement, 3)},
+		{Mode: ModeSinger, PageSize: 100, Records: 1000000, RecordsPerSec: 987654, MBPerSec: 160, CPUSeconds: 2, PeakRSSMiB: 16, Ratio: 0.8, CPURatio: 0.617, RatioRange: [2]float64{0.764, 0.838}, ProtocolRatio: 0.889, Runs: make([]Measurement, 3)},
 		{Mode: ModeAirbyte, PageSize: 100, Records: 1000000, RecordsPerSec: 987654, MBPerSec: 160, CPUSeconds: 2, PeakRSSMiB: 16, Ratio: 0.8, CPURatio: 0.617, Runs: make([]Measurement, 3)},
 	}
 	var b strings.Builder
@@ -58,14 +61,15 @@ func TestWriteTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
-	if len(lines) != 4 {
-		t.Fatalf("want a header and 3 rows, got:\n%s", b.String())
+	if len(lines) != 5 {
+		t.Fatalf("want a header and 4 rows, got:\n%s", b.String())
 	}
 	wantFields := [][]string{
-		{"mode", "page", "records", "runs", "records/s", "MB/s", "CPU", "s", "peak", "RSS", "MiB", "tap/floor", "run", "by", "run", "CPU", "floor/tap"},
-		{"floor", "100", "1000000", "3", "1,234,568", "96.4", "1.23", "13.8", "-", "-", "-"},
-		{"singer", "100", "1000000", "3", "987,654", "160.0", "2.00", "16.0", "0.80", "0.76-0.84", "0.62"},
-		{"airbyte", "100", "1000000", "3", "987,654", "160.0", "2.00", "16.0", "0.80", "-", "0.62"}, // no rounds to compare
+		{"mode", "page", "records", "runs", "records/s", "MB/s", "CPU", "s", "peak", "RSS", "MiB", "tap/floor", "run", "by", "run", "CPU", "floor/tap", "tap/protocol", "floor"},
+		{"floor", "100", "1000000", "3", "1,234,568", "96.4", "1.23", "13.8", "-", "-", "-", "-"},
+		{"floor-singer", "100", "1000000", "3", "1,111,111", "190.0", "1.50", "13.9", "0.90", "0.85-0.95", "0.82", "-"},
+		{"singer", "100", "1000000", "3", "987,654", "160.0", "2.00", "16.0", "0.80", "0.76-0.84", "0.62", "0.89"},
+		{"airbyte", "100", "1000000", "3", "987,654", "160.0", "2.00", "16.0", "0.80", "-", "0.62", "-"}, // no rounds to compare, no protocol floor
 	}
 	for i, want := range wantFields {
 		if got := strings.Fields(lines[i]); strings.Join(got, " ") != strings.Join(want, " ") {
@@ -73,8 +77,11 @@ func TestWriteTable(t *testing.T) {
 		}
 	}
 	// Right-aligned columns end at the same offset.
-	if len(lines[0]) != len(lines[1]) || len(lines[1]) != len(lines[2]) || len(lines[2]) != len(lines[3]) {
-		t.Errorf("columns not aligned:\n%s", b.String())
+	for i := 1; i < len(lines); i++ {
+		if len(lines[i]) != len(lines[0]) {
+			t.Errorf("columns not aligned:\n%s", b.String())
+			break
+		}
 	}
 }
 
@@ -220,6 +227,62 @@ func TestLineCounterToken(t *testing.T) {
 	}
 }
 
+// TestFloorLines: the protocol floors write each record in the tap's
+// envelope, byte for byte, and nothing else.
+func TestFloorLines(t *testing.T) {
+	srv := httptest.NewServer(pokeserver.New(pokeserver.WithCount(23), pokeserver.WithMaxLimit(0)))
+	defer srv.Close()
+	url := srv.URL + "/api/v2/pokemon?limit=10&offset=0"
+	var raw bytes.Buffer
+	if _, err := Floor(context.Background(), srv.Client(), url, &raw); err != nil {
+		t.Fatal(err)
+	}
+	var want []string // the records as the API sent them
+	for line := range strings.Lines(raw.String()) {
+		for _, rec := range gjson.Parse(line).Array() {
+			want = append(want, rec.Raw)
+		}
+	}
+	for _, c := range []struct {
+		protocol, prefix, stamp string
+		valid                   func(gjson.Result) bool
+	}{
+		{ModeSinger, `{"type":"RECORD","stream":"pokemon","record":`, "time_extracted", func(l gjson.Result) bool {
+			_, err := time.Parse(time.RFC3339Nano, l.Get("time_extracted").String())
+			return err == nil && len(l.Get("time_extracted").String()) == len(singerTimeLayout)-5
+		}},
+		{ModeAirbyte, `{"type":"RECORD","record":{"stream":"pokemon","data":`, "record.emitted_at", func(l gjson.Result) bool {
+			return l.Get("record.emitted_at").Int() > 1e12
+		}},
+	} {
+		var out bytes.Buffer
+		pages, err := FloorLines(context.Background(), srv.Client(), url, c.protocol, "pokemon", &out)
+		if err != nil || pages != 3 {
+			t.Fatalf("%s: %d pages, %v", c.protocol, pages, err)
+		}
+		counter := &LineCounter{Prefix: []byte(RecordPrefix)}
+		_, _ = counter.Write(out.Bytes())
+		if err := counter.Verify(len(want)); err != nil {
+			t.Errorf("%s: %v", c.protocol, err)
+		}
+		i := 0
+		for line := range strings.Lines(out.String()) {
+			l := gjson.Parse(line)
+			rec := l.Get("record")
+			if c.protocol == ModeAirbyte {
+				rec = l.Get("record.data")
+			}
+			if !gjson.Valid(line) || !strings.HasPrefix(line, c.prefix) || i >= len(want) || rec.Raw != want[i] || !c.valid(l) {
+				t.Fatalf("%s: line %d = %q, want record %d in the tap's envelope", c.protocol, i, line, i)
+			}
+			i++
+		}
+	}
+	if _, err := FloorLines(context.Background(), srv.Client(), url, "csv", "pokemon", io.Discard); err == nil || !strings.Contains(err.Error(), `"csv"`) {
+		t.Errorf("an unknown protocol: %v", err)
+	}
+}
+
 func TestFloorErrors(t *testing.T) {
 	srv := httptest.NewServer(pokeserver.New(pokeserver.WithCount(10)))
 	defer srv.Close()
@@ -236,6 +299,7 @@ func TestChecks(t *testing.T) {
 	rep := &Report{
 		Rows: []Row{
 			{Mode: ModeFloor, PageSize: 100, Records: 1000},
+			{Mode: ModeFloorSinger, PageSize: 100, Records: 1000, Ratio: 0.5, PeakRSSMiB: 100}, // a reference: no target
 			{Mode: ModeSinger, PageSize: 100, Records: 1000, Ratio: 0.79, PeakRSSMiB: 20},
 			{Mode: ModeAirbyte, PageSize: 100, Records: 1000, Ratio: 0.8, PeakRSSMiB: 64},
 		},

@@ -10,6 +10,8 @@ import (
 	"io"
 	"net/http"
 	"runtime"
+	"strconv"
+	"time"
 	"unsafe"
 
 	"github.com/integ/integ/internal/conc"
@@ -27,6 +29,60 @@ import (
 // slower than it need be, and flatter the taps. It returns the number of
 // pages written.
 func Floor(ctx context.Context, client *http.Client, url string, w io.Writer) (int64, error) {
+	return floor(ctx, client, url, w, func(bw *bufio.Writer, results gjson.Result) {
+		_, _ = bw.WriteString(results.Raw) // a bufio error sticks; Flush reports it
+		_ = bw.WriteByte('\n')
+	})
+}
+
+// FloorLines is Floor writing what a tap of protocol ("singer" or
+// "airbyte") must: each record as a RECORD line of stream, in the tap's
+// envelope byte for byte (time_extracted or emitted_at stamped once a
+// page, as the tap does), split out of the page by gjson and nothing else:
+// no check of the page, no framework. It is the least work any tap of the
+// API can do in that protocol, so a tap's rate over it is the cost of the
+// tap's own code, and its rate over Floor's the cost of the protocol's
+// bytes. Records must be compact JSON, as the pokeserver writes them.
+func FloorLines(ctx context.Context, client *http.Client, url, protocol, stream string, w io.Writer) (int64, error) {
+	var prefix []byte
+	var stamp func(suffix []byte, now time.Time) []byte
+	switch protocol {
+	case ModeSinger:
+		prefix = []byte(`{"type":"RECORD","stream":` + strconv.Quote(stream) + `,"record":`)
+		stamp = func(suffix []byte, now time.Time) []byte {
+			suffix = append(suffix, `,"time_extracted":"`...)
+			suffix = now.UTC().AppendFormat(suffix, singerTimeLayout)
+			return append(suffix, "\"}\n"...)
+		}
+	case ModeAirbyte:
+		prefix = []byte(`{"type":"RECORD","record":{"stream":` + strconv.Quote(stream) + `,"data":`)
+		stamp = func(suffix []byte, now time.Time) []byte {
+			suffix = append(suffix, `,"emitted_at":`...)
+			suffix = strconv.AppendInt(suffix, now.UnixMilli(), 10)
+			return append(suffix, "}}\n"...)
+		}
+	default:
+		return 0, fmt.Errorf("floor: unknown protocol %q (want %s or %s)", protocol, ModeSinger, ModeAirbyte)
+	}
+	var suffix []byte
+	return floor(ctx, client, url, w, func(bw *bufio.Writer, results gjson.Result) {
+		suffix = stamp(suffix[:0], time.Now())
+		results.ForEach(func(_, rec gjson.Result) bool {
+			_, _ = bw.Write(prefix)
+			_, _ = bw.WriteString(rec.Raw)
+			_, _ = bw.Write(suffix)
+			return true
+		})
+	})
+}
+
+// singerTimeLayout is the Singer tap's time_extracted format, so that
+// FloorLines writes as many bytes a record as the tap.
+const singerTimeLayout = "2006-01-02T15:04:05.000000Z07:00"
+
+// floor is the loop of Floor and FloorLines: emit writes one page's
+// records, given its results array, to bw.
+func floor(ctx context.Context, client *http.Client, url string, w io.Writer, emit func(bw *bufio.Writer, results gjson.Result)) (int64, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	bw := bufio.NewWriterSize(w, 64<<10)
@@ -78,8 +134,7 @@ func Floor(ctx context.Context, client *http.Client, url string, w io.Writer) (i
 		if !results.IsArray() {
 			return pages, fmt.Errorf("GET %s: the page has no results array", prev)
 		}
-		_, _ = bw.WriteString(results.Raw) // a bufio error sticks; Flush reports it
-		_ = bw.WriteByte('\n')
+		emit(bw, results)
 		pages++
 	}
 	if err := bw.Flush(); err != nil {
@@ -115,12 +170,15 @@ func get(ctx context.Context, client *http.Client, url string, body *bytes.Buffe
 
 // FloorMain is the hidden "floor" subcommand the harness runs as a child
 // process, so the floor's CPU time and peak RSS are measured exactly like
-// the tap's: integ-bench floor --url FIRST_PAGE_URL. Records go to stdout.
+// the tap's: integ-bench floor --url FIRST_PAGE_URL [--lines PROTOCOL].
+// Records go to stdout.
 func FloorMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	procs.Default() // the floor at its fastest, as the taps run
 	fs := flag.NewFlagSet("integ-bench floor", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	url := fs.String("url", "", "URL of the first page")
+	lines := fs.String("lines", "", "write RECORD lines of this protocol, singer or airbyte (FloorLines), not raw pages")
+	stream := fs.String("stream", "pokemon", "the stream the RECORD lines name, with --lines")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -131,7 +189,11 @@ func FloorMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "integ-bench floor: --url is required")
 		return 2
 	}
-	if _, err := Floor(ctx, http.DefaultClient, *url, stdout); err != nil {
+	run := func() (int64, error) { return Floor(ctx, http.DefaultClient, *url, stdout) }
+	if *lines != "" {
+		run = func() (int64, error) { return FloorLines(ctx, http.DefaultClient, *url, *lines, *stream, stdout) }
+	}
+	if _, err := run(); err != nil {
 		fmt.Fprintln(stderr, "integ-bench floor:", err)
 		return 1
 	}

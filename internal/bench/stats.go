@@ -26,18 +26,21 @@ func Median(xs []float64) float64 {
 // WriteTable writes rows as an aligned text table.
 func WriteTable(w io.Writer, rows []Row) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "mode\tpage\trecords\truns\trecords/s\tMB/s\tCPU s\tpeak RSS MiB\ttap/floor\trun by run\tCPU floor/tap\t")
+	fmt.Fprintln(tw, "mode\tpage\trecords\truns\trecords/s\tMB/s\tCPU s\tpeak RSS MiB\ttap/floor\trun by run\tCPU floor/tap\ttap/protocol floor\t")
 	for _, r := range rows {
-		ratio, spread, cpuRatio := "-", "-", "-"
+		ratio, spread, cpuRatio, protocol := "-", "-", "-", "-"
 		if r.Mode != ModeFloor {
 			ratio, cpuRatio = fmt.Sprintf("%.2f", r.Ratio), fmt.Sprintf("%.2f", r.CPURatio)
 			if r.RatioRange[1] > 0 {
 				spread = fmt.Sprintf("%.2f-%.2f", r.RatioRange[0], r.RatioRange[1])
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%.1f\t%.2f\t%.1f\t%s\t%s\t%s\t\n",
+		if r.ProtocolRatio > 0 {
+			protocol = fmt.Sprintf("%.2f", r.ProtocolRatio)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%.1f\t%.2f\t%.1f\t%s\t%s\t%s\t%s\t\n",
 			r.Mode, r.PageSize, r.Records, len(r.Runs), thousands(r.RecordsPerSec),
-			r.MBPerSec, r.CPUSeconds, r.PeakRSSMiB, ratio, spread, cpuRatio)
+			r.MBPerSec, r.CPUSeconds, r.PeakRSSMiB, ratio, spread, cpuRatio, protocol)
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write table: %w", err)
