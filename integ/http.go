@@ -26,10 +26,11 @@ type HTTPOptions struct {
 }
 
 type httpEnv struct {
-	doer     requests.Doer
-	quota    *requests.Quota // the run's requests in flight and their rate
-	maxBytes int64
-	session  *Session
+	doer      requests.Doer
+	quota     *requests.Quota // the run's requests in flight and their rate
+	maxBytes  int64
+	session   *Session
+	userAgent string // what the doer's UserAgent middleware sets
 }
 
 // buildHTTP stacks the run's transports: retries outermost (each attempt is
@@ -93,7 +94,7 @@ func (s *Source) buildHTTP(cfg *Config, o HTTPOptions) (*httpEnv, error) {
 		return nil, err
 	}
 	mws = append(mws, auth...)
-	return &httpEnv{doer: requests.Chain(base, mws...), quota: quota, maxBytes: maxBytes, session: sess}, nil
+	return &httpEnv{doer: requests.Chain(base, mws...), quota: quota, maxBytes: maxBytes, session: sess, userAgent: ua}, nil
 }
 
 // rate is the run's rate limit: the user's requests_per_second, else

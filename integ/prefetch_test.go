@@ -201,3 +201,64 @@ func mustURL(t *testing.T, s string) *url.URL {
 	}
 	return u
 }
+
+// TestPageLoopUserAgent: every request of a page loop carries the source's
+// user agent, the first one's and those the paginator derives from it,
+// whether or not the connector set one (the source's wins, as for any
+// request).
+func TestPageLoopUserAgent(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		first func(base string) *requests.Request
+		p     requests.Paginator
+	}{
+		{"next url", func(b string) *requests.Request { return requests.New(b + "/items?page=1") }, requests.NextURL("next")},
+		{"page number", func(b string) *requests.Request { return requests.New(b+"/items").Query("page", "1") }, requests.PageNumber("page", "", 0, 1)},
+		{"the connector's own", func(b string) *requests.Request {
+			return requests.New(b+"/items?page=1").Header("User-Agent", "curl/8")
+		}, requests.NextURL("next")},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var mu sync.Mutex
+			var agents []string
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				agents = append(agents, r.Header.Get("User-Agent"))
+				mu.Unlock()
+				switch r.URL.Query().Get("page") {
+				case "1":
+					_, _ = io.WriteString(w, `{"next":"/items?page=2","results":[{"id":1}]}`)
+				case "2":
+					_, _ = io.WriteString(w, `{"next":"/items?page=3","results":[{"id":2}]}`)
+				default:
+					_, _ = io.WriteString(w, `{"next":null,"results":[]}`)
+				}
+			}))
+			defer srv.Close()
+			src := NewSource("agent", eventsConfig{}, WithVersion("1.2.3"), WithStreams(NewStream("items", item{},
+				RunnerFunc(func(hc *HttpContext) error {
+					cfg, err := ConfigOf[eventsConfig](hc)
+					if err != nil {
+						return err
+					}
+					return hc.EmitPages(c.first(cfg.BaseURL), c.p, "results")
+				}))))
+			cfg, err := src.ParseConfig(json.RawMessage(`{"base_url":"` + srv.URL + `"}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var buf bytes.Buffer
+			if err := src.Sync(context.Background(), SyncOptions{Config: cfg, Protocol: lineProtocol{}, Output: driver.NewOutput(&buf)}); err != nil {
+				t.Fatal(err)
+			}
+			if len(agents) != 3 {
+				t.Fatalf("%d requests, want 3", len(agents))
+			}
+			for i, a := range agents {
+				if a != "integ-agent/1.2.3" {
+					t.Errorf("request %d: User-Agent %q, want integ-agent/1.2.3", i+1, a)
+				}
+			}
+		})
+	}
+}

@@ -99,13 +99,19 @@ func withClone(edit func(*http.Request)) Middleware {
 }
 
 // Header sets header k to v on every request, overriding the request's own.
-// It runs on every request, so it copies less than Request.Clone: the
+// It never changes the caller's request: it sets the header on a copy, and
+// it runs on every request, so it copies less than Request.Clone: the
 // request, its URL and its header map (values shared, capped so that an
-// Add further down reallocates), the key canonicalised once.
+// Add further down reallocates), the key canonicalised once. A request
+// that has exactly that header already goes on as it is, with no copy:
+// the requests of an integ page loop carry the user agent from the first.
 func Header(k, v string) Middleware {
 	k = http.CanonicalHeaderKey(k)
 	return func(next Doer) Doer {
 		return DoerFunc(func(req *http.Request) (*http.Response, error) {
+			if vs := req.Header[k]; len(vs) == 1 && vs[0] == v {
+				return next.Do(req) // set already (a page loop's requests carry it): no copy
+			}
 			c := new(http.Request)
 			*c = *req
 			if req.URL != nil {

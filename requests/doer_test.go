@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -136,6 +137,47 @@ func TestDefaultClient(t *testing.T) {
 	if c.Timeout != 0 || tr.ResponseHeaderTimeout != time.Minute || tr.TLSHandshakeTimeout != 10*time.Second ||
 		!tr.ForceAttemptHTTP2 || tr.MaxIdleConnsPerHost < 4 {
 		t.Errorf("unexpected settings: client timeout %v, transport %+v", c.Timeout, tr)
+	}
+}
+
+// TestHeaderSetAlready: a request with exactly the header goes on as it
+// is; one with another value, or two values, gets a copy with the one
+// value, and the caller's keeps its own.
+func TestHeaderSetAlready(t *testing.T) {
+	tests := []struct {
+		name   string
+		values []string
+		same   bool // the same request reaches the next layer
+	}{
+		{"exactly it", []string{"integ-test/1"}, true},
+		{"another value", []string{"curl/8"}, false},
+		{"it and another", []string{"integ-test/1", "curl/8"}, false},
+		{"absent", nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodGet, "https://api.test/x", nil)
+			if tt.values != nil {
+				req.Header["User-Agent"] = slices.Clone(tt.values)
+			}
+			var got *http.Request
+			d := requests.Chain(requests.DoerFunc(func(r *http.Request) (*http.Response, error) {
+				got = r
+				return &http.Response{StatusCode: 200, Body: http.NoBody, Request: r}, nil
+			}), requests.UserAgent("integ-test/1"))
+			if _, err := d.Do(req); err != nil {
+				t.Fatal(err)
+			}
+			if vs := got.Header["User-Agent"]; len(vs) != 1 || vs[0] != "integ-test/1" {
+				t.Errorf("the request sent has User-Agent %q", vs)
+			}
+			if (got == req) != tt.same {
+				t.Errorf("the next layer got the caller's request: %v, want %v", got == req, tt.same)
+			}
+			if !slices.Equal(req.Header["User-Agent"], tt.values) {
+				t.Errorf("the caller's User-Agent became %q, was %q", req.Header["User-Agent"], tt.values)
+			}
+		})
 	}
 }
 
