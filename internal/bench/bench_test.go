@@ -286,12 +286,23 @@ func TestFloorLines(t *testing.T) {
 func TestFloorErrors(t *testing.T) {
 	srv := httptest.NewServer(pokeserver.New(pokeserver.WithCount(10)))
 	defer srv.Close()
-	var out bytes.Buffer
-	if _, err := Floor(context.Background(), srv.Client(), srv.URL+"/api/v2/nothing", &out); err == nil || !strings.Contains(err.Error(), "404") {
-		t.Errorf("a 404: %v", err)
+	floors := map[string]func(url string) error{
+		"raw": func(url string) error {
+			_, err := Floor(context.Background(), srv.Client(), url, io.Discard)
+			return err
+		},
+		"singer lines": func(url string) error {
+			_, err := FloorLines(context.Background(), srv.Client(), url, ModeSinger, "pokemon", io.Discard)
+			return err
+		},
 	}
-	if _, err := Floor(context.Background(), srv.Client(), srv.URL+"/api/v2/pokemon/1/", &out); err == nil || !strings.Contains(err.Error(), "no results array") {
-		t.Errorf("a detail page: %v", err)
+	for name, run := range floors {
+		if err := run(srv.URL + "/api/v2/nothing"); err == nil || !strings.Contains(err.Error(), "404") {
+			t.Errorf("%s floor, a 404: %v", name, err)
+		}
+		if err := run(srv.URL + "/api/v2/pokemon/1/"); err == nil || !strings.Contains(err.Error(), "no results array") {
+			t.Errorf("%s floor, a detail page: %v", name, err)
+		}
 	}
 }
 

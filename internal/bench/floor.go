@@ -16,6 +16,7 @@ import (
 
 	"github.com/integ/integ/internal/conc"
 	"github.com/integ/integ/internal/procs"
+	"github.com/integ/integ/requests"
 	"github.com/tidwall/gjson"
 )
 
@@ -29,20 +30,47 @@ import (
 // slower than it need be, and flatter the taps. It returns the number of
 // pages written.
 func Floor(ctx context.Context, client *http.Client, url string, w io.Writer) (int64, error) {
-	return floor(ctx, client, url, w, func(bw *bufio.Writer, results gjson.Result) {
-		_, _ = bw.WriteString(results.Raw) // a bufio error sticks; Flush reports it
-		_ = bw.WriteByte('\n')
-	})
+	bw := bufio.NewWriterSize(w, 64<<10)
+	// Two bodies taking turns, as the taps do: no buffer grown again for
+	// each page.
+	bufs := [2]*bytes.Buffer{new(bytes.Buffer), new(bytes.Buffer)}
+	turn := 0
+	pages, err := pageLoop(ctx, url,
+		func(ctx context.Context, u string) (*bytes.Buffer, error) {
+			body := bufs[turn%2]
+			turn++
+			body.Reset()
+			return body, get(ctx, client, u, body)
+		},
+		func(body *bytes.Buffer) gjson.Result { return gjson.Get(view(body.Bytes()), "next") },
+		func(body *bytes.Buffer, u string) error {
+			results := gjson.Get(view(body.Bytes()), "results")
+			if !results.IsArray() {
+				return fmt.Errorf("GET %s: the page has no results array", u)
+			}
+			_, _ = bw.WriteString(results.Raw) // a bufio error sticks; Flush reports it
+			_ = bw.WriteByte('\n')
+			return nil
+		})
+	if err != nil {
+		return pages, err
+	}
+	if err := bw.Flush(); err != nil {
+		return pages, fmt.Errorf("write records: %w", err)
+	}
+	return pages, nil
 }
 
 // FloorLines is Floor writing what a tap of protocol ("singer" or
-// "airbyte") must: each record as a RECORD line of stream, in the tap's
-// envelope byte for byte (time_extracted or emitted_at stamped once a
-// page, as the tap does), split out of the page by gjson and nothing else:
-// no check of the page, no framework. It is the least work any tap of the
-// API can do in that protocol, so a tap's rate over it is the cost of the
-// tap's own code, and its rate over Floor's the cost of the protocol's
-// bytes. Records must be compact JSON, as the pokeserver writes them.
+// "airbyte") must: each page read and checked as a tap reads it, with
+// integ's one-pass page reader (requests.FetchUnchecked and CheckPage:
+// every byte validated, the records found in the same pass), and each
+// record written in the tap's envelope, byte for byte (time_extracted or
+// emitted_at stamped once a page), one write a page. Nothing else: no
+// engine, middleware, pagination rules or state. It is the least work a
+// tap that checks its pages can do in that protocol, so a tap's rate over
+// it is the cost of the tap's own machinery, and its rate over Floor's the
+// cost of the protocol's bytes and of the check.
 func FloorLines(ctx context.Context, client *http.Client, url, protocol, stream string, w io.Writer) (int64, error) {
 	var prefix []byte
 	var stamp func(suffix []byte, now time.Time) []byte
@@ -64,84 +92,95 @@ func FloorLines(ctx context.Context, client *http.Client, url, protocol, stream 
 	default:
 		return 0, fmt.Errorf("floor: unknown protocol %q (want %s or %s)", protocol, ModeSinger, ModeAirbyte)
 	}
-	var suffix []byte
-	return floor(ctx, client, url, w, func(bw *bufio.Writer, results gjson.Result) {
-		suffix = stamp(suffix[:0], time.Now())
-		results.ForEach(func(_, rec gjson.Result) bool {
-			_, _ = bw.Write(prefix)
-			_, _ = bw.WriteString(rec.Raw)
-			_, _ = bw.Write(suffix)
-			return true
+	var suffix, out []byte
+	return pageLoop(ctx, url,
+		func(ctx context.Context, u string) (*requests.JSONResponse, error) {
+			return requests.FetchUnchecked(ctx, client, requests.New(u), 0)
+		},
+		func(r *requests.JSONResponse) gjson.Result { return r.Get("next") },
+		func(r *requests.JSONResponse, u string) error {
+			defer r.Release()
+			if err := r.CheckPage("results"); err != nil {
+				return fmt.Errorf("GET %s: %w", u, err)
+			}
+			pg := r.Page()
+			if !pg.IsArray {
+				return fmt.Errorf("GET %s: the page has no results array", u)
+			}
+			suffix = stamp(suffix[:0], time.Now())
+			out = out[:0]
+			for _, rec := range pg.Records {
+				out = append(out, prefix...)
+				out = append(out, rec...)
+				out = append(out, suffix...)
+			}
+			if _, err := w.Write(out); err != nil {
+				return fmt.Errorf("write records: %w", err)
+			}
+			return nil
 		})
-	})
 }
 
 // singerTimeLayout is the Singer tap's time_extracted format, so that
 // FloorLines writes as many bytes a record as the tap.
 const singerTimeLayout = "2006-01-02T15:04:05.000000Z07:00"
 
-// floor is the loop of Floor and FloorLines: emit writes one page's
-// records, given its results array, to bw.
-func floor(ctx context.Context, client *http.Client, url string, w io.Writer, emit func(bw *bufio.Writer, results gjson.Result)) (int64, error) {
+// pageLoop is the loop of Floor and FloorLines. One fetcher goroutine
+// serves the whole loop, as the taps' does (no goroutine or stack grown
+// again for each page): fetch reads a page, next finds its next URL
+// (absolute, or not a string at the end), and write writes its records,
+// given the URL it came from. Like a tap's, the loop asks for the next
+// page before it writes the current one. It returns the pages written.
+func pageLoop[P any](ctx context.Context, url string, fetch func(context.Context, string) (P, error), next func(P) gjson.Result, write func(page P, url string) error) (int64, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	bw := bufio.NewWriterSize(w, 64<<10)
-	// One fetcher for the whole loop and two bodies taking turns, as the
-	// taps do: no goroutine, stack or buffer grown again for each page.
 	type fetched struct {
-		body *bytes.Buffer
+		page P
 		err  error
 	}
-	urls, bodies := make(chan string, 1), make(chan fetched, 1)
-	bufs := [2]*bytes.Buffer{new(bytes.Buffer), new(bytes.Buffer)}
+	urls, pages := make(chan string, 1), make(chan fetched, 1)
 	fetcher := conc.GoContext(ctx, func(ctx context.Context) (struct{}, error) {
-		for i := 0; ; i++ {
+		for {
 			select {
 			case <-ctx.Done():
 				return struct{}{}, nil
 			case u := <-urls:
-				body := bufs[i%2]
-				body.Reset()
-				bodies <- fetched{body, get(ctx, client, u, body)}
+				p, err := fetch(ctx, u)
+				pages <- fetched{p, err}
 			}
 		}
 	})
 	defer func() { cancel(); fetcher.Await() }()
-	fetch := func(u string) {
+	ask := func(u string) {
 		urls <- u
 		runtime.Gosched() // on one thread: let the request go out now
 	}
-	var pages int64
-	fetch(url)
+	var written int64
+	ask(url)
 	for more := true; more; {
-		f := <-bodies
+		f := <-pages
 		if f.err != nil {
-			return pages, f.err
+			return written, f.err
 		}
-		// A view, not GetBytes, which would copy the array.
-		page := unsafe.String(unsafe.SliceData(f.body.Bytes()), f.body.Len())
-		// The next URL first: the scan for the results, the floor's one
-		// pass over the page, then overlaps the server's work, as a tap's
-		// check of a page does.
-		next := gjson.Get(page, "next")
-		more = next.Type == gjson.String
+		// The next URL first: the page's scan, and its writing, then
+		// overlap the server's work on the next one, as a tap's do.
+		n := next(f.page)
+		more = n.Type == gjson.String
 		prev := url
 		if more {
-			url = next.Str
-			fetch(url) // fills the other body while this one is written
+			url = n.Str
+			ask(url)
 		}
-		results := gjson.Get(page, "results")
-		if !results.IsArray() {
-			return pages, fmt.Errorf("GET %s: the page has no results array", prev)
+		if err := write(f.page, prev); err != nil {
+			return written, err
 		}
-		emit(bw, results)
-		pages++
+		written++
 	}
-	if err := bw.Flush(); err != nil {
-		return pages, fmt.Errorf("write records: %w", err)
-	}
-	return pages, nil
+	return written, nil
 }
+
+// view is b as a string, not copied: gjson reads it in place.
+func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // FloorRecordToken occurs once in every record of the floor's output (the
 // pokeserver's list records are {"name":...,"url":...}): the harness
