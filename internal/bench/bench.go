@@ -4,10 +4,10 @@
 // and peak RSS are theirs alone, the tap-pokeapi binary in Singer and
 // Airbyte mode and a raw "floor" client (the least work any client of the
 // API can do: each page's raw "results" bytes copied out, see Floor). Two
-// protocol floors, the raw client writing each record in the Singer or
-// the Airbyte envelope and nothing else (FloorLines), show how much of a
-// tap's distance to the floor is the protocol's bytes and how much its own
-// code. Runs are interleaved, every run's output is counted and must hold
+// protocol floors, the raw client checking each page as a tap does and
+// writing each record in the Singer or the Airbyte envelope, and nothing
+// else (FloorLines), show how much of a tap's distance to the floor is the
+// protocol's bytes and the check, and how much its own machinery. Runs are interleaved, every run's output is counted and must hold
 // exactly the expected number of records, and the medians are compared
 // with the floor.
 package bench
@@ -31,8 +31,8 @@ import (
 // The measured modes.
 const (
 	ModeFloor = "floor" // the raw client, Floor
-	// The raw client writing each protocol's RECORD lines (FloorLines):
-	// references that show what the protocol's bytes cost, not targets.
+	// The raw client checking each page and writing each protocol's
+	// RECORD lines (FloorLines): references, not targets.
 	ModeFloorSinger  = "floor-singer"
 	ModeFloorAirbyte = "floor-airbyte"
 	ModeSinger       = "singer"  // tap-pokeapi --config --catalog
