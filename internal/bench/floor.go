@@ -90,7 +90,7 @@ func FloorLines(ctx context.Context, client *http.Client, url, protocol, stream 
 			return append(suffix, "}}\n"...)
 		}
 	default:
-		return 0, fmt.Errorf("floor: unknown protocol %q (want %s or %s)", protocol, ModeSinger, ModeAirbyte)
+		return 0, fmt.Errorf("unknown protocol %q for --lines (want %s or %s)", protocol, ModeSinger, ModeAirbyte)
 	}
 	var suffix, out []byte
 	return pageLoop(ctx, url,
