@@ -7,9 +7,9 @@
 // protocol floors, the raw client checking each page as a tap does and
 // writing each record in the Singer or the Airbyte envelope, and nothing
 // else (FloorLines), show how much of a tap's distance to the floor is the
-// protocol's bytes and the check, and how much its own machinery. Runs are interleaved, every run's output is counted and must hold
-// exactly the expected number of records, and the medians are compared
-// with the floor.
+// protocol's bytes and the check, and how much its own machinery. Runs are
+// interleaved, every run's output is counted and must hold exactly the
+// expected number of records, and the medians are compared with the floor.
 package bench
 
 import (
