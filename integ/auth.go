@@ -17,21 +17,25 @@ func (s *Session) TokenDoer() requests.Doer {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.tokenDoer == nil {
-		s.tokenDoer = tokenDoer(HTTPOptions{})
+		s.tokenDoer, s.tokenClient = tokenDoer(HTTPOptions{})
 	}
 	return s.tokenDoer
 }
 
-func tokenDoer(o HTTPOptions) requests.Doer {
+// tokenDoer builds the token endpoints' client on o.Doer, or on a client
+// of its own, which it returns as well so that its owner can close it.
+func tokenDoer(o HTTPOptions) (requests.Doer, *http.Client) {
+	var own *http.Client
 	base := o.Doer
 	if base == nil {
-		base = requests.DefaultClient()
+		own = requests.DefaultClient()
+		base = own
 	}
 	retry := o.Retry
 	if retry.MaxAttempts <= 0 || retry.MaxAttempts > 3 {
 		retry.MaxAttempts = 3
 	}
-	return requests.Chain(base, requests.Retry(retry), requests.Timeout(30*time.Second))
+	return requests.Chain(base, requests.Retry(retry), requests.Timeout(30*time.Second)), own
 }
 
 // authFunc builds a source's authenticator from the validated config.
@@ -76,7 +80,7 @@ func (s *Session) authMiddleware(src *Source, cfg *Config, o HTTPOptions) ([]req
 		s.cfg = cfg
 	}
 	if s.tokenDoer == nil {
-		s.tokenDoer = tokenDoer(o)
+		s.tokenDoer, s.tokenClient = tokenDoer(o)
 	}
 	s.mu.Unlock()
 	// Built unlocked: an AuthFunc may call AddSecret or Set.

@@ -22,6 +22,7 @@ func (s *Source) Check(ctx context.Context, cfg *Config, logger *slog.Logger, o 
 	if err != nil {
 		return err
 	}
+	defer env.close()
 	if len(s.Streams) == 0 {
 		return &Error{Kind: ConfigFailure, Msg: "no streams to check: resolve the source with its config first", Err: ErrConfig}
 	}

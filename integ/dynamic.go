@@ -134,6 +134,7 @@ func (s *Source) ResolveStreams(ctx context.Context, cfg *Config, o ResolveOptio
 		if err != nil {
 			return nil, err
 		}
+		defer env.close()
 		c := &HttpContext{ctx: ctx, cfg: cfg, http: env, logger: logger.With("discover", "list")}
 		listed, err := safeList(s.dynamic, c)
 		if err != nil {
@@ -352,6 +353,7 @@ func (s *Source) resolveSchemas(ctx context.Context, cfg *Config, o ResolveOptio
 	if err != nil {
 		return nil, err
 	}
+	defer env.close()
 	logger.Info(fmt.Sprintf("resolving the schemas of %d streams", len(missing)))
 	resolved := make([]*Stream, len(missing))
 	errs := make([]error, len(missing))

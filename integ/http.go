@@ -2,6 +2,7 @@ package integ
 
 import (
 	"math"
+	"net/http"
 	"time"
 
 	"github.com/integ/integ/requests"
@@ -31,14 +32,27 @@ type httpEnv struct {
 	maxBytes  int64
 	session   *Session
 	userAgent string // what the doer's UserAgent middleware sets
+	owned     []*http.Client
+}
+
+// close lets go of the idle connections of the clients the run made for
+// itself (none of a Doer the caller passed). Without it a program that
+// syncs again and again keeps each run's keep-alive connections, and their
+// goroutines, open until the transport's idle timeout (90 seconds).
+func (e *httpEnv) close() {
+	for _, c := range e.owned {
+		c.CloseIdleConnections()
+	}
 }
 
 // buildHTTP stacks the run's transports: retries outermost (each attempt is
 // rate limited and timed out on its own), then the source's middleware.
 func (s *Source) buildHTTP(cfg *Config, o HTTPOptions) (*httpEnv, error) {
+	var owned []*http.Client
 	base := o.Doer
 	if base == nil {
-		base = requests.DefaultClient()
+		c := requests.DefaultClient()
+		base, owned = c, append(owned, c)
 	}
 	set := cfg.settings()
 	retry := o.Retry.Merge(s.retry) // the source knows its API's limits
@@ -93,8 +107,11 @@ func (s *Source) buildHTTP(cfg *Config, o HTTPOptions) (*httpEnv, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.Session == nil && sess.tokenClient != nil {
+		owned = append(owned, sess.tokenClient) // the session ends with this run
+	}
 	mws = append(mws, auth...)
-	return &httpEnv{doer: requests.Chain(base, mws...), quota: quota, maxBytes: maxBytes, session: sess, userAgent: ua}, nil
+	return &httpEnv{doer: requests.Chain(base, mws...), quota: quota, maxBytes: maxBytes, session: sess, userAgent: ua, owned: owned}, nil
 }
 
 // rate is the run's rate limit: the user's requests_per_second, else

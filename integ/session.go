@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -30,12 +31,13 @@ type Session struct {
 	logger  *slog.Logger
 	persist ConfigPersister
 
-	buildMu   sync.Mutex // held while the auth is built, so it is built once
-	authBuilt bool
-	authMWs   []requests.Middleware
-	authErr   error
-	tokenDoer requests.Doer
-	hosts     *requests.Hosts // where credentials may go (auth_hosts.go)
+	buildMu     sync.Mutex // held while the auth is built, so it is built once
+	authBuilt   bool
+	authMWs     []requests.Middleware
+	authErr     error
+	tokenDoer   requests.Doer
+	tokenClient *http.Client    // tokenDoer's own client, when no Doer was given
+	hosts       *requests.Hosts // where credentials may go (auth_hosts.go)
 }
 
 // ConfigPersister saves config changes: the protocol writes a CONTROL

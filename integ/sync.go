@@ -77,6 +77,7 @@ func (s *Source) Sync(ctx context.Context, o SyncOptions) error {
 	if err != nil {
 		return err
 	}
+	defer env.close()
 	e := &engine{
 		ctx: ctx, src: s, opts: o, http: env,
 		committed: o.State.Clone(),

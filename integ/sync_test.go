@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -574,5 +576,53 @@ func TestSyncEmptyCatalogWarns(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "selects no stream") {
 		t.Errorf("logs = %q, want a warning that nothing is selected", logs.String())
+	}
+}
+
+// TestRunsLetGoOfTheirConnections: a sync or check that builds its own
+// HTTP client (no Doer given) closes that client's idle connections when
+// it ends, so a program that runs them again and again holds no
+// connection, and no goroutine, between runs.
+func TestRunsLetGoOfTheirConnections(t *testing.T) {
+	var open atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"total":1,"data":[{"id":1,"big":1,"updated_at":"2024-01-01T00:00:01Z","note":"n1"}],"next":null}`)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		switch s {
+		case http.StateNew:
+			open.Add(1)
+		case http.StateClosed, http.StateHijacked:
+			open.Add(-1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	src := eventsSource(t)
+	cfg, err := src.ParseConfig(json.RawMessage(`{"base_url":"` + srv.URL + `"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		name string
+		run  func() error
+	}{
+		{"sync", func() error { _, err := runSync(t, src, srv.URL, nil, nil, 0); return err }},
+		{"check", func() error { return src.Check(context.Background(), cfg, nil, HTTPOptions{}) }},
+	}
+	for _, step := range steps {
+		for range 3 {
+			if err := step.run(); err != nil {
+				t.Fatalf("%s: %v", step.name, err)
+			}
+		}
+		// The server sees each close a moment later; a connection left
+		// idle would stay open for the transport's 90 seconds.
+		for deadline := time.Now().Add(5 * time.Second); open.Load() != 0 && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if n := open.Load(); n != 0 {
+			t.Errorf("%s: %d connections still open after three runs ended", step.name, n)
+		}
 	}
 }
