@@ -70,8 +70,11 @@ func Floor(ctx context.Context, client *http.Client, url string, w io.Writer) (i
 // engine, middleware, pagination rules or state. It is the least work a
 // tap that checks its pages can do in that protocol, so a tap's rate over
 // it is the cost of the tap's own machinery, and its rate over Floor's the
-// cost of the protocol's bytes and of the check.
-func FloorLines(ctx context.Context, client *http.Client, url, protocol, stream string, w io.Writer) (int64, error) {
+// cost of the protocol's bytes and of the check. client is usually an
+// *http.Client; Go benchmarks pass a Doer answering from memory, to set
+// the engine's path against this loop without a network
+// (BenchmarkSyncPagesFloor in protocol/singer).
+func FloorLines(ctx context.Context, client requests.Doer, url, protocol, stream string, w io.Writer) (int64, error) {
 	var prefix []byte
 	var stamp func(suffix []byte, now time.Time) []byte
 	switch protocol {

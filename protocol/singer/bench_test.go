@@ -13,6 +13,7 @@ import (
 
 	"github.com/integ/integ/integ"
 	"github.com/integ/integ/integ/driver"
+	"github.com/integ/integ/internal/bench"
 	"github.com/integ/integ/requests"
 )
 
@@ -82,6 +83,37 @@ func BenchmarkSyncPages(b *testing.B) {
 			elapsed := b.Elapsed().Seconds()
 			b.ReportMetric(float64(pages*perPage*b.N)/elapsed, "records/s")
 			b.ReportMetric(float64(b.N*pages*perPage)/float64(b.N), "records/op")
+			b.SetBytes(written / int64(b.N))
+		})
+	}
+}
+
+// BenchmarkSyncPagesFloor reads BenchmarkSyncPages's pages with the
+// protocol floor (internal/bench.FloorLines): the same fetch, one-pass
+// check and RECORD envelope, with no engine. SyncPages over
+// SyncPagesFloor is what the engine costs per page, without the network,
+// the kernel and the other processes that make make bench's wall times
+// swing by 5 to 10% from run to run. Run both with -cpu 1, as the
+// binaries run (procs.Default):
+//
+//	go test -run '^$' -bench 'SyncPages(Floor)?$' -cpu 1 -count 6 ./protocol/singer
+func BenchmarkSyncPagesFloor(b *testing.B) {
+	for _, perPage := range []int{100, 1000} {
+		b.Run(fmt.Sprintf("page=%d", perPage), func(b *testing.B) {
+			const pages = 50
+			doer := pagesDoer(pages, perPage)
+			b.ReportAllocs()
+			var written int64
+			for b.Loop() {
+				cw := &countingWriter{}
+				n, err := bench.FloorLines(context.Background(), doer, "http://api.test/list?page=0", bench.ModeSinger, "pokemon", cw)
+				if err != nil || n != pages {
+					b.Fatalf("%d pages, %v; want %d", n, err, pages)
+				}
+				written += cw.n
+			}
+			elapsed := b.Elapsed().Seconds()
+			b.ReportMetric(float64(pages*perPage*b.N)/elapsed, "records/s")
 			b.SetBytes(written / int64(b.N))
 		})
 	}
