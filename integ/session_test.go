@@ -242,6 +242,36 @@ func TestSessionBuildsAuthOnce(t *testing.T) {
 	}
 }
 
+// A run with a session of its own closes the token client's connections
+// as well as the API's when it ends.
+func TestRunClosesItsSessionsTokenClient(t *testing.T) {
+	tokSrv, tokOpen := countingServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"access_token":"at-abcdef","expires_in":3600}`))
+	}))
+	api, apiOpen := countingServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"id":1}`))
+	}))
+	src := NewSource("t", struct{}{},
+		WithAuth(func(cfg *Config, s *Session) (requests.Authenticator, error) {
+			return requests.OAuth2ClientCredentials(requests.OAuth2Options{TokenURL: tokSrv.URL, ClientID: "c", Doer: s.TokenDoer()}), nil
+		}),
+		WithStreams(NewStream("items", struct {
+			ID int `json:"id"`
+		}{}, func(c *HttpContext) error { return c.EmitObject(requests.New(api.URL)) })))
+	cfg, err := src.ParseConfig(json.RawMessage(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if err := src.Sync(context.Background(), SyncOptions{Config: cfg, Protocol: &lineProtocol{}, Output: driver.NewOutput(io.Discard)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, m := waitClosed(tokOpen), waitClosed(apiOpen); n != 0 || m != 0 {
+		t.Errorf("%d token and %d API connections still open after three runs ended", n, m)
+	}
+}
+
 func TestAuthErrorsHaveKinds(t *testing.T) {
 	s := NewSession()
 	s.AddSecret("tok-echoed")

@@ -584,20 +584,9 @@ func TestSyncEmptyCatalogWarns(t *testing.T) {
 // it ends, so a program that runs them again and again holds no
 // connection, and no goroutine, between runs.
 func TestRunsLetGoOfTheirConnections(t *testing.T) {
-	var open atomic.Int64
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv, open := countingServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"total":1,"data":[{"id":1,"big":1,"updated_at":"2024-01-01T00:00:01Z","note":"n1"}],"next":null}`)
 	}))
-	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		switch s {
-		case http.StateNew:
-			open.Add(1)
-		case http.StateClosed, http.StateHijacked:
-			open.Add(-1)
-		}
-	}
-	srv.Start()
-	defer srv.Close()
 	src := eventsSource(t)
 	cfg, err := src.ParseConfig(json.RawMessage(`{"base_url":"` + srv.URL + `"}`))
 	if err != nil {
@@ -616,13 +605,37 @@ func TestRunsLetGoOfTheirConnections(t *testing.T) {
 				t.Fatalf("%s: %v", step.name, err)
 			}
 		}
-		// The server sees each close a moment later; a connection left
-		// idle would stay open for the transport's 90 seconds.
-		for deadline := time.Now().Add(5 * time.Second); open.Load() != 0 && time.Now().Before(deadline); {
-			time.Sleep(10 * time.Millisecond)
-		}
-		if n := open.Load(); n != 0 {
+		if n := waitClosed(open); n != 0 {
 			t.Errorf("%s: %d connections still open after three runs ended", step.name, n)
 		}
 	}
+}
+
+// countingServer serves h and counts its open connections.
+func countingServer(t testing.TB, h http.Handler) (*httptest.Server, *atomic.Int64) {
+	t.Helper()
+	open := new(atomic.Int64)
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		switch s {
+		case http.StateNew:
+			open.Add(1)
+		case http.StateClosed, http.StateHijacked:
+			open.Add(-1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv, open
+}
+
+// waitClosed returns the connections still open once every one has
+// closed or 5 seconds have passed: the server sees a client's close a
+// moment later, and a connection left idle would stay open for the
+// transport's 90 seconds.
+func waitClosed(open *atomic.Int64) int64 {
+	for deadline := time.Now().Add(5 * time.Second); open.Load() != 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	return open.Load()
 }
