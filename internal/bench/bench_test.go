@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -334,6 +335,39 @@ func TestParseHWM(t *testing.T) {
 	for _, bad := range []string{"", "Name:\tx\n", "Name:\tx\nVmHWM:\t12 MB\n", "Name:\tx\nVmHWM:\tx kB\n"} {
 		if _, ok := parseHWM([]byte(bad)); ok {
 			t.Errorf("parseHWM(%q) succeeded", bad)
+		}
+	}
+}
+
+// TestHarnessThreads: the harness takes every CPU, whatever GOMAXPROCS the
+// environment sets for the children, and gives the setting back.
+func TestHarnessThreads(t *testing.T) {
+	if runtime.NumCPU() < 2 {
+		t.Skip("one CPU: nothing to take")
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	restore := harnessThreads()
+	if got := runtime.GOMAXPROCS(0); got != runtime.NumCPU() {
+		t.Errorf("the harness runs on %d threads, want all %d CPUs", got, runtime.NumCPU())
+	}
+	restore()
+	if got := runtime.GOMAXPROCS(0); got != 1 {
+		t.Errorf("after the run GOMAXPROCS is %d, want the 1 it was", got)
+	}
+}
+
+// TestWriteTextChildGOMAXPROCS: a report says when the children ran under
+// a GOMAXPROCS of the environment's, and says nothing otherwise.
+func TestWriteTextChildGOMAXPROCS(t *testing.T) {
+	for _, env := range []string{"", "1"} {
+		rep := &Report{Command: "integ-bench", Machine: Machine{GOOS: "linux", GOARCH: "amd64", NumCPU: 2, ChildGOMAXPROCS: env}, Records: 10, Runs: 1}
+		var b strings.Builder
+		if err := WriteText(&b, rep); err != nil {
+			t.Fatal(err)
+		}
+		const line = "GOMAXPROCS=1 for the taps and floors (the harness keeps all 2 CPUs)"
+		if got := strings.Contains(b.String(), line); got != (env != "") {
+			t.Errorf("GOMAXPROCS=%q: report has the line: %v, want %v:\n%s", env, got, env != "", b.String())
 		}
 	}
 }

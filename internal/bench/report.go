@@ -18,6 +18,9 @@ func WriteText(w io.Writer, rep *Report) error {
 	if m.CPU != "" {
 		fmt.Fprintf(&b, ", %s", m.CPU)
 	}
+	if m.ChildGOMAXPROCS != "" {
+		fmt.Fprintf(&b, "\nGOMAXPROCS=%s for the taps and floors (the harness keeps all %d CPUs)", m.ChildGOMAXPROCS, m.NumCPU)
+	}
 	if l := rep.LoadAverage; l[0] != "" {
 		fmt.Fprintf(&b, "\nload average: %s before, %s after (above %d, other processes compete: trust CPU s over records/s)", l[0], l[1], m.NumCPU)
 	}
