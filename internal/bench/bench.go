@@ -614,7 +614,6 @@ func loadAverage() string {
 	return strings.Join(f[:min(3, len(f))], " ")
 }
 
-// machine describes this machine.
 // harnessThreads gives the harness every CPU for its own goroutines, the
 // server and the reader of a child's stdout, and returns what restores
 // the setting before. A GOMAXPROCS in the environment is for the taps and
@@ -631,6 +630,7 @@ func harnessThreads() (restore func()) {
 	return func() { runtime.GOMAXPROCS(prev) }
 }
 
+// machine describes this machine.
 func machine() Machine {
 	m := Machine{GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, NumCPU: runtime.NumCPU(), GoVersion: runtime.Version(),
 		ChildGOMAXPROCS: os.Getenv("GOMAXPROCS")}
