@@ -20,6 +20,13 @@ import (
 // microseconds.
 const timeLayout = "2006-01-02T15:04:05.000000Z07:00"
 
+// metricInterval is how often a stream's record_count counter is logged
+// while it runs: singer-python and the Meltano SDK log a counter at most
+// once a minute, and once more when the stream ends. A line per checkpoint
+// (every 10,000 records) would be hundreds of lines a second on a fast
+// sync, each a write to stderr that the runner must read.
+const metricInterval = time.Minute
+
 // Protocol is the Singer message format. It implements driver.Protocol.
 type Protocol struct {
 	// Metrics receives "INFO METRIC: {...}" lines, one Write a line; it must
@@ -47,6 +54,12 @@ type encoder struct {
 	prefix     []byte // {"type":"RECORD","stream":"x","record":
 	suffix     []byte // ,"time_extracted":"..."}\n
 	schemaSent bool
+
+	// The record_count counter: records not yet logged, and the page time
+	// of the last line (of the stream's first page before one).
+	counted     int64
+	countedFrom time.Time
+	at          time.Time // the current page's extraction time
 }
 
 // Start sends nothing: SCHEMA goes out with the first page or state, so a
@@ -89,6 +102,10 @@ func nonNil(s []string) []string {
 
 func (e *encoder) Page(dst []byte, at time.Time) []byte {
 	dst = e.schema(dst)
+	if e.countedFrom.IsZero() {
+		e.countedFrom = at
+	}
+	e.at = at
 	e.suffix = append(e.suffix[:0], `,"time_extracted":"`...)
 	e.suffix = at.UTC().AppendFormat(e.suffix, timeLayout)
 	e.suffix = append(e.suffix, "\"}\n"...)
@@ -106,8 +123,10 @@ func (e *encoder) Record(dst, rec []byte) []byte {
 }
 
 func (e *encoder) State(dst []byte, cp *driver.Checkpoint) []byte {
-	if cp.Records > 0 {
-		e.metric("counter", "record_count", strconv.FormatInt(cp.Records, 10), "")
+	e.counted += cp.Records
+	if e.counted > 0 && e.at.Sub(e.countedFrom) >= metricInterval {
+		e.logCount()
+		e.countedFrom = e.at
 	}
 	if cp.Value == nil && !cp.Final {
 		return dst // nothing new to bookmark: spare targets a repeated STATE
@@ -138,8 +157,17 @@ func (e *encoder) End(dst []byte, res *driver.StreamResult) []byte {
 	if res.Err != nil {
 		status = "failed"
 	}
+	if e.counted > 0 {
+		e.logCount()
+	}
 	e.metric("timer", "sync_duration", strconv.FormatFloat(res.Duration.Seconds(), 'f', 3, 64), `, "status": "`+status+`"`)
 	return dst
+}
+
+// logCount logs the records counted since the last record_count line.
+func (e *encoder) logCount() {
+	e.metric("counter", "record_count", strconv.FormatInt(e.counted, 10), "")
+	e.counted = 0
 }
 
 // metric writes one singer-python style metric line to stderr.
