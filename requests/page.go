@@ -31,6 +31,7 @@ type Page struct {
 	Multiline bool
 
 	pooled *[]string // Records' pooled backing array
+	shaped int       // records matched against the shape of the one before (see shape), for tests
 }
 
 // PageKey reports whether ReadPage can find the records at the gjson path

@@ -15,7 +15,9 @@ func validJSON(b []byte) bool { return scanJSON(b, nil) }
 // records in the same pass: the raw elements of the array at pg.Key (a
 // top-level key of the root object; the root itself when Key is ""). The
 // elements are recorded as the validator passes their ends, so a page
-// costs one scan, not a validation and then a split. pg's fields are only
+// costs one scan, not a validation and then a split. A record with the
+// layout of one read before is matched against that layout's shape, so
+// only its values are scanned (see shape). pg's fields are only
 // meaningful when the body is valid.
 func scanJSON(b []byte, pg *Page) bool {
 	var small [32]byte
@@ -28,6 +30,9 @@ func scanJSON(b []byte, pg *Page) bool {
 	// of this one need only match byte for byte.
 	var keys [8]recordKey
 	nk := 0
+	// Most records repeat the layout of the one before: matched against
+	// it, a record needs only its values scanned.
+	var shp shape
 	i := skipWS(b, 0, pg)
 	for {
 		// A value starts at b[i].
@@ -36,8 +41,17 @@ func scanJSON(b []byte, pg *Page) bool {
 		}
 		if len(stack) == tdepth {
 			start = i
-			if b[i] != '{' && pg.NotObject < 0 {
-				pg.NotObject = len(pg.Records)
+			if b[i] != '{' {
+				if pg.NotObject < 0 {
+					pg.NotObject = len(pg.Records)
+				}
+			} else if shp.n > 0 {
+				if j := shp.match(b, i); j >= 0 {
+					i = j
+					shp.hit()
+					goto after
+				}
+				shp.missed()
 			}
 		}
 		if target {
@@ -108,12 +122,19 @@ func scanJSON(b []byte, pg *Page) bool {
 			return false
 		}
 		// After a value: close containers, or move to the next element.
+	after:
 		for {
 			if len(stack) == tdepth {
 				pg.Records = append(pg.Records, bytesView(b[start:i]))
+				if shp.n == 0 && !shp.off && b[start] == '{' && !shp.learn(b[start:i]) {
+					shp.off = true
+				}
 			}
 			i = skipWS(b, i, pg)
 			if len(stack) == 0 {
+				if pg != nil {
+					pg.shaped = shp.hits
+				}
 				return i == len(b)
 			}
 			if i >= len(b) {
