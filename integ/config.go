@@ -14,9 +14,9 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/integ/integ/internal/third_party/jsonschema"
+	"github.com/integ/integ/internal/third_party/jsonschema/kind"
 	"github.com/integ/integ/requests"
-	"github.com/santhosh-tekuri/jsonschema/v6"
-	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 )

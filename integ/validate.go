@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/integ/integ/internal/third_party/jsonschema"
 )
 
 // Record validation modes, set by the validate_records setting.

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/integ/integ/integ"
-	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/integ/integ/internal/third_party/jsonschema"
 	"github.com/tidwall/gjson"
 )
 

@@ -12,7 +12,7 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/integ/integ/internal/third_party/jsonschema"
 	"sigs.k8s.io/yaml"
 )
 

@@ -18,7 +18,7 @@ import (
 
 	"github.com/integ/integ/integ"
 	"github.com/integ/integ/protocol/airbyte"
-	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/integ/integ/internal/third_party/jsonschema"
 )
 
 func compileJSONSchema(t *testing.T, name string, raw []byte) *jsonschema.Schema {

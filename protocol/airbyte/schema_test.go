@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/integ/integ/internal/airbyteschema"
-	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/integ/integ/internal/third_party/jsonschema"
 )
 
 // protocolSchema returns the compiled definition (AirbyteMessage,
