@@ -17,8 +17,8 @@ import (
 	"time"
 
 	"github.com/integ/integ/integ"
-	"github.com/integ/integ/protocol/airbyte"
 	"github.com/integ/integ/internal/third_party/jsonschema"
+	"github.com/integ/integ/protocol/airbyte"
 )
 
 func compileJSONSchema(t *testing.T, name string, raw []byte) *jsonschema.Schema {
