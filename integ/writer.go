@@ -181,17 +181,45 @@ func (r *streamWriter) framePage(recs []string) bool {
 	// joined, they are one copy, not two (most of a page's copies are
 	// this short).
 	r.mid = append(append(r.mid[:0], suffix...), prefix...)
-	buf := append(slices.Grow(r.buf, n), prefix...)
-	for i, rec := range recs {
-		if i > 0 {
-			buf = append(buf, r.mid...)
+	if len(r.mid) <= len(midBlock{}) {
+		r.buf = framePageBlocks(r.buf, n, prefix, suffix, r.mid, recs)
+	} else {
+		buf := append(slices.Grow(r.buf, n), prefix...)
+		for i, rec := range recs {
+			if i > 0 {
+				buf = append(buf, r.mid...)
+			}
+			buf = append(buf, rec...)
 		}
-		buf = append(buf, rec...)
+		r.buf = append(buf, suffix...)
 	}
-	r.buf = append(buf, suffix...)
 	r.total += int64(len(recs))
 	r.sinceCP += int64(len(recs))
 	return true
+}
+
+// midBlock holds a suffix and prefix joined, copied whole between two
+// records: a copy of a constant size is a few vector moves the compiler
+// writes in place, where append calls memmove for every record.
+type midBlock [128]byte
+
+// framePageBlocks is framePage's loop for a mid of at most a midBlock: each
+// record's mid is written as a whole block, the bytes past the mid
+// overwritten by the record after it (or left past len), so buf keeps a
+// block's room at its end.
+func framePageBlocks(buf []byte, n int, prefix, suffix, mid []byte, recs []string) []byte {
+	var m midBlock
+	copy(m[:], mid)
+	buf = append(slices.Grow(buf, n+len(m)), prefix...)
+	for i, rec := range recs {
+		if i > 0 {
+			l := len(buf)
+			*(*midBlock)(buf[l : l+len(m)]) = m
+			buf = buf[:l+len(mid)]
+		}
+		buf = append(buf, rec...)
+	}
+	return append(buf, suffix...)
 }
 
 // validate reports whether rec may go out; in fail mode the first invalid
