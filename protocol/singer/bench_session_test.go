@@ -2,12 +2,10 @@ package singer
 
 import (
 	"context"
-	"encoding/json"
 	"testing"
 
 	"github.com/integ/integ/integ"
 	"github.com/integ/integ/integ/driver"
-	"github.com/integ/integ/requests"
 )
 
 // BenchmarkSyncPagesRedacting is BenchmarkSyncPages/page=1000 with the
@@ -18,14 +16,7 @@ func BenchmarkSyncPagesRedacting(b *testing.B) {
 		name := map[int]string{0: "no-secret", 2: "two-tokens"}[secrets]
 		b.Run(name, func(b *testing.B) {
 			const pages, perPage = 50, 1000
-			src := integ.NewSource("bench", listConfig{}, integ.WithStreams(integ.NewStream("pokemon", named{},
-				func(c *integ.HttpContext) error {
-					return c.EmitPages(requests.New("http://api.test/list").Query("page", "0"), requests.NextURL("next"), "results")
-				}, integ.PrimaryKey("name"))))
-			cfg, err := src.ParseConfig(json.RawMessage(`{"base_url":"http://api.test"}`))
-			if err != nil {
-				b.Fatal(err)
-			}
+			src, cfg := listSource(b, "pokemon")
 			sess := integ.NewSession()
 			if secrets > 0 {
 				sess.AddSecret("eyJhbGciOiJSUzI1NiJ9.access-token-not-in-output")

@@ -54,18 +54,26 @@ type named struct {
 	URL  string `json:"url"`
 }
 
+// listSource is a source with one stream, stream, reading pagesDoer's
+// pages with EmitPages, and its config.
+func listSource(tb testing.TB, stream string) (*integ.Source, *integ.Config) {
+	tb.Helper()
+	src := integ.NewSource("bench", listConfig{}, integ.WithStreams(integ.NewStream(stream, named{},
+		func(c *integ.HttpContext) error {
+			return c.EmitPages(requests.New("http://api.test/list").Query("page", "0"), requests.NextURL("next"), "results")
+		}, integ.PrimaryKey("name"))))
+	cfg, err := src.ParseConfig(json.RawMessage(`{"base_url":"http://api.test"}`))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return src, cfg
+}
+
 func BenchmarkSyncPages(b *testing.B) {
 	for _, perPage := range []int{100, 1000} {
 		b.Run(fmt.Sprintf("page=%d", perPage), func(b *testing.B) {
 			const pages = 50
-			src := integ.NewSource("bench", listConfig{}, integ.WithStreams(integ.NewStream("pokemon", named{},
-				func(c *integ.HttpContext) error {
-					return c.EmitPages(requests.New("http://api.test/list").Query("page", "0"), requests.NextURL("next"), "results")
-				}, integ.PrimaryKey("name"))))
-			cfg, err := src.ParseConfig(json.RawMessage(`{"base_url":"http://api.test"}`))
-			if err != nil {
-				b.Fatal(err)
-			}
+			src, cfg := listSource(b, "pokemon")
 			doer := pagesDoer(pages, perPage)
 			b.ReportAllocs()
 			var written int64

@@ -10,7 +10,6 @@ import (
 
 	"github.com/integ/integ/integ"
 	"github.com/integ/integ/integ/driver"
-	"github.com/integ/integ/requests"
 )
 
 // A page's records are framed in one loop, the suffix of one and the
@@ -19,16 +18,9 @@ import (
 // loop: both must write the same lines.
 func TestFramePageMidLengths(t *testing.T) {
 	for _, name := range []string{"pokemon", strings.Repeat("a_long_stream_name_", 6)} {
-		src := integ.NewSource("frame", listConfig{}, integ.WithStreams(integ.NewStream(name, named{},
-			func(c *integ.HttpContext) error {
-				return c.EmitPages(requests.New("http://api.test/list").Query("page", "0"), requests.NextURL("next"), "results")
-			}, integ.PrimaryKey("name"))))
-		cfg, err := src.ParseConfig(json.RawMessage(`{"base_url":"http://api.test"}`))
-		if err != nil {
-			t.Fatal(err)
-		}
+		src, cfg := listSource(t, name)
 		var out bytes.Buffer
-		err = src.Sync(context.Background(), integ.SyncOptions{
+		err := src.Sync(context.Background(), integ.SyncOptions{
 			Config: cfg, Protocol: NewProtocol(nil), Output: driver.NewOutput(&out),
 			HTTP: integ.HTTPOptions{Doer: pagesDoer(2, 3)},
 		})
