@@ -16,6 +16,13 @@ func TestShapeMatch(t *testing.T) {
 		{`{"id":1,"score":-0.5,"ok":true,"gone":null}`, `{"id":98765,"score":1e-9,"ok":false,"gone":true}]`, true},
 		{`{"s":"plain"}`, `{"s":"esc\"aped \\ \u00e9 \/ \n"}`, true},
 		{`{"s":"é漢字"}`, `{"s":"🙂"}`, true},
+		// A value's first two words are looked at in place, the rest
+		// scanned: its end or a special byte at each side of that seam.
+		{`{"s":"x"}`, `{"s":"0123456789abcde"}`, true},
+		{`{"s":"x"}`, `{"s":"0123456789abcdef"}`, true},
+		{`{"s":"x"}`, `{"s":"0123456789abcdefg"}`, true},
+		{`{"s":"x"}`, `{"s":"0123456789abcdef\"g"}`, true},
+		{`{"s":"x"}`, `{"s":"0123456789abcde\"fg"}`, true},
 		{`{"o":{"p":[1,"s",{"q":null}]},"n":2}`, `{"o":{"p":[22,"tt",{"q":false}]},"n":-3}`, true},
 		{`{ "a" : "x" ,` + "\n" + ` "b" : 1 }`, `{ "a" : "yy" ,` + "\n" + ` "b" : 22 }`, true},
 		{`{"a_key_longer_than_sixteen_bytes":"x"}`, `{"a_key_longer_than_sixteen_bytes":"y"}`, true},
@@ -34,6 +41,9 @@ func TestShapeMatch(t *testing.T) {
 		{`{"a":true}`, `{"a":nul}`, false},
 		{`{"a":"x"}`, `{"a":"\q"}`, false},
 		{`{"a":"x"}`, "{\"a\":\"\x1f\"}", false},
+		{`{"a":"x"}`, "{\"a\":\"0123456789abcde\x01ghijklmnopqrstuv\"}", false},
+		{`{"a":"x"}`, "{\"a\":\"0123456789abcdef\x01ghijklmnopqrstuv\"}", false},
+		{`{"a":"x"}`, "{\"a\":\"0123456789abcdefg\x01hijklmnopqrstuv\"}", false},
 		{`{"a":"x"}`, `{"a":"\u12G4"}`, false},
 		{`{"a":"x"}`, `{"a":"x`, false},
 		// Another layout.
