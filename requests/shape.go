@@ -80,6 +80,7 @@ func (s *shape) learn(rec []byte) bool {
 			kind = 'l'
 		case c == '{' || c == '[':
 			if depth == len(stack) {
+				s.n = 0 // what was learned is no shape without its end
 				return false
 			}
 			stack[depth] = c
@@ -193,7 +194,7 @@ func (s *shape) match(b []byte, i int) int {
 			return -1
 		}
 	}
-	return i
+	return -1 // a shape ends with the record's end: never here
 }
 
 // hit notes a record that matched.

@@ -2,6 +2,7 @@ package requests
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -180,4 +181,13 @@ func FuzzShape(f *testing.F) {
 			t.Fatalf("shape of %s matched %q, not one valid object", learned, rec[:end])
 		}
 	})
+}
+
+// A record deeper than a shape holds, after a value the shape had already
+// learned, is read in full, and so is every record after it.
+func TestScanDeepRecords(t *testing.T) {
+	deep := strings.Repeat(`{"a":`, 40) + "1" + strings.Repeat("}", 40)
+	rec := func(x int) string { return fmt.Sprintf(`{"x":%d,"d":%s,"y":"z"}`, x, deep) }
+	body := "[" + rec(1) + "," + rec(2) + "," + rec(3) + "]"
+	checkOnePass(t, []byte(body), "")
 }

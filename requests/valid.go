@@ -45,7 +45,7 @@ func scanJSON(b []byte, pg *Page) bool {
 				if pg.NotObject < 0 {
 					pg.NotObject = len(pg.Records)
 				}
-			} else if shp.n > 0 {
+			} else if shp.n > 0 && !shp.off {
 				if j := shp.match(b, i); j >= 0 {
 					i = j
 					shp.hit()
