@@ -11,10 +11,15 @@ import (
 // HTTPOptions tunes the HTTP stack of a run.
 type HTTPOptions struct {
 	// Doer is the innermost transport; default requests.DefaultClient().
-	Doer             requests.Doer
-	Retry            requests.RetryOptions
-	Timeout          time.Duration // per request; default 5 minutes
-	MaxResponseBytes int64         // default requests.DefaultMaxResponseBytes
+	Doer    requests.Doer
+	Retry   requests.RetryOptions
+	Timeout time.Duration // per request; default 5 minutes
+	// HeaderTimeout bounds, within Timeout, the wait for a response's
+	// headers; default: with the run's own client, one minute (what
+	// requests.DefaultClient's transport bounds), with a Doer of the
+	// caller's, none beyond what that Doer bounds.
+	HeaderTimeout    time.Duration
+	MaxResponseBytes int64 // default requests.DefaultMaxResponseBytes
 	// RequestsPerSecond and Burst override the source's rate limit when
 	// RequestsPerSecond is not zero.
 	RequestsPerSecond float64
@@ -50,8 +55,18 @@ func (e *httpEnv) close() {
 func (s *Source) buildHTTP(cfg *Config, o HTTPOptions) (*httpEnv, error) {
 	var owned []*http.Client
 	base := o.Doer
+	headerTimeout := o.HeaderTimeout
 	if base == nil {
 		c := requests.DefaultClient()
+		if tr, ok := c.Transport.(*http.Transport); ok {
+			// The bound on the wait for response headers moves into the
+			// Timeout middleware, whose one timer serves every request:
+			// the transport's arms a timer for each.
+			if headerTimeout == 0 {
+				headerTimeout = tr.ResponseHeaderTimeout
+			}
+			tr.ResponseHeaderTimeout = 0
+		}
 		base, owned = c, append(owned, c)
 	}
 	set := cfg.settings()
@@ -92,7 +107,7 @@ func (s *Source) buildHTTP(cfg *Config, o HTTPOptions) (*httpEnv, error) {
 	if timeout == 0 {
 		timeout = 5 * time.Minute
 	}
-	mws = append(mws, requests.Timeout(timeout))
+	mws = append(mws, requests.Timeout(timeout, requests.HeaderTimeout(headerTimeout)))
 	ua := s.userAgent
 	if ua == "" {
 		ua = "integ-" + s.Name + "/" + s.Version

@@ -1,8 +1,6 @@
 package requests
 
 import (
-	"context"
-	"io"
 	"net"
 	"net/http"
 	"time"
@@ -52,38 +50,6 @@ func DefaultClient() *http.Client {
 		},
 		CheckRedirect: StripCredentialsOnRedirect,
 	}
-}
-
-// Timeout bounds each request passing through it (put it inside Retry so
-// that every attempt gets a fresh deadline). The deadline also covers
-// reading the body: the context is released when the body is closed.
-func Timeout(d time.Duration) Middleware {
-	return func(next Doer) Doer {
-		return DoerFunc(func(req *http.Request) (*http.Response, error) {
-			if d <= 0 {
-				return next.Do(req)
-			}
-			ctx, cancel := context.WithTimeout(req.Context(), d)
-			resp, err := next.Do(req.WithContext(ctx))
-			if err != nil {
-				cancel()
-				return resp, err
-			}
-			resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
-			return resp, nil
-		})
-	}
-}
-
-type cancelOnClose struct {
-	io.ReadCloser
-	cancel context.CancelFunc
-}
-
-func (b *cancelOnClose) Close() error {
-	err := b.ReadCloser.Close()
-	b.cancel()
-	return err
 }
 
 // withClone returns middleware that edits a clone of each request, so the
