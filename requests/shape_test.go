@@ -119,7 +119,10 @@ func TestScanMatchesLikeRecords(t *testing.T) {
 		{`[{"a":1},{"a":2},{"a":null},{"a":3},{"a":4}]`, 3},            // one odd record keeps the shape
 		{`[{"a":1},{"a":null},{"a":2},{"a":null},{"a":3},{"a":4}]`, 3}, // and another
 		{`[{"a":1},7,{"a":2}]`, 1},
-		{`{"results":[{"id":1}],"other":[{"id":2},{"id":3}]}`, 0}, // only the records
+		{`[{"a":1},{"a":2},3,{"a":4},{"a":5}]`, 3},                                  // a run of matches ends at a value that is no object
+		{`[{"a":1},{"a":2},{"a":null},{"a":4},{"a":5},{"b":6},{"b":7},{"b":8}]`, 4}, // misses inside runs: the odd one, then a new layout
+		{"[{\"a\":1},{\"a\":2}, {\"a\":3},\n{\"a\":4}]", 3},                         // whitespace between records: the general path
+		{`{"results":[{"id":1}],"other":[{"id":2},{"id":3}]}`, 0},                   // only the records
 	} {
 		pg, ok := onePass([]byte(c.body), "results")
 		if c.body[0] == '[' {

@@ -33,6 +33,7 @@ func scanJSON(b []byte, pg *Page) bool {
 	// Most records repeat the layout of the one before: matched against
 	// it, a record needs only its values scanned.
 	var shp shape
+	missedNext := false // the shape was tried on the record at hand already, and missed
 	i := skipWS(b, 0, pg)
 	for {
 		// A value starts at b[i].
@@ -45,12 +46,30 @@ func scanJSON(b []byte, pg *Page) bool {
 				if pg.NotObject < 0 {
 					pg.NotObject = len(pg.Records)
 				}
-			} else if shp.n > 0 && !shp.off {
+			} else if shp.n > 0 && !shp.off && !missedNext {
 				if j := shp.match(b, i); j >= 0 {
-					i = j
 					shp.hit()
+					// Records of the shape mostly follow one another with
+					// only a comma between them: matched here, they skip
+					// the general machine's work a record. The last one
+					// matched, or the first that does not match, is left
+					// to it.
+					for j+1 < len(b) && b[j] == ',' && b[j+1] == '{' {
+						k := shp.match(b, j+1)
+						if k < 0 {
+							missedNext = true // the next record need not be matched again
+							break
+						}
+						shp.hit()
+						pg.Records = append(pg.Records, bytesView(b[start:j]))
+						start, j = j+1, k
+					}
+					i = j
 					goto after
 				}
+				shp.missed()
+			} else if missedNext {
+				missedNext = false
 				shp.missed()
 			}
 		}
