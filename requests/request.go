@@ -349,12 +349,14 @@ func (r *Request) String() string { return r.method + " " + RedactURL(r.URL()) }
 // method, body and query parameters are not.
 func (r *Request) Resolve(ref string) *Request {
 	if plainAbsolute(ref) {
-		// Most next links: absolute, nothing to resolve or normalize.
-		if _, err := url.Parse(ref); err == nil {
-			n := New(ref)
-			n.header = r.header // never written in place: sharing is safe
-			return n
-		}
+		// Most next links: absolute, nothing to resolve or normalize. Not
+		// parsed here: Build parses the URL New keeps, which fails exactly
+		// when ref does (New keeps the scheme, host and path as they are
+		// and the query's parameters as they came, and plainAbsolute
+		// refuses fragments, which New would drop unchecked).
+		n := New(ref)
+		n.header = r.header // never written in place: sharing is safe
+		return n
 	}
 	return r.resolve(ref)
 }
@@ -381,7 +383,8 @@ func (r *Request) resolve(ref string) *Request {
 }
 
 // plainAbsolute reports whether ref is an absolute http(s) URL with no
-// dot segment in its path, which resolving would only copy.
+// dot segment in its path, which resolving would only copy, and no
+// fragment (url.Parse checks it, New drops it) or control byte.
 func plainAbsolute(ref string) bool {
 	rest, ok := strings.CutPrefix(ref, "https://")
 	if !ok {
@@ -389,8 +392,12 @@ func plainAbsolute(ref string) bool {
 			return false
 		}
 	}
+	for i := 0; i < len(rest); i++ {
+		if c := rest[i]; c < 0x20 || c == 0x7f || c == '#' {
+			return false
+		}
+	}
 	path, _, _ := strings.Cut(rest, "?")
-	path, _, _ = strings.Cut(path, "#")
 	return !strings.Contains(path, "/.")
 }
 

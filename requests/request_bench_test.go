@@ -69,3 +69,19 @@ func BenchmarkDerive(b *testing.B) {
 		benchSink = base.SetQuery("since", "2024-01-01T00:00:00Z").Header("X-Partition", "acme/one")
 	}
 }
+
+// BenchmarkNextURLAbsolute derives a page from an absolute next link, the
+// commonest kind (PokeAPI, Stripe-like APIs), and builds it.
+func BenchmarkNextURLAbsolute(b *testing.B) {
+	ctx := context.Background()
+	req := requests.New("http://127.0.0.1:46523/api/v2/pokemon?limit=1000&offset=0").Header("Accept", "application/json")
+	i := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		i += 1000
+		next := req.Resolve("http://127.0.0.1:46523/api/v2/pokemon?offset=" + strconv.Itoa(i) + "&limit=1000")
+		if _, err := next.Build(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

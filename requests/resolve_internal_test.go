@@ -21,7 +21,15 @@ func TestResolveShortcut(t *testing.T) {
 		"https://api.test/v1/./items",  // dot segments: resolved
 		"https://api.test/v1/../items", // dot segments: resolved
 		"HTTPS://api.test/v1/items",
-		"/v1/items?page=3", // relative: resolved
+		"/v1/items?page=3",                      // relative: resolved
+		"https://api.test/v1/items?q=a\x01b",    // a control byte: refused by both
+		"https://api.test/v1/items?q=a\x7fb",    // DEL too
+		"https://api.test/v1/items#%zz",         // a fragment url.Parse refuses
+		"https://api.test/v1/items?page=2#x%zz", // in a query's fragment too
+		"https://api.test:port/v1/items",        // a port that is no number
+		"https://api.test/v1/it%zzems?page=2",   // an escape that is none, in the path
+		"https://api.test/v1/items?page=%zz",    // and in the query, which url.Parse leaves
+		"https://[::1/v1/items",                 // an unclosed IPv6 host
 	} {
 		fast, slow := base.Resolve(ref), base.resolve(ref)
 		a, errA := fast.Build(context.Background())
