@@ -149,11 +149,11 @@ func (s *shape) match(b []byte, i int) int {
 				return -1
 			}
 		case n > 8:
-			if binary.LittleEndian.Uint64(b[i:]) != g.w1 || binary.LittleEndian.Uint64(b[i+8:])&g.m2 != g.w2 {
+			if le64(b, i) != g.w1 || le64(b, i+8)&g.m2 != g.w2 {
 				return -1
 			}
 		default:
-			if binary.LittleEndian.Uint64(b[i:])&g.m2 != g.w2 {
+			if le64(b, i)&g.m2 != g.w2 {
 				return -1
 			}
 		}
@@ -165,10 +165,10 @@ func (s *shape) match(b []byte, i int) int {
 			// Most values end within two words: found here, they cost no
 			// call. Otherwise the scan goes on from where this stopped.
 			if len(b)-i >= 16 {
-				m := special(binary.LittleEndian.Uint64(b[i:]))
+				m := special(le64(b, i))
 				j := i
 				if m == 0 {
-					m = special(binary.LittleEndian.Uint64(b[i+8:]))
+					m = special(le64(b, i+8))
 					j += 8
 				}
 				if m != 0 {

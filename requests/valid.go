@@ -1,7 +1,6 @@
 package requests
 
 import (
-	"encoding/binary"
 	"math/bits"
 )
 
@@ -230,7 +229,7 @@ type recordKey struct {
 func recordMember(b []byte, i int, pg *Page, prev *recordKey) int {
 	if k := prev.b; len(k) > 0 {
 		if prev.mask != 0 && len(b)-i > 8 {
-			if binary.LittleEndian.Uint64(b[i:])&prev.mask == prev.word {
+			if le64(b, i)&prev.mask == prev.word {
 				return skipWS(b, i+len(k), pg)
 			}
 		} else if len(b)-i > len(k) && string(b[i:i+len(k)]) == string(k) {
@@ -244,7 +243,7 @@ func recordMember(b []byte, i int, pg *Page, prev *recordKey) int {
 	prev.b, prev.word, prev.mask = b[i:j], 0, 0
 	if n := j - i; n <= 8 && len(b)-i >= 8 {
 		prev.mask = ^uint64(0) >> (64 - 8*n)
-		prev.word = binary.LittleEndian.Uint64(b[i:]) & prev.mask
+		prev.word = le64(b, i) & prev.mask
 	}
 	return skipWS(b, j, pg)
 }
@@ -293,9 +292,9 @@ func scanString(b []byte, i int) int {
 	i++
 	for {
 		for i+16 <= len(b) { // two words a turn: most of a page is long strings
-			m := special(binary.LittleEndian.Uint64(b[i:]))
+			m := special(le64(b, i))
 			if m == 0 {
-				if m = special(binary.LittleEndian.Uint64(b[i+8:])); m == 0 {
+				if m = special(le64(b, i+8)); m == 0 {
 					i += 16
 					continue
 				}
@@ -305,7 +304,7 @@ func scanString(b []byte, i int) int {
 			goto found
 		}
 		for i+8 <= len(b) {
-			m := special(binary.LittleEndian.Uint64(b[i:]))
+			m := special(le64(b, i))
 			if m == 0 {
 				i += 8
 				continue
