@@ -307,3 +307,58 @@ func TestTimeoutEarlierDeadlineRearms(t *testing.T) {
 		}
 	})
 }
+
+// TestTimeoutWatchdogConcurrent: many goroutines share one Timeout, each
+// request answering after its own wait, some within the timeout and some
+// not, with bodies closed at once or after a while: every request that
+// outlives the timeout fails at exactly its deadline, every other one
+// succeeds (run it with -race: the list and timer are shared).
+func TestTimeoutWatchdogConcurrent(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const timeout = 10 * time.Second
+		base := requests.DoerFunc(func(r *http.Request) (*http.Response, error) {
+			wait, _ := time.ParseDuration(r.URL.Query().Get("wait"))
+			select {
+			case <-time.After(wait):
+				return &http.Response{StatusCode: 200, Header: http.Header{}, Body: http.NoBody}, nil
+			case <-r.Context().Done():
+				return nil, r.Context().Err()
+			}
+		})
+		d := requests.Chain(base, requests.Timeout(timeout))
+		errs := make(chan error, 64*16)
+		for g := range 64 {
+			go func() {
+				for k := range 16 {
+					// Waits from 0 to 15s, varied by goroutine and turn.
+					wait := time.Duration((g*7+k*13)%31) * 500 * time.Millisecond
+					req, _ := http.NewRequest(http.MethodGet, "https://api.test/?wait="+wait.String(), nil)
+					start := time.Now()
+					resp, err := d.Do(req)
+					took := time.Since(start)
+					switch {
+					case wait == timeout && (err == nil || errors.Is(err, context.DeadlineExceeded)) && took == timeout:
+						errs <- nil // a tie: the answer and the deadline come at the same instant
+					case wait < timeout && err != nil:
+						errs <- fmt.Errorf("wait %v: %v after %v", wait, err, took)
+					case wait >= timeout && (!errors.Is(err, context.DeadlineExceeded) || took != timeout):
+						errs <- fmt.Errorf("wait %v: err %v after %v, want DeadlineExceeded after %v", wait, err, took, timeout)
+					default:
+						errs <- nil
+					}
+					if err == nil {
+						if k%2 == 0 {
+							time.Sleep(time.Second) // hold the body a while
+						}
+						resp.Body.Close()
+					}
+				}
+			}()
+		}
+		for range 64 * 16 {
+			if err := <-errs; err != nil {
+				t.Error(err)
+			}
+		}
+	})
+}
