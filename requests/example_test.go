@@ -38,7 +38,8 @@ func ExampleDo() {
 	doer := requests.Chain(srv.Client(),
 		requests.Authorize(requests.Bearer("tok")),
 		requests.Retry(requests.RetryOptions{MaxAttempts: 3}),
-		requests.Timeout(30*time.Second),
+		// 30 s for each attempt, of which at most 10 s waiting for the headers.
+		requests.Timeout(30*time.Second, requests.HeaderTimeout(10*time.Second)),
 	)
 	resp, err := requests.Do(context.Background(), doer, requests.New(srv.URL+"/items"), 0)
 	if err != nil {
