@@ -38,7 +38,7 @@ func Timeout(d time.Duration, opts ...TimeoutOption) Middleware {
 			a := wd.watch(req.Context(), start.Add(header), start.Add(d))
 			resp, err := next.Do(req.WithContext(a))
 			if err != nil {
-				a.done(nil)
+				a.done()
 				return resp, err
 			}
 			if header < d {
@@ -98,8 +98,7 @@ type attempt struct {
 	wd              *watchdog
 	due             time.Time // when the watchdog cancels it: the header deadline, then end
 	end             time.Time // the request's own deadline, headers and body
-	prev, next      *attempt
-	listed          bool
+	prev, next      *attempt  // in the list while in flight (see unlist)
 }
 
 // watch starts watching a request: due is its first deadline, end its
@@ -109,7 +108,7 @@ func (wd *watchdog) watch(parent context.Context, due, end time.Time) *attempt {
 	a := &attempt{Context: ctx, cancel: cancel, wd: wd, due: due, end: end}
 	wd.mu.Lock()
 	defer wd.mu.Unlock()
-	a.next, a.listed = wd.head, true
+	a.next = wd.head
 	if wd.head != nil {
 		wd.head.prev = a
 	}
@@ -141,8 +140,8 @@ func (wd *watchdog) extend(a *attempt) {
 
 // unlist takes a out of the list; wd.mu is held.
 func (wd *watchdog) unlist(a *attempt) {
-	if !a.listed {
-		return
+	if a.prev == nil && wd.head != a {
+		return // out already: fired, or ended
 	}
 	if a.prev != nil {
 		a.prev.next = a.next
@@ -152,7 +151,7 @@ func (wd *watchdog) unlist(a *attempt) {
 	if a.next != nil {
 		a.next.prev = a.prev
 	}
-	a.prev, a.next, a.listed = nil, nil, false
+	a.prev, a.next = nil, nil
 }
 
 // fire cancels the overdue requests and re-arms the timer at the earliest
@@ -187,12 +186,12 @@ func (wd *watchdog) fire() {
 }
 
 // done ends the request: it leaves the watch and its context is
-// cancelled (cause nil: context.Canceled).
-func (a *attempt) done(cause error) {
+// cancelled (context.Canceled).
+func (a *attempt) done() {
 	a.wd.mu.Lock()
 	a.wd.unlist(a)
 	a.wd.mu.Unlock()
-	a.cancel(cause)
+	a.cancel(nil)
 }
 
 // Deadline is the request's own deadline, or the caller's when that is
@@ -223,6 +222,6 @@ type attemptBody struct {
 
 func (b *attemptBody) Close() error {
 	err := b.ReadCloser.Close()
-	b.a.done(nil)
+	b.a.done()
 	return err
 }

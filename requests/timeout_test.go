@@ -29,6 +29,20 @@ func slowDoer(wait, bodyWait time.Duration) requests.Doer {
 	})
 }
 
+// answerAfter answers each request with an empty 200 after wait(r),
+// unless its context ends first: then it fails with ctx.Err(), as a
+// transport does.
+func answerAfter(wait func(*http.Request) time.Duration) requests.Doer {
+	return requests.DoerFunc(func(r *http.Request) (*http.Response, error) {
+		select {
+		case <-time.After(wait(r)):
+			return &http.Response{StatusCode: 200, Header: http.Header{}, Body: http.NoBody}, nil
+		case <-r.Context().Done():
+			return nil, r.Context().Err()
+		}
+	})
+}
+
 // ctxBody is a body whose one byte comes after wait, unless its request's
 // context ends first.
 type ctxBody struct {
@@ -120,17 +134,11 @@ func TestTimeoutWatchdogManyInFlight(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const timeout = 10 * time.Second
 		hangFor := map[string]time.Duration{} // by path; absent: hangs forever (written before any request)
-		base := requests.DoerFunc(func(r *http.Request) (*http.Response, error) {
-			wait, ok := hangFor[r.URL.Path]
-			if !ok {
-				wait = time.Hour
+		base := answerAfter(func(r *http.Request) time.Duration {
+			if wait, ok := hangFor[r.URL.Path]; ok {
+				return wait
 			}
-			select {
-			case <-time.After(wait):
-				return &http.Response{StatusCode: 200, Header: http.Header{}, Body: http.NoBody}, nil
-			case <-r.Context().Done():
-				return nil, r.Context().Err()
-			}
+			return time.Hour
 		})
 		d := requests.Chain(base, requests.Timeout(timeout))
 		type result struct {
@@ -316,14 +324,9 @@ func TestTimeoutEarlierDeadlineRearms(t *testing.T) {
 func TestTimeoutWatchdogConcurrent(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const timeout = 10 * time.Second
-		base := requests.DoerFunc(func(r *http.Request) (*http.Response, error) {
+		base := answerAfter(func(r *http.Request) time.Duration {
 			wait, _ := time.ParseDuration(r.URL.Query().Get("wait"))
-			select {
-			case <-time.After(wait):
-				return &http.Response{StatusCode: 200, Header: http.Header{}, Body: http.NoBody}, nil
-			case <-r.Context().Done():
-				return nil, r.Context().Err()
-			}
+			return wait
 		})
 		d := requests.Chain(base, requests.Timeout(timeout))
 		errs := make(chan error, 64*16)

@@ -15,9 +15,14 @@ import (
 // A page's records are framed in one loop, the suffix of one and the
 // prefix of the next copied as one block when they fit in one (128
 // bytes). A stream name long enough that they do not takes the plain
-// loop: both must write the same lines.
+// loop: both must write the same lines, on either side of the block's
+// size (a name of 41 bytes makes the two 128).
 func TestFramePageMidLengths(t *testing.T) {
-	for _, name := range []string{"pokemon", strings.Repeat("a_long_stream_name_", 6)} {
+	names := []string{"pokemon", strings.Repeat("a_long_stream_name_", 6)}
+	for n := 38; n <= 44; n++ {
+		names = append(names, strings.Repeat("s", n))
+	}
+	for _, name := range names {
 		src, cfg := listSource(t, name)
 		var out bytes.Buffer
 		err := src.Sync(context.Background(), integ.SyncOptions{
