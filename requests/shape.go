@@ -3,6 +3,7 @@ package requests
 import (
 	"encoding/binary"
 	"math/bits"
+	"unsafe"
 )
 
 // The records of a page mostly share one layout: the same keys in the same
@@ -14,14 +15,16 @@ import (
 // same kind in each gap, is valid JSON as well: it is the learned record
 // with some values swapped for others of their kind. Matching costs a word
 // compare or two a run and the value scans, not the full scanner's work a
-// token; a record that differs is scanned in full, and a page whose
-// records keep differing stops trying.
+// token, and a string's scan starts past the words it shares with the
+// same value of the record before; a record that differs is scanned in
+// full, and a page whose records keep differing stops trying.
 type shape struct {
 	segs         [maxShapeSegs]shapeSeg
 	n            int // segments learned; 0: none yet, or to learn again
 	hits, misses int
-	streak       int  // misses in a row
-	off          bool // given up on for this page
+	streak       int   // misses in a row
+	off          bool  // given up on for this page
+	page         *byte // the page the segments' prev offsets are in
 }
 
 // maxShapeSegs bounds a shape: a record with more values than this is
@@ -36,6 +39,11 @@ type shapeSeg struct {
 	w1, w2 uint64 // lit's bytes as words (w1 the first eight when it is longer), when it is at most 16 bytes
 	m2     uint64 // the bits of w2 that lit covers
 	kind   byte   // '"' a string, '0' a number, 'l' true, false or null, 0 the record's end
+	// b[prev:prev+plain] is the plain start of the string after lit in the
+	// last record matched (up to its first quote, backslash or control
+	// byte), in the page being scanned: see match. Offsets, not a slice,
+	// keep the store a record makes free of write barriers.
+	prev, plain int
 }
 
 func newShapeSeg(lit []byte, kind byte) shapeSeg {
@@ -140,6 +148,12 @@ func scanValue(b []byte, i int, kind byte) int {
 // match returns the offset just past the record at b[i] when it has the
 // shape, or -1.
 func (s *shape) match(b []byte, i int) int {
+	if p := unsafe.SliceData(b); p != s.page { // prev offsets are of another page
+		s.page = p
+		for k := range s.segs[:s.n] {
+			s.segs[k].prev, s.segs[k].plain = 0, 0
+		}
+	}
 	for k := range s.segs[:s.n] {
 		g := &s.segs[k]
 		n := len(g.lit)
@@ -162,28 +176,37 @@ func (s *shape) match(b []byte, i int) int {
 		case 0:
 			return i
 		case '"':
-			// Most values end within two words: found here, they cost no
-			// call. Otherwise the scan goes on from where this stopped.
-			if len(b)-i >= 16 {
-				m := special(le64(b, i))
-				j := i
-				if m == 0 {
-					m = special(le64(b, i+8))
-					j += 8
+			// A value mostly starts like the same value of the record
+			// before (a URL, a date, a name with a number): the bytes it
+			// shares with that one's plain start are plain too, and a word
+			// compare is cheaper than looking for special bytes in it.
+			start := i
+			if g.prev+g.plain <= i && len(b)-i >= g.plain { // both runs in b: le64 checks no bounds
+				for p := g.prev; p+8 <= g.prev+g.plain && le64(b, i) == le64(b, p); p += 8 {
+					i += 8
 				}
-				if m != 0 {
-					j += bits.TrailingZeros64(m) / 8
-					if b[j] == '"' {
-						i = j + 1
-						continue
-					}
-					i = scanString(b, j-1) // from before the special byte
-				} else {
-					i = scanString(b, i+15) // from the last plain byte
-				}
-			} else {
-				i = scanString(b, i-1) // from the run's last byte, the quote
 			}
+			for len(b)-i >= 8 {
+				m := special(le64(b, i))
+				if m != 0 {
+					i += bits.TrailingZeros64(m) / 8
+					goto found
+				}
+				i += 8
+			}
+			for i < len(b) && b[i] != '"' && b[i] != '\\' && b[i] >= 0x20 {
+				i++
+			}
+		found:
+			if i >= len(b) {
+				return -1
+			}
+			g.prev, g.plain = start, i-start
+			if b[i] == '"' {
+				i++
+				continue
+			}
+			i = scanString(b, i-1) // an escape or a control byte: from before it
 		default:
 			if i >= len(b) {
 				return -1

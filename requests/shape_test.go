@@ -87,6 +87,92 @@ func TestShapeMatch(t *testing.T) {
 	}
 }
 
+// A string that starts like the same value of the record before is
+// compared with that one's plain start a word at a time, and only the rest
+// is scanned: whatever follows the shared bytes (its end, an escape, a
+// control byte) must be read as it would have been without the record
+// before.
+func TestShapeMatchAfterARecord(t *testing.T) {
+	const learned = `{"s":"x","n":1}`
+	cases := []struct {
+		before, rec string // matched one after the other, in one page
+		match       bool   // rec has the shape
+	}{
+		{`"0123456789abcdefXYZ"`, `"0123456789abcdefXYZ"`, true}, // the same value
+		{`"0123456789abcdefXYZ"`, `"0123456789abcdef"`, true},    // ends where the words compared end
+		{`"0123456789abcdefXYZ"`, `"0123456789abc"`, true},       // ends inside a compared word
+		{`"0123456789abcdefXYZ"`, `"01234567"`, true},            // ends at a word's edge
+		{`"0123456789abcdefXYZ"`, `""`, true},
+		{`"0123456789abcdefXYZ"`, `"0123456789abcdefXYZ and more text"`, true},
+		{`"0123456789abcdefXYZ"`, `"0123456789abcdef\"XYZ"`, true}, // an escape right after the shared words
+		{`"0123456789abcdefXYZ"`, `"01234567\u00e9"`, true},
+		{`"0123456789abcdefXYZ"`, `"01234567\q"`, false}, // a bad escape there
+		{`"0123456789abcdefXYZ"`, "\"01234567\x01\"", false},
+		{`"0123456789abcdefXYZ"`, "\"0123456789abcdef\x1f\"", false},
+		{`"0123456789abcdefXYZ"`, `"012345"X"`, false}, // a quote inside the first word, and what follows it no value
+		// The word that holds the end of the value before is not shared.
+		{`"0123456789abcde"`, `"0123456789abcde"`, true},
+		{`"0123456789abcde"`, `"0123456789abcde"XYZ"`, false},
+		// The record before had an escape: only its plain start is shared.
+		{`"01234567\"9abcdefXYZ"`, `"01234567\"9abcdefXYZ"`, true},
+		{`"01234567\"9abcdefXYZ"`, `"01234567\q9abcdefXYZ"`, false},
+		{`"01234567\"9abcdefXYZ"`, "\"01234567\x009abcdefXYZ\"", false},
+		{`"0123456789a\u00e9"`, `"0123456789a\u00e9"`, true},
+		{`"0123456789a\u00e9"`, `"0123456789a\u00g9"`, false},
+		// The record before did not match.
+		{`1`, `"0123456789abcdef"`, true},
+	}
+	for _, c := range cases {
+		var s shape
+		if !s.learn([]byte(learned)) {
+			t.Fatalf("learn(%s) refused", learned)
+		}
+		first := `{"s":` + c.before + `,"n":1}`
+		rec := `{"s":` + c.rec + `,"n":2}`
+		// More of the page after rec: the words compared may reach past it.
+		page := []byte(first + "," + rec + "," + strings.Repeat(" ", 32) + "]")
+		want := len(first) + 1 + len(rec)
+		end := s.match(page, 0)
+		if wantFirst := c.before[0] == '"'; (end == len(first)) != wantFirst {
+			t.Fatalf("match(%s) = %d, want a match: %v", first, end, wantFirst)
+		}
+		got := s.match(page, len(first)+1)
+		if (got >= 0) != c.match {
+			t.Errorf("after %s, match(%s) = %d, want a match: %v", first, rec, got, c.match)
+			continue
+		}
+		if got >= 0 && got != want {
+			t.Errorf("after %s, match(%s) ended at %d, want %d", first, rec, got, want)
+		}
+		// The record on its own: the one before changes nothing.
+		var alone shape
+		alone.learn([]byte(learned))
+		if got := alone.match([]byte(rec), 0) >= 0; got != c.match {
+			t.Errorf("match(%s) on its own: %v, want %v", rec, got, c.match)
+		}
+	}
+}
+
+// What a shape knows of the record before is of its page: on another page
+// the bytes at the same offsets are anything.
+func TestShapeMatchOnAnotherPage(t *testing.T) {
+	var s shape
+	if !s.learn([]byte(`{"s":"x","n":1}`)) {
+		t.Fatal("learn refused")
+	}
+	if s.match([]byte(`{"s":"0123456789abcdefXYZ","n":1}`), 0) < 0 {
+		t.Fatal("no match on the first page")
+	}
+	// At the first page's value offset, this one has ab","n": (two
+	// quotes), as the second record does: shared with a plain start, they
+	// would hide the value's end.
+	first := `{"s":"ab","n":1}` + strings.Repeat(" ", 20) + `,`
+	page := []byte(first + `{"s":"ab","n":Q","n":2}` + strings.Repeat(" ", 32))
+	if end := s.match(page, len(first)); end >= 0 {
+		t.Errorf("matched %s, which is not JSON", page[len(first):end])
+	}
+}
+
 func TestShapeRefusesRecordsWithTooManyValues(t *testing.T) {
 	var b strings.Builder
 	b.WriteByte('{')
@@ -166,13 +252,16 @@ func TestShapeGivesUpOnVariedRecords(t *testing.T) {
 	}
 }
 
-// FuzzShape checks that whatever a shape matches is one valid JSON object.
+// FuzzShape checks that whatever a shape matches is one valid JSON object,
+// rec on its own and after another record (whose values rec's may share
+// their start with: see match).
 func FuzzShape(f *testing.F) {
-	f.Add([]byte(`{"name":"a","url":"b"}`), []byte(`{"name":"c","url":"d"}`))
-	f.Add([]byte(`{"o":{"p":[1,"s",{"q":null}]},"n":2}`), []byte(`{"o":{"p":[22,"tt",{"q":false}]},"n":-3}`))
-	f.Add([]byte(`{"a":1}`), []byte(`{"a":01}`))
-	f.Add([]byte(`{"a":"x"}`), []byte(`{"a":"\u00"}`))
-	f.Fuzz(func(t *testing.T, learned, rec []byte) {
+	f.Add([]byte(`{"name":"a","url":"b"}`), []byte(`{"name":"c","url":"d"}`), []byte(`{"name":"e","url":"f"}`))
+	f.Add([]byte(`{"o":{"p":[1,"s",{"q":null}]},"n":2}`), []byte(`{"o":{"p":[22,"tt",{"q":false}]},"n":-3}`), []byte(`{"o":{"p":[2,"t",{"q":true}]},"n":0}`))
+	f.Add([]byte(`{"a":1}`), []byte(`{"a":01}`), []byte(`{"a":1}`))
+	f.Add([]byte(`{"a":"x"}`), []byte(`{"a":"\u00"}`), []byte(`{"a":"x"}`))
+	f.Add([]byte(`{"u":"x"}`), []byte(`{"u":"https://pokeapi.co/api/v2/pokemon/1/"}`), []byte(`{"u":"https://pokeapi.co/api/v2/pokemon/"x"}`))
+	f.Fuzz(func(t *testing.T, learned, before, rec []byte) {
 		if !json.Valid(learned) || len(learned) == 0 || learned[0] != '{' {
 			return
 		}
@@ -180,8 +269,16 @@ func FuzzShape(f *testing.F) {
 		if !s.learn(learned) {
 			return
 		}
-		if end := s.match(rec, 0); end >= 0 && (!json.Valid(rec[:end]) || rec[0] != '{') {
+		valid := func(b []byte) bool { return json.Valid(b) && b[0] == '{' }
+		if end := s.match(rec, 0); end >= 0 && !valid(rec[:end]) {
 			t.Fatalf("shape of %s matched %q, not one valid object", learned, rec[:end])
+		}
+		page := append(append(append([]byte{}, before...), ','), rec...)
+		if end := s.match(page, 0); end >= 0 && !valid(page[:end]) {
+			t.Fatalf("shape of %s matched %q, not one valid object", learned, page[:end])
+		}
+		if end := s.match(page, len(before)+1); end >= 0 && !valid(page[len(before)+1:end]) {
+			t.Fatalf("shape of %s matched %q after %q, not one valid object", learned, page[len(before)+1:end], before)
 		}
 	})
 }
