@@ -2,8 +2,11 @@ package requests
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math/bits"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/tidwall/gjson"
@@ -38,12 +41,13 @@ func FuzzValidJSON(f *testing.F) {
 
 func pokePage(n int) []byte {
 	var b bytes.Buffer
-	b.WriteString(`{"count":1000,"next":"http://x/?offset=1000","results":[`)
+	b.WriteString(`{"count":1000,"next":"https://pokeapi.co/api/v2/pokemon?offset=1000","results":[`)
 	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		fmt.Fprintf(&b, `{"name":"pokemon-%d","url":"http://x/api/v2/pokemon/%d/"}`, i, i)
+		// As PokéAPI lists them (https://pokeapi.co/docs/v2#resource-listspagination-section).
+		fmt.Fprintf(&b, `{"name":"pokemon-%d","url":"https://pokeapi.co/api/v2/pokemon/%d/"}`, i, i)
 	}
 	b.WriteString("]}")
 	return b.Bytes()
@@ -63,5 +67,54 @@ func BenchmarkValidJSON(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// special must mark, as its lowest marked byte, the first byte of a word
+// that ends a plain run in a string: every byte value at every position,
+// behind plain bytes and in front of any others.
+func TestSpecialFindsTheFirstSpecialByte(t *testing.T) {
+	isSpecial := func(c byte) bool { return c == '"' || c == '\\' || c < 0x20 }
+	first := func(w [8]byte) int {
+		for i, c := range w {
+			if isSpecial(c) {
+				return i
+			}
+		}
+		return 8
+	}
+	got := func(w [8]byte) int {
+		m := special(binary.LittleEndian.Uint64(w[:]))
+		if m == 0 {
+			return 8
+		}
+		return bits.TrailingZeros64(m) / 8
+	}
+	for c := range 256 {
+		for p := range 8 {
+			for _, after := range []byte{'a', 0, '"', '\\', 0x1f, 0x80, 0xff, ' ', '!', '#'} {
+				w := [8]byte{'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a'}
+				w[p] = byte(c)
+				for i := p + 1; i < 8; i++ {
+					w[i] = after
+				}
+				if g, want := got(w), first(w); g != want {
+					t.Fatalf("special(%q): first special byte at %d, want %d", w, g, want)
+				}
+			}
+		}
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 200000 {
+		var w [8]byte
+		for i := range w {
+			w[i] = byte(r.Uint32())
+			if r.IntN(2) == 0 { // plain bytes, so that special ones sit anywhere
+				w[i] = 'a' + byte(r.IntN(26))
+			}
+		}
+		if g, want := got(w), first(w); g != want {
+			t.Fatalf("special(%q): first special byte at %d, want %d", w, g, want)
+		}
 	}
 }
