@@ -80,9 +80,22 @@ func FloorLines(ctx context.Context, client requests.Doer, url, protocol, stream
 	switch protocol {
 	case ModeSinger:
 		prefix = []byte(`{"type":"RECORD","stream":` + strconv.Quote(stream) + `,"record":`)
+		// The date and time of day formatted once a second, as the tap's
+		// encoder does.
+		var sec int64
+		var secText []byte
 		stamp = func(suffix []byte, now time.Time) []byte {
 			suffix = append(suffix, `,"time_extracted":"`...)
-			suffix = now.UTC().AppendFormat(suffix, singerTimeLayout)
+			now = now.UTC()
+			if s := now.Unix(); s != sec || secText == nil {
+				sec, secText = s, now.AppendFormat(secText[:0], singerTimeLayout[:19])
+			}
+			suffix = append(suffix, secText...)
+			frac := [8]byte{'.', 0, 0, 0, 0, 0, 0, 'Z'}
+			for i, us := 6, now.Nanosecond()/1000; i > 0; i, us = i-1, us/10 {
+				frac[i] = byte('0' + us%10)
+			}
+			suffix = append(suffix, frac[:]...)
 			return append(suffix, "\"}\n"...)
 		}
 	case ModeAirbyte:
