@@ -88,7 +88,7 @@ func FloorLines(ctx context.Context, client requests.Doer, url, protocol, stream
 			suffix = append(suffix, `,"time_extracted":"`...)
 			now = now.UTC()
 			if s := now.Unix(); s != sec || secText == nil {
-				sec, secText = s, now.AppendFormat(secText[:0], singerTimeLayout[:19])
+				sec, secText = s, now.AppendFormat(secText[:0], singerTimeLayout[:len("2006-01-02T15:04:05")])
 			}
 			suffix = append(suffix, secText...)
 			frac := [8]byte{'.', 0, 0, 0, 0, 0, 0, 'Z'}
