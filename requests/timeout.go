@@ -157,7 +157,11 @@ func (wd *watchdog) unlist(a *attempt) {
 // fire cancels the overdue requests and re-arms the timer at the earliest
 // deadline left.
 func (wd *watchdog) fire() {
-	var overdue []*attempt
+	type cancel struct {
+		a     *attempt
+		cause error
+	}
+	var overdue []cancel
 	wd.mu.Lock()
 	now := time.Now()
 	var next time.Time
@@ -165,7 +169,13 @@ func (wd *watchdog) fire() {
 		following := a.next
 		if !now.Before(a.due) {
 			wd.unlist(a)
-			overdue = append(overdue, a)
+			// The cause is read here, under the lock: headers that come
+			// now may extend a.due as soon as the lock is let go.
+			cause := context.DeadlineExceeded
+			if a.due.Before(a.end) {
+				cause = errHeaderTimeout
+			}
+			overdue = append(overdue, cancel{a, cause})
 		} else if next.IsZero() || a.due.Before(next) {
 			next = a.due
 		}
@@ -176,12 +186,8 @@ func (wd *watchdog) fire() {
 		wd.arm(next)
 	}
 	wd.mu.Unlock()
-	for _, a := range overdue {
-		cause := context.DeadlineExceeded
-		if a.due.Before(a.end) {
-			cause = errHeaderTimeout
-		}
-		a.cancel(cause) // outside the lock: cancelling runs the context's callbacks
+	for _, c := range overdue {
+		c.a.cancel(c.cause) // outside the lock: cancelling runs the context's callbacks
 	}
 }
 

@@ -365,3 +365,29 @@ func TestTimeoutWatchdogConcurrent(t *testing.T) {
 		}
 	})
 }
+
+// TestHeadersAtTheHeaderDeadline: headers that come at the very instant
+// the header bound ends race the watchdog's firing. Either may win (the
+// request then fails as a timeout, or its body has the rest of the time),
+// but the two must not touch the request's deadline unsynchronised: run
+// it with -race.
+func TestHeadersAtTheHeaderDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		d := requests.Chain(requests.DoerFunc(func(r *http.Request) (*http.Response, error) {
+			time.Sleep(time.Second) // the header bound, to the nanosecond
+			return &http.Response{StatusCode: 200, Header: http.Header{}, Body: &ctxBody{ctx: r.Context(), wait: time.Millisecond}}, nil
+		}), requests.Timeout(time.Minute, requests.HeaderTimeout(time.Second)))
+		for range 200 {
+			req, _ := http.NewRequest(http.MethodGet, "https://api.test/edge", nil)
+			resp, err := d.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("body: %v, want nothing or a timeout", err)
+			}
+		}
+	})
+}
